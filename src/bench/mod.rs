@@ -1,0 +1,4 @@
+//! One module per benchmark. Benchmarks never import each other: shared needs live in
+//! `mpi`, `result` and `env`.
+
+pub mod mpiio;

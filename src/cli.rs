@@ -1,0 +1,203 @@
+//! Raw command-line flags (clap). Each subcommand turns its flags into validated options in
+//! its own module; nothing downstream re-parses strings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::result::mpiio::Phase;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pvbench",
+    version,
+    about = "How much do I lose when I run this inside a VM, and where? MPI-IO, solver, network and file system benchmarks for hosts and guests.",
+    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collective, striped MPI-IO write/read bandwidth through ROMIO (successor of mpi-io-test).
+    Mpiio(MpiioArgs),
+}
+
+/// Flags every subcommand shares: where the result document goes and what it is called.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the result document (JSON) to FILE, atomically; `-` is standard output (the
+    /// human output then goes to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+    /// A label stored in the result, e.g. the scenario (`dom0-bridge`, `domU`).
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// pvbench's table: per iteration, both bandwidth conventions.
+    Table,
+    /// The lines PVFS2's mpi-io-test prints.
+    #[value(name = "mpi-io-test")]
+    MpiIoTest,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Sizes take units: 104857600, 100MiB, 100MB (10^6), 1g or 1G (2^30, as IOR and fio read them).
+Layout: in iteration j, rank r of P owns bytes [(j*P + r)*b, (j*P + r + 1)*b) of one shared file.
+Bandwidth: IOR's (bytes / (last close end - first open start), MiB/s, per iteration; stddev is
+the population one) and mpi-io-test's (all bytes / largest per-rank sum of transfer+sync times,
+MB/s = 10^6 bytes/s; open and close outside the timer).
+
+Example (the 2008 study): mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2://pvfs2/testfile")]
+pub struct MpiioArgs {
+    /// Bytes each rank writes per iteration.
+    #[arg(short = 'b', long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub block_size: u64,
+    /// Number of iterations (stripe sets).
+    #[arg(short = 'i', long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub iterations: u32,
+    /// File to test: a ROMIO path (`pvfs2:/...`, `ufs:/...`, `nfs:/...`, `lustre:/...`) or a
+    /// plain local path. Default: a new file in $TMPDIR (or /tmp), removed at the end.
+    #[arg(short = 'f', long, value_name = "PATH")]
+    pub file: Option<String>,
+    /// Write each block in transfers of this size (default: the whole block in one call).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub transfer_size: Option<u64>,
+    /// Collective I/O, MPI_File_write_at_all / read_at_all (the default).
+    #[arg(long, overrides_with = "independent")]
+    pub collective: bool,
+    /// Independent I/O, MPI_File_write_at / read_at.
+    #[arg(long, overrides_with = "collective")]
+    pub independent: bool,
+    /// A ROMIO hint, e.g. romio_cb_write=enable, cb_buffer_size=16777216, striping_factor=4.
+    #[arg(long = "hint", value_name = "KEY=VALUE", value_parser = parse_hint)]
+    pub hints: Vec<(String, String)>,
+    /// MPI_File_sync after each write (inside the timed region, as mpi-io-test -y does).
+    #[arg(long)]
+    pub sync: bool,
+    /// Check every byte read back against the written pattern (the default).
+    #[arg(long, overrides_with = "no_verify")]
+    pub verify: bool,
+    /// Do not check the data read back.
+    #[arg(long, overrides_with = "verify")]
+    pub no_verify: bool,
+    /// Keep the file at the end (default: delete it).
+    #[arg(long)]
+    pub keep: bool,
+    /// Phases to run, in order: `write,read`, `write` or `read` (a read-only run checks a file
+    /// that an earlier `--phases write --keep` run wrote with the same -b, -i and rank count).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "write,read", value_parser = parse_phase)]
+    pub phases: Vec<Phase>,
+    /// One file per rank (`FILE.00000003` for rank 3) instead of one shared file.
+    #[arg(long)]
+    pub file_per_process: bool,
+    /// Each rank reads the block its neighbour (rank + 1) wrote, so no client cache can serve it.
+    #[arg(long)]
+    pub reorder_read: bool,
+    /// pvfs2tab file for ROMIO's pvfs2 driver (sets PVFS2TAB_FILE, as mpi-io-test -p does).
+    #[arg(long, value_name = "FILE")]
+    pub pvfs2tab: Option<std::path::PathBuf>,
+    /// Human output format on rank 0.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: TextFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Parses a byte size: plain bytes, units as bytesize reads them (`100MiB`, `1.5GB`), or a
+/// single-letter suffix `k`/`m`/`g`/`t` meaning powers of 1024 (IOR's and fio's reading).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let binary_suffix = trimmed.char_indices().last().and_then(|(i, c)| {
+        let shift = match c.to_ascii_lowercase() {
+            'k' => 10,
+            'm' => 20,
+            'g' => 30,
+            't' => 40,
+            _ => return None,
+        };
+        Some((&trimmed[..i], shift))
+    });
+    let bytes = match binary_suffix {
+        Some((number, shift))
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            number
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(1u64 << shift))
+                .ok_or_else(|| format!("size {text:?} is too large"))?
+        }
+        _ => trimmed
+            .parse::<bytesize::ByteSize>()
+            .map_err(|_| format!("{text:?} is not a size (examples: 104857600, 100MiB, 1g)"))?
+            .as_u64(),
+    };
+    if bytes == 0 {
+        return Err(format!("size {text:?} must be greater than zero"));
+    }
+    Ok(bytes)
+}
+
+fn parse_hint(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!("hint {text:?} is not KEY=VALUE")),
+    }
+}
+
+fn parse_phase(text: &str) -> Result<Phase, String> {
+    match text.trim() {
+        "write" => Ok(Phase::Write),
+        "read" => Ok(Phase::Read),
+        other => Err(format!("unknown phase {other:?} (phases: write, read)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_in_every_spelling_the_study_and_ior_use() {
+        assert_eq!(parse_size("104857600"), Ok(104_857_600));
+        assert_eq!(parse_size("100MiB"), Ok(100 << 20));
+        assert_eq!(parse_size("100MB"), Ok(100_000_000));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused() {
+        for bad in ["0", "0MiB", "", "abc", "-5", "12x", "99999999999999999999t"] {
+            assert!(parse_size(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn hints_and_phases() {
+        assert_eq!(
+            parse_hint("romio_cb_write=enable"),
+            Ok(("romio_cb_write".into(), "enable".into()))
+        );
+        assert!(parse_hint("novalue").is_err());
+        assert!(parse_hint("=x").is_err());
+        assert_eq!(parse_phase("read"), Ok(Phase::Read));
+        assert!(parse_phase("append").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

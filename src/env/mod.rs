@@ -1,0 +1,108 @@
+//! What machine this is. Reads everything through a root directory so tests can hand it a
+//! fake `/proc` and `/etc`. A later issue adds the virtualisation role and network details.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Environment {
+    pub hostname: String,
+    pub kernel: String,
+    pub cpu_model: Option<String>,
+    pub logical_cpus: u32,
+    pub memory_total_bytes: Option<u64>,
+}
+
+impl Environment {
+    /// The environment of the running machine.
+    pub fn detect() -> Self {
+        Self::detect_from(Path::new("/"))
+    }
+
+    pub fn detect_from(root: &Path) -> Self {
+        let read = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+        let first_line = |rel: &str| {
+            read(rel)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let cpuinfo = read("proc/cpuinfo").unwrap_or_default();
+        let kernel = [
+            first_line("proc/sys/kernel/ostype"),
+            first_line("proc/sys/kernel/osrelease"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        Environment {
+            hostname: first_line("proc/sys/kernel/hostname")
+                .or_else(|| first_line("etc/hostname"))
+                .unwrap_or_else(|| "unknown".into()),
+            kernel: if kernel.is_empty() {
+                "unknown".into()
+            } else {
+                kernel
+            },
+            cpu_model: cpuinfo_field(&cpuinfo, "model name"),
+            logical_cpus: cpuinfo
+                .lines()
+                .filter(|l| l.starts_with("processor"))
+                .count() as u32,
+            memory_total_bytes: read("proc/meminfo").and_then(|m| meminfo_bytes(&m, "MemTotal")),
+        }
+    }
+}
+
+fn cpuinfo_field(cpuinfo: &str, name: &str) -> Option<String> {
+    cpuinfo.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (key.trim() == name).then(|| value.trim().to_string())
+    })
+}
+
+/// A `/proc/meminfo` entry (given in kB, meaning KiB) in bytes.
+fn meminfo_bytes(meminfo: &str, name: &str) -> Option<u64> {
+    meminfo.lines().find_map(|line| {
+        let rest = line.strip_prefix(name)?.strip_prefix(':')?;
+        let kib: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kib * 1024)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_fake_root() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = root.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("proc/sys/kernel/hostname", "node6\n");
+        write("proc/sys/kernel/ostype", "Linux\n");
+        write("proc/sys/kernel/osrelease", "2.6.18-xen\n");
+        write(
+            "proc/cpuinfo",
+            "processor\t: 0\nmodel name\t: AMD Opteron(tm) 248\nprocessor\t: 1\nmodel name\t: AMD Opteron(tm) 248\n",
+        );
+        write("proc/meminfo", "MemTotal:        2048 kB\nMemFree: 1 kB\n");
+        let env = Environment::detect_from(root.path());
+        assert_eq!(env.hostname, "node6");
+        assert_eq!(env.kernel, "Linux 2.6.18-xen");
+        assert_eq!(env.cpu_model.as_deref(), Some("AMD Opteron(tm) 248"));
+        assert_eq!(env.logical_cpus, 2);
+        assert_eq!(env.memory_total_bytes, Some(2048 * 1024));
+    }
+
+    #[test]
+    fn missing_files_give_unknown_not_a_crash() {
+        let env = Environment::detect_from(Path::new("/nonexistent-root"));
+        assert_eq!(env.hostname, "unknown");
+        assert_eq!(env.memory_total_bytes, None);
+    }
+}

@@ -1,0 +1,28 @@
+//! Error kinds that decide the exit code. Everything else is a runtime error (exit 1).
+
+use thiserror::Error;
+
+/// The command line cannot work as given (exit 2).
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// The data read back is not what was written (exit 3).
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct VerificationError(pub String);
+
+pub const EXIT_RUNTIME: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_VERIFICATION: i32 = 3;
+
+/// The process exit code for an error: the kind found anywhere in its chain.
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    if error.chain().any(|e| e.is::<VerificationError>()) {
+        EXIT_VERIFICATION
+    } else if error.chain().any(|e| e.is::<UsageError>()) {
+        EXIT_USAGE
+    } else {
+        EXIT_RUNTIME
+    }
+}

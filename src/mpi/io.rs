@@ -1,0 +1,407 @@
+//! Safe MPI-IO over `mpi::ffi`: the only place in pvbench that calls `MPI_File_*` or `MPI_Info_*`.
+//!
+//! rsmpi has no MPI-IO, so this module wraps the handful of calls the benchmarks need: an
+//! [`Info`] builder for ROMIO hints, a [`File`] that closes on drop, explicit-offset reads and
+//! writes (independent and collective), sync, size, delete, and the hints in effect. Every
+//! failure becomes an [`MpiIoError`] that carries the MPI error *class* (stable across MPI
+//! builds, unlike raw codes) and the library's `MPI_Error_string` text.
+
+use std::ffi::{CStr, CString};
+use std::fmt;
+use std::os::raw::{c_char, c_int, c_void};
+
+use mpi::ffi;
+use mpi::raw::AsRaw;
+use mpi::topology::SimpleCommunicator;
+
+/// The MPI error classes pvbench acts on (MPI standard, section 14.7 / 9.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    Access,
+    BadFile,
+    NoSuchFile,
+    NoSpace,
+    Io,
+    Other(c_int),
+}
+
+impl ErrorClass {
+    fn from_raw(class: c_int) -> Self {
+        match class as u32 {
+            ffi::MPI_ERR_ACCESS => ErrorClass::Access,
+            ffi::MPI_ERR_BAD_FILE => ErrorClass::BadFile,
+            ffi::MPI_ERR_NO_SUCH_FILE => ErrorClass::NoSuchFile,
+            ffi::MPI_ERR_NO_SPACE => ErrorClass::NoSpace,
+            ffi::MPI_ERR_IO => ErrorClass::Io,
+            _ => ErrorClass::Other(class),
+        }
+    }
+}
+
+/// A failed MPI-IO call: which call, its error class and the library's own explanation.
+#[derive(Debug, Clone)]
+pub struct MpiIoError {
+    pub call: &'static str,
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+impl fmt::Display for MpiIoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed: {}", self.call, self.message)
+    }
+}
+
+impl std::error::Error for MpiIoError {}
+
+/// Turns an MPI return code into `Ok` or an [`MpiIoError`] with class and text.
+fn check(call: &'static str, code: c_int) -> Result<(), MpiIoError> {
+    if code == ffi::MPI_SUCCESS as c_int {
+        return Ok(());
+    }
+    let mut class: c_int = 0;
+    let mut text = vec![0 as c_char; ffi::MPI_MAX_ERROR_STRING as usize + 1];
+    let mut len: c_int = 0;
+    // SAFETY: both calls only write into the out-parameters we own; `text` has room for
+    // MPI_MAX_ERROR_STRING characters plus the terminating NUL.
+    let message = unsafe {
+        if ffi::MPI_Error_class(code, &mut class) != ffi::MPI_SUCCESS as c_int {
+            class = ffi::MPI_ERR_OTHER as c_int;
+        }
+        if ffi::MPI_Error_string(code, text.as_mut_ptr(), &mut len) == ffi::MPI_SUCCESS as c_int {
+            // MPICH's text spans lines (an "error stack"); keep it to one line.
+            let raw = CStr::from_ptr(text.as_ptr()).to_string_lossy().into_owned();
+            raw.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace(" ,", ",")
+        } else {
+            format!("MPI error code {code}")
+        }
+    };
+    Err(MpiIoError {
+        call,
+        class: ErrorClass::from_raw(class),
+        message,
+    })
+}
+
+fn c_string(call: &'static str, s: &str) -> Result<CString, MpiIoError> {
+    CString::new(s).map_err(|_| MpiIoError {
+        call,
+        class: ErrorClass::Other(ffi::MPI_ERR_ARG as c_int),
+        message: format!("{s:?} contains a NUL byte"),
+    })
+}
+
+/// An `MPI_Info` object holding hints (`key=value` strings); freed on drop.
+pub struct Info {
+    raw: ffi::MPI_Info,
+}
+
+impl Info {
+    pub fn new() -> Result<Self, MpiIoError> {
+        // SAFETY: RSMPI_INFO_NULL is a valid placeholder; MPI_Info_create overwrites it.
+        let mut raw = unsafe { ffi::RSMPI_INFO_NULL };
+        check("MPI_Info_create", unsafe { ffi::MPI_Info_create(&mut raw) })?;
+        Ok(Info { raw })
+    }
+
+    /// Builds an info object from hint pairs, in order (a later key overrides an earlier one).
+    pub fn from_hints<'a>(
+        hints: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, MpiIoError> {
+        let info = Info::new()?;
+        for (key, value) in hints {
+            let (k, v) = (
+                c_string("MPI_Info_set", key)?,
+                c_string("MPI_Info_set", value)?,
+            );
+            // SAFETY: `info.raw` is a live info object; key and value are NUL-terminated.
+            check("MPI_Info_set", unsafe {
+                ffi::MPI_Info_set(info.raw, k.as_ptr(), v.as_ptr())
+            })?;
+        }
+        Ok(info)
+    }
+
+    /// All key/value pairs, in the library's order.
+    pub fn entries(&self) -> Result<Vec<(String, String)>, MpiIoError> {
+        let mut nkeys: c_int = 0;
+        // SAFETY: `self.raw` is live; every buffer below is sized by the MPI limits.
+        unsafe {
+            check(
+                "MPI_Info_get_nkeys",
+                ffi::MPI_Info_get_nkeys(self.raw, &mut nkeys),
+            )?;
+            let mut entries = Vec::with_capacity(nkeys as usize);
+            for n in 0..nkeys {
+                let mut key = vec![0 as c_char; ffi::MPI_MAX_INFO_KEY as usize + 1];
+                check(
+                    "MPI_Info_get_nthkey",
+                    ffi::MPI_Info_get_nthkey(self.raw, n, key.as_mut_ptr()),
+                )?;
+                let mut value = vec![0 as c_char; ffi::MPI_MAX_INFO_VAL as usize + 1];
+                let mut flag: c_int = 0;
+                check(
+                    "MPI_Info_get",
+                    ffi::MPI_Info_get(
+                        self.raw,
+                        key.as_ptr(),
+                        ffi::MPI_MAX_INFO_VAL as c_int,
+                        value.as_mut_ptr(),
+                        &mut flag,
+                    ),
+                )?;
+                if flag != 0 {
+                    entries.push((
+                        CStr::from_ptr(key.as_ptr()).to_string_lossy().into_owned(),
+                        CStr::from_ptr(value.as_ptr())
+                            .to_string_lossy()
+                            .into_owned(),
+                    ));
+                }
+            }
+            Ok(entries)
+        }
+    }
+}
+
+impl Drop for Info {
+    fn drop(&mut self) {
+        // SAFETY: `self.raw` was created by MPI_Info_create or returned by MPI_File_get_info
+        // and is freed exactly once here.
+        unsafe {
+            ffi::MPI_Info_free(&mut self.raw);
+        }
+    }
+}
+
+/// How a file is opened; maps onto `MPI_MODE_*` flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Create if missing, write only.
+    CreateWrite,
+    ReadOnly,
+}
+
+impl Access {
+    fn amode(self) -> c_int {
+        (match self {
+            Access::CreateWrite => ffi::MPI_MODE_CREATE | ffi::MPI_MODE_WRONLY,
+            Access::ReadOnly => ffi::MPI_MODE_RDONLY,
+        }) as c_int
+    }
+}
+
+/// An open MPI file; `MPI_File_close` runs on drop (collective: every rank of the opening
+/// communicator must drop its handle at the same point, as with any collective call).
+pub struct File {
+    raw: ffi::MPI_File,
+}
+
+impl File {
+    /// `MPI_File_open` (collective over `comm`). `path` may carry a ROMIO prefix (`ufs:`, `pvfs2:`).
+    pub fn open(
+        comm: &SimpleCommunicator,
+        path: &str,
+        access: Access,
+        info: &Info,
+    ) -> Result<Self, MpiIoError> {
+        let c_path = c_string("MPI_File_open", path)?;
+        // SAFETY: RSMPI_FILE_NULL is overwritten by a successful open; comm and info are live.
+        let mut raw = unsafe { ffi::RSMPI_FILE_NULL };
+        check("MPI_File_open", unsafe {
+            ffi::MPI_File_open(
+                comm.as_raw(),
+                c_path.as_ptr(),
+                access.amode(),
+                info.raw,
+                &mut raw,
+            )
+        })?;
+        Ok(File { raw })
+    }
+
+    /// Opens on `MPI_COMM_SELF`, for one file per process.
+    pub fn open_self(path: &str, access: Access, info: &Info) -> Result<Self, MpiIoError> {
+        Self::open(
+            &mpi::topology::SimpleCommunicator::self_comm(),
+            path,
+            access,
+            info,
+        )
+    }
+
+    /// Writes `buf` at byte `offset`; `collective` selects `MPI_File_write_at_all`.
+    /// Returns the number of bytes the library reports as written.
+    pub fn write_at(
+        &mut self,
+        offset: u64,
+        buf: &[u8],
+        collective: bool,
+    ) -> Result<usize, MpiIoError> {
+        let count = count_of("MPI_File_write_at", buf.len())?;
+        let mut status = empty_status();
+        let (call, code) = unsafe {
+            // SAFETY: `buf` is valid for `count` bytes for the duration of this blocking call.
+            let ptr = buf.as_ptr() as *const c_void;
+            if collective {
+                (
+                    "MPI_File_write_at_all",
+                    ffi::MPI_File_write_at_all(
+                        self.raw,
+                        offset as ffi::MPI_Offset,
+                        ptr,
+                        count,
+                        ffi::RSMPI_UINT8_T,
+                        &mut status,
+                    ),
+                )
+            } else {
+                (
+                    "MPI_File_write_at",
+                    ffi::MPI_File_write_at(
+                        self.raw,
+                        offset as ffi::MPI_Offset,
+                        ptr,
+                        count,
+                        ffi::RSMPI_UINT8_T,
+                        &mut status,
+                    ),
+                )
+            }
+        };
+        check(call, code)?;
+        bytes_done(call, &status)
+    }
+
+    /// Reads into `buf` from byte `offset`; `collective` selects `MPI_File_read_at_all`.
+    /// Returns the number of bytes read (less than `buf.len()` at end of file).
+    pub fn read_at(
+        &mut self,
+        offset: u64,
+        buf: &mut [u8],
+        collective: bool,
+    ) -> Result<usize, MpiIoError> {
+        let count = count_of("MPI_File_read_at", buf.len())?;
+        let mut status = empty_status();
+        let (call, code) = unsafe {
+            // SAFETY: `buf` is valid and exclusively borrowed for `count` bytes.
+            let ptr = buf.as_mut_ptr() as *mut c_void;
+            if collective {
+                (
+                    "MPI_File_read_at_all",
+                    ffi::MPI_File_read_at_all(
+                        self.raw,
+                        offset as ffi::MPI_Offset,
+                        ptr,
+                        count,
+                        ffi::RSMPI_UINT8_T,
+                        &mut status,
+                    ),
+                )
+            } else {
+                (
+                    "MPI_File_read_at",
+                    ffi::MPI_File_read_at(
+                        self.raw,
+                        offset as ffi::MPI_Offset,
+                        ptr,
+                        count,
+                        ffi::RSMPI_UINT8_T,
+                        &mut status,
+                    ),
+                )
+            }
+        };
+        check(call, code)?;
+        bytes_done(call, &status)
+    }
+
+    /// `MPI_File_sync` (collective): flush to the storage device.
+    pub fn sync(&mut self) -> Result<(), MpiIoError> {
+        // SAFETY: `self.raw` is an open file.
+        check("MPI_File_sync", unsafe { ffi::MPI_File_sync(self.raw) })
+    }
+
+    /// `MPI_File_set_size` (collective): truncate or extend.
+    pub fn set_size(&mut self, size: u64) -> Result<(), MpiIoError> {
+        // SAFETY: `self.raw` is an open file.
+        check("MPI_File_set_size", unsafe {
+            ffi::MPI_File_set_size(self.raw, size as ffi::MPI_Offset)
+        })
+    }
+
+    /// `MPI_File_preallocate` (collective): reserve storage for `size` bytes.
+    pub fn preallocate(&mut self, size: u64) -> Result<(), MpiIoError> {
+        // SAFETY: `self.raw` is an open file.
+        check("MPI_File_preallocate", unsafe {
+            ffi::MPI_File_preallocate(self.raw, size as ffi::MPI_Offset)
+        })
+    }
+
+    /// The hints in effect for this file (`MPI_File_get_info`), as ROMIO resolved them.
+    pub fn hints_in_effect(&self) -> Result<Vec<(String, String)>, MpiIoError> {
+        // SAFETY: MPI_File_get_info returns a new info object, which `Info` frees on drop.
+        let mut raw = unsafe { ffi::RSMPI_INFO_NULL };
+        check("MPI_File_get_info", unsafe {
+            ffi::MPI_File_get_info(self.raw, &mut raw)
+        })?;
+        Info { raw }.entries()
+    }
+
+    /// `MPI_File_close`, reporting its error (drop closes too, but cannot report).
+    pub fn close(mut self) -> Result<(), MpiIoError> {
+        let result = self.close_raw();
+        std::mem::forget(self);
+        result
+    }
+
+    fn close_raw(&mut self) -> Result<(), MpiIoError> {
+        // SAFETY: `self.raw` is open; MPI_File_close sets it to MPI_FILE_NULL.
+        check("MPI_File_close", unsafe {
+            ffi::MPI_File_close(&mut self.raw)
+        })
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        let _ = self.close_raw();
+    }
+}
+
+/// `MPI_File_delete` (not collective: call it from one rank per file).
+pub fn delete(path: &str) -> Result<(), MpiIoError> {
+    let c_path = c_string("MPI_File_delete", path)?;
+    // SAFETY: `c_path` is NUL-terminated; MPI_INFO_NULL is a valid info argument.
+    check("MPI_File_delete", unsafe {
+        ffi::MPI_File_delete(c_path.as_ptr(), ffi::RSMPI_INFO_NULL)
+    })
+}
+
+fn count_of(call: &'static str, len: usize) -> Result<c_int, MpiIoError> {
+    c_int::try_from(len).map_err(|_| MpiIoError {
+        call,
+        class: ErrorClass::Other(ffi::MPI_ERR_COUNT as c_int),
+        message: format!(
+            "{len} bytes exceed one call's limit of {} bytes",
+            c_int::MAX
+        ),
+    })
+}
+
+fn empty_status() -> ffi::MPI_Status {
+    // SAFETY: MPI_Status is a plain C struct; all-zero is a valid value that MPI overwrites.
+    unsafe { std::mem::zeroed() }
+}
+
+fn bytes_done(call: &'static str, status: &ffi::MPI_Status) -> Result<usize, MpiIoError> {
+    let mut count: c_int = 0;
+    // SAFETY: `status` was filled by the completed call; the datatype matches the transfer.
+    check(call, unsafe {
+        ffi::MPI_Get_count(status, ffi::RSMPI_UINT8_T, &mut count)
+    })?;
+    Ok(count.max(0) as usize)
+}

@@ -1,0 +1,225 @@
+//! Everything pvbench knows about MPI: start-up, abort-on-panic, agreeing on errors across
+//! ranks, and collectives that wait by polling and yielding.
+//!
+//! Why yielding: with more ranks than cores, MPICH's blocking calls busy-poll and starve the
+//! rank they wait for (a barrier at 4 ranks on 2 cores takes ~14 ms). A non-blocking call
+//! completed with `MPI_Test` + `yield_now()` lets the other rank run (~0.1 ms).
+
+pub mod io;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, anyhow};
+use mpi::collective::{CommunicatorCollectives, Root};
+use mpi::datatype::{Buffer, BufferMut};
+use mpi::environment::Universe;
+use mpi::request::{Request, Scope};
+use mpi::topology::{Communicator, Rank, SimpleCommunicator};
+
+use crate::error::{EXIT_USAGE, EXIT_VERIFICATION, UsageError, VerificationError, exit_code};
+
+static MPI_RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// An initialised MPI session; finalises on drop.
+pub struct Session {
+    world: SimpleCommunicator,
+    // Declared last so that it drops (MPI_Finalize) after everything above.
+    _universe: Universe,
+}
+
+impl Session {
+    /// `MPI_Init` and the abort-on-panic hook.
+    pub fn init() -> anyhow::Result<Self> {
+        let universe = mpi::initialize().ok_or_else(|| anyhow!("MPI was already initialised"))?;
+        MPI_RUNNING.store(true, Ordering::SeqCst);
+        install_abort_on_panic();
+        Ok(Session {
+            world: universe.world(),
+            _universe: universe,
+        })
+    }
+
+    pub fn world(&self) -> &SimpleCommunicator {
+        &self.world
+    }
+
+    pub fn rank(&self) -> Rank {
+        self.world.rank()
+    }
+
+    pub fn size(&self) -> Rank {
+        self.world.size()
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.rank() == 0
+    }
+
+    /// The MPI library's version string (`MPI_Get_library_version`), first line only.
+    pub fn library_version(&self) -> String {
+        mpi::environment::library_version()
+            .map(|v| v.lines().next().unwrap_or_default().trim().to_string())
+            .unwrap_or_else(|_| "unknown".to_string())
+    }
+
+    /// The processor (host) name of every rank, in rank order, on every rank.
+    pub fn hosts(&self) -> Vec<String> {
+        let name = mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into());
+        all_gather_strings(&self.world, &name)
+    }
+
+    /// `MPI_Wtime`: seconds on this rank's clock.
+    pub fn time(&self) -> f64 {
+        mpi::time()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        MPI_RUNNING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A panic on one rank would leave the others waiting forever in the next collective or in
+/// `MPI_Finalize`: print the panic as usual, then take the whole job down.
+fn install_abort_on_panic() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        if MPI_RUNNING.load(Ordering::SeqCst) {
+            // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
+            unsafe {
+                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+            }
+        }
+    }));
+}
+
+/// The rank the launcher gave this process, read from its environment before `MPI_Init`
+/// (MPICH/hydra `PMI_RANK`, PMIx, Open MPI). Used so that only rank 0 prints usage errors,
+/// which are found before MPI starts.
+pub fn launcher_rank() -> Option<u32> {
+    ["PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok()?.parse().ok())
+}
+
+/// Completes a request by polling, yielding the core between polls.
+fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
+    loop {
+        match request.test() {
+            Ok(_) => return,
+            Err(pending) => {
+                request = pending;
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// `MPI_Barrier`, waiting by yielding.
+pub fn barrier(comm: &SimpleCommunicator) {
+    wait_yielding(comm.immediate_barrier());
+}
+
+/// `MPI_Allgather`, waiting by yielding: every rank's `send` concatenated in rank order.
+pub fn all_gather<T>(comm: &SimpleCommunicator, send: &[T]) -> Vec<T>
+where
+    T: Clone + Default,
+    [T]: Buffer + BufferMut,
+{
+    let mut received = vec![T::default(); send.len() * comm.size() as usize];
+    mpi::request::scope(|scope| {
+        wait_yielding(comm.immediate_all_gather_into(scope, send, &mut received[..]));
+    });
+    received
+}
+
+/// `MPI_Bcast` from `root`, waiting by yielding.
+pub fn broadcast<T: ?Sized>(comm: &SimpleCommunicator, root: Rank, data: &mut T)
+where
+    T: BufferMut,
+{
+    let root_process = comm.process_at_rank(root);
+    mpi::request::scope(|scope| {
+        wait_yielding(root_process.immediate_broadcast_into(scope, data));
+    });
+}
+
+/// Broadcasts a string of any length from `root`.
+pub fn broadcast_string(comm: &SimpleCommunicator, root: Rank, text: &str) -> String {
+    let mut len = [text.len() as u64];
+    broadcast(comm, root, &mut len[..]);
+    let mut bytes = if comm.rank() == root {
+        text.as_bytes().to_vec()
+    } else {
+        vec![0u8; len[0] as usize]
+    };
+    if !bytes.is_empty() {
+        broadcast(comm, root, &mut bytes[..]);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Every rank's string, in rank order, on every rank.
+pub fn all_gather_strings(comm: &SimpleCommunicator, text: &str) -> Vec<String> {
+    let lengths = all_gather(comm, &[text.len() as u64]);
+    let longest = lengths.iter().copied().max().unwrap_or(0) as usize;
+    let mut padded = text.as_bytes().to_vec();
+    padded.resize(longest, 0);
+    let all = all_gather(comm, &padded[..]);
+    lengths
+        .iter()
+        .enumerate()
+        .map(|(rank, &len)| {
+            let start = rank * longest;
+            String::from_utf8_lossy(&all[start..start + len as usize]).into_owned()
+        })
+        .collect()
+}
+
+/// Makes a local outcome collective: if any rank failed, every rank returns the same error
+/// (the lowest failing rank's message and kind); otherwise each keeps its own value.
+/// Call it at the same point on every rank, like any collective.
+pub fn agree<T>(comm: &SimpleCommunicator, local: anyhow::Result<T>) -> anyhow::Result<T> {
+    share_outcome(comm, local, true)
+}
+
+/// Runs `check` on rank 0 only and shares its outcome with every rank.
+pub fn root_checks(
+    comm: &SimpleCommunicator,
+    check: impl FnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let local = if comm.rank() == 0 { check() } else { Ok(()) };
+    share_outcome(comm, local, false)
+}
+
+fn share_outcome<T>(
+    comm: &SimpleCommunicator,
+    local: anyhow::Result<T>,
+    name_rank: bool,
+) -> anyhow::Result<T> {
+    // Each rank contributes its would-be exit code (0 = fine), so the kind survives the trip.
+    let code = local.as_ref().err().map_or(0, exit_code);
+    let codes = all_gather(comm, &[code]);
+    let Some(first) = codes.iter().position(|&c| c != 0) else {
+        return local;
+    };
+    let failed = codes.iter().filter(|&&c| c != 0).count();
+    let message = match (&local, comm.rank() as usize == first) {
+        (Err(error), true) => format!("{error:#}"),
+        _ => String::new(),
+    };
+    let mut message = broadcast_string(comm, first as Rank, &message);
+    if name_rank && comm.size() > 1 {
+        message = format!("rank {first}: {message}");
+        if failed > 1 {
+            message.push_str(&format!(" ({failed} of {} ranks failed)", comm.size()));
+        }
+    }
+    Err(match codes[first] {
+        EXIT_VERIFICATION => VerificationError(message).into(),
+        EXIT_USAGE => UsageError(message).into(),
+        _ => anyhow!(message),
+    })
+}

@@ -1,0 +1,169 @@
+//! Text renderings of an `mpiio` result: pvbench's table and mpi-io-test's lines.
+
+use std::fmt::Write;
+
+use bytesize::ByteSize;
+
+use crate::result::Document;
+use crate::result::mpiio::{MpiioParameters, MpiioResults, Phase};
+
+type MpiioDocument = Document<MpiioParameters, MpiioResults>;
+
+fn size(bytes: u64) -> String {
+    ByteSize::b(bytes).display().iec().to_string()
+}
+
+/// pvbench's table: parameters, per-iteration figures, then both conventions' summaries.
+pub fn table(doc: &MpiioDocument) -> String {
+    let p = &doc.parameters;
+    let r = &doc.results;
+    let mut out = String::new();
+    let mode = if p.collective {
+        "collective"
+    } else {
+        "independent"
+    };
+    let _ = writeln!(out, "pvbench mpiio  {}", doc.label.as_deref().unwrap_or(""));
+    let _ = writeln!(
+        out,
+        "  file        {}{}",
+        p.file,
+        if p.file_per_process {
+            ".<rank> (one per rank)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  ranks       {} on {}",
+        doc.ranks.count,
+        distinct_hosts(&doc.ranks.hosts)
+    );
+    let _ = writeln!(
+        out,
+        "  block       {} per rank per iteration, transfer {}, {} iterations, {mode}{}{}",
+        size(p.block_size_bytes),
+        size(p.transfer_size_bytes),
+        p.iterations,
+        if p.sync { ", sync" } else { "" },
+        if p.reorder_read { ", reorder-read" } else { "" },
+    );
+    if !r.hints_in_effect.is_empty() {
+        let hints: Vec<String> = r
+            .hints_in_effect
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = writeln!(out, "  hints       {}", hints.join(" "));
+    }
+    let _ = writeln!(
+        out,
+        "  mpi         {}",
+        doc.mpi_library_version.as_deref().unwrap_or("unknown")
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<6} {:>4} {:>10} {:>11} {:>9} {:>11} {:>9} {:>9}",
+        "phase", "iter", "MiB/s", "elapsed_s", "open_s", "transfer_s", "sync_s", "close_s"
+    );
+    for phase in &r.phases {
+        for it in &phase.iterations {
+            let max = |f: fn(&crate::result::mpiio::RankTiming) -> f64| {
+                it.ranks.iter().map(f).fold(0.0, f64::max)
+            };
+            let _ = writeln!(
+                out,
+                "{:<6} {:>4} {:>10.2} {:>11.6} {:>9.6} {:>11.6} {:>9.6} {:>9.6}",
+                phase.phase.name(),
+                it.iteration,
+                it.bandwidth_mib_per_s,
+                it.elapsed_s,
+                max(|t| t.open_s),
+                max(|t| t.transfer_s),
+                max(|t| t.sync_s),
+                max(|t| t.close_s),
+            );
+        }
+    }
+    let _ = writeln!(out, "(per-rank times: the slowest rank's)");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<6} {:>10} {:>10} {:>10} {:>10}   {:>14}",
+        "phase", "max_MiB/s", "min_MiB/s", "mean_MiB/s", "stddev", "mpi-io-test_MB/s"
+    );
+    for phase in &r.phases {
+        let _ = writeln!(
+            out,
+            "{:<6} {:>10.2} {:>10.2} {:>10.2} {:>10.2}   {:>16.2}",
+            phase.phase.name(),
+            phase.ior.max_mib_per_s,
+            phase.ior.min_mib_per_s,
+            phase.ior.mean_mib_per_s,
+            phase.ior.stddev_mib_per_s,
+            phase.mpi_io_test.bandwidth_mb_per_s,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "MiB/s: IOR's convention, bytes / (last close end - first open start) per iteration, population stddev.\n\
+         MB/s: mpi-io-test's, all bytes / largest per-rank sum of transfer+sync times, 1 MB = 10^6 bytes."
+    );
+    let v = &r.verification;
+    let _ = writeln!(
+        out,
+        "verification: {}",
+        if v.performed {
+            format!("passed, {} checked", size(v.bytes_checked))
+        } else {
+            "not performed".into()
+        }
+    );
+    out
+}
+
+fn distinct_hosts(hosts: &[String]) -> String {
+    let mut distinct: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.join(", ")
+}
+
+/// The lines PVFS2's mpi-io-test prints, so existing scripts that parse them keep working.
+pub fn mpi_io_test(doc: &MpiioDocument) -> String {
+    let p = &doc.parameters;
+    let mut out = String::from("# Using mpi-io calls.\n");
+    let total = p.block_size_bytes * u64::from(doc.ranks.count) * u64::from(p.iterations);
+    let _ = writeln!(
+        out,
+        "nr_procs = {}, nr_iter = {}, blk_sz = {}",
+        doc.ranks.count, p.iterations, p.block_size_bytes
+    );
+    let _ = writeln!(out, "# total_size = {total}");
+    let find = |phase| doc.results.phases.iter().find(|r| r.phase == phase);
+    for (phase, name) in [(Phase::Write, "Write: "), (Phase::Read, "Read:  ")] {
+        if let Some(r) = find(phase) {
+            let m = &r.mpi_io_test;
+            let _ = writeln!(
+                out,
+                "# {name}min_t = {:.6}, max_t = {:.6}, mean_t = {:.6}, var_t = {:.6}",
+                m.min_time_s, m.max_time_s, m.mean_time_s, m.var_time_s2
+            );
+        }
+    }
+    for (phase, name) in [(Phase::Write, "Write"), (Phase::Read, "Read")] {
+        if let Some(r) = find(phase) {
+            let _ = writeln!(
+                out,
+                "{name} bandwidth = {:.6} Mbytes/sec",
+                r.mpi_io_test.bandwidth_mb_per_s
+            );
+        }
+    }
+    if doc.results.verification.performed {
+        out.push_str("Correctness test passed.\n");
+    }
+    out
+}

@@ -1,0 +1,177 @@
+//! The result document: one serde model for every pvbench run (the single source of truth for
+//! every export), and its atomic writer. Knows nothing of MPI.
+//!
+//! Units live in field names (`_bytes`, `_s`, `_mib_per_s`, `_mb_per_s`); MB = 10^6 bytes,
+//! MiB = 2^20 bytes.
+
+pub mod mpiio;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::env::Environment;
+
+/// Bumped whenever a field changes meaning or disappears (adding a field does not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything one run produced. `P` are the parsed parameters and `R` the kind-specific
+/// results; `compare` reads any kind as `Document<serde_json::Value, serde_json::Value>`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Document<P, R> {
+    pub schema_version: u32,
+    pub tool: Tool,
+    /// `mpiio`, later `partdiff`, `net`, `fs`, ...
+    pub kind: String,
+    pub label: Option<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub command_line: Vec<String>,
+    pub parameters: P,
+    pub ranks: Ranks,
+    pub mpi_library_version: Option<String>,
+    pub environment: Environment,
+    pub results: R,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+impl Tool {
+    pub fn this() -> Self {
+        Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Ranks {
+    pub count: u32,
+    /// Host name of each rank, indexed by rank.
+    pub hosts: Vec<String>,
+}
+
+/// The current time as RFC 3339 UTC with seconds.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Where a JSON document goes: a file, or standard output for `-`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonTarget {
+    Stdout,
+    File(PathBuf),
+}
+
+impl JsonTarget {
+    pub fn parse(arg: &str) -> Self {
+        if arg == "-" {
+            JsonTarget::Stdout
+        } else {
+            JsonTarget::File(PathBuf::from(arg))
+        }
+    }
+
+    pub fn is_stdout(&self) -> bool {
+        *self == JsonTarget::Stdout
+    }
+
+    /// Fails unless the document could be written: checked before a benchmark runs, so that
+    /// an hour of measurement is never lost to a typo in the output path.
+    pub fn check_writable(&self) -> anyhow::Result<()> {
+        let JsonTarget::File(path) = self else {
+            return Ok(());
+        };
+        if path.is_dir() {
+            anyhow::bail!("--json {}: is a directory", path.display());
+        }
+        let dir = parent_dir(path);
+        if !dir.is_dir() {
+            anyhow::bail!(
+                "--json {}: directory {} does not exist",
+                path.display(),
+                dir.display()
+            );
+        }
+        tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+            anyhow::anyhow!(
+                "--json {}: cannot create a file in {}: {}",
+                path.display(),
+                dir.display(),
+                e.kind()
+            )
+        })?;
+        Ok(())
+    }
+
+    pub fn write<T: Serialize>(&self, document: &T) -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(document).context("serialising the result")?;
+        text.push('\n');
+        match self {
+            JsonTarget::Stdout => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .context("writing JSON to standard output")
+            }
+            JsonTarget::File(path) => write_atomically(path, text.as_bytes()),
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`:
+/// readers see the old document or the whole new one, never half of it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = parent_dir(path);
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    temp.write_all(bytes)
+        .and_then(|_| temp.as_file().sync_all())
+        .with_context(|| format!("writing {}", temp.path().display()))?;
+    temp.persist(path)
+        .with_context(|| format!("renaming the result into {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        write_atomically(&path, b"old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_directory_is_refused_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = JsonTarget::parse(dir.path().join("no/such/r.json").to_str().unwrap());
+        let err = target.check_writable().unwrap_err();
+        assert!(format!("{err:#}").contains("does not exist"), "{err:#}");
+        assert!(
+            JsonTarget::parse(dir.path().to_str().unwrap())
+                .check_writable()
+                .is_err()
+        );
+        assert!(JsonTarget::parse("-").check_writable().is_ok());
+    }
+}

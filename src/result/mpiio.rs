@@ -1,0 +1,277 @@
+//! Parameters and results of `pvbench mpiio`, and the two bandwidth conventions computed from
+//! per-rank timings.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+const MB: f64 = 1e6;
+const MIB: f64 = 1024.0 * 1024.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Write,
+    Read,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Write => "write",
+            Phase::Read => "read",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hint {
+    pub key: String,
+    pub value: String,
+}
+
+/// The parsed, validated parameters of one run, exactly as used.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MpiioParameters {
+    /// As given to MPI_File_open (ROMIO prefix included); with `file_per_process`, the base.
+    pub file: String,
+    pub block_size_bytes: u64,
+    pub transfer_size_bytes: u64,
+    pub iterations: u32,
+    pub collective: bool,
+    /// Hints requested with `--hint`; the ones in effect are in the results.
+    pub hints: Vec<Hint>,
+    pub sync: bool,
+    pub verify: bool,
+    pub keep: bool,
+    pub phases: Vec<Phase>,
+    pub file_per_process: bool,
+    pub reorder_read: bool,
+    pub pvfs2tab: Option<String>,
+}
+
+/// One rank's clock marks for one iteration of one phase. Times are seconds relative to a
+/// common epoch (a barrier at start-up), so ranks' marks can be compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct RankTiming {
+    pub rank: u32,
+    pub open_start_s: f64,
+    pub open_s: f64,
+    /// Sum of the durations of the read or write calls only.
+    pub transfer_s: f64,
+    pub sync_s: f64,
+    pub close_s: f64,
+    pub close_end_s: f64,
+    /// Time spent filling or checking the pattern between open and close; subtracted from
+    /// the elapsed time so it never counts as I/O.
+    pub excluded_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IterationResult {
+    pub iteration: u32,
+    pub bytes: u64,
+    /// Last close end minus first open start, less the rank's pattern time (IOR's convention).
+    pub elapsed_s: f64,
+    pub bandwidth_mib_per_s: f64,
+    pub ranks: Vec<RankTiming>,
+}
+
+/// IOR's convention: bandwidth of each iteration = bytes / (last close end - first open
+/// start), in MiB/s; statistics over iterations with the population standard deviation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IorSummary {
+    pub max_mib_per_s: f64,
+    pub min_mib_per_s: f64,
+    pub mean_mib_per_s: f64,
+    pub stddev_mib_per_s: f64,
+    pub mean_elapsed_s: f64,
+}
+
+/// mpi-io-test's convention: each rank sums its transfer (+ sync) times over all iterations;
+/// bandwidth = all bytes / the largest such sum, in MB/s (10^6). Statistics are over ranks,
+/// the variance with n - 1 (0 for one rank), exactly as mpi-io-test prints them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MpiIoTestSummary {
+    pub bandwidth_mb_per_s: f64,
+    pub min_time_s: f64,
+    pub max_time_s: f64,
+    pub mean_time_s: f64,
+    pub var_time_s2: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseResult {
+    pub phase: Phase,
+    pub bytes: u64,
+    pub ior: IorSummary,
+    pub mpi_io_test: MpiIoTestSummary,
+    pub iterations: Vec<IterationResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verification {
+    pub performed: bool,
+    pub bytes_checked: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MpiioResults {
+    /// `MPI_File_get_info` on rank 0 after its first open.
+    pub hints_in_effect: BTreeMap<String, String>,
+    pub phases: Vec<PhaseResult>,
+    pub verification: Verification,
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+fn fold(values: &[f64], f: fn(f64, f64) -> f64) -> f64 {
+    values.iter().copied().reduce(f).unwrap_or(0.0)
+}
+
+impl PhaseResult {
+    /// Summarises `timings[iteration][rank]`; every rank moved `block_bytes` per iteration.
+    pub fn from_timings(phase: Phase, block_bytes: u64, timings: Vec<Vec<RankTiming>>) -> Self {
+        let iterations: Vec<IterationResult> = timings
+            .into_iter()
+            .enumerate()
+            .map(|(iteration, ranks)| {
+                let bytes = block_bytes * ranks.len() as u64;
+                let first_open = fold(
+                    &ranks.iter().map(|r| r.open_start_s).collect::<Vec<_>>(),
+                    f64::min,
+                );
+                let last_close = fold(
+                    &ranks
+                        .iter()
+                        .map(|r| r.close_end_s - r.excluded_s)
+                        .collect::<Vec<_>>(),
+                    f64::max,
+                );
+                let elapsed_s = last_close - first_open;
+                IterationResult {
+                    iteration: iteration as u32,
+                    bytes,
+                    elapsed_s,
+                    bandwidth_mib_per_s: bytes as f64 / MIB / elapsed_s,
+                    ranks,
+                }
+            })
+            .collect();
+        let bandwidths: Vec<f64> = iterations.iter().map(|i| i.bandwidth_mib_per_s).collect();
+        let mean_bw = mean(&bandwidths);
+        let ior = IorSummary {
+            max_mib_per_s: fold(&bandwidths, f64::max),
+            min_mib_per_s: fold(&bandwidths, f64::min),
+            mean_mib_per_s: mean_bw,
+            stddev_mib_per_s: mean(
+                &bandwidths
+                    .iter()
+                    .map(|b| (b - mean_bw).powi(2))
+                    .collect::<Vec<_>>(),
+            )
+            .sqrt(),
+            mean_elapsed_s: mean(&iterations.iter().map(|i| i.elapsed_s).collect::<Vec<_>>()),
+        };
+
+        let rank_count = iterations.first().map_or(0, |i| i.ranks.len());
+        let per_rank_time: Vec<f64> = (0..rank_count)
+            .map(|r| {
+                iterations
+                    .iter()
+                    .map(|i| i.ranks[r].transfer_s + i.ranks[r].sync_s)
+                    .sum()
+            })
+            .collect();
+        let bytes: u64 = iterations.iter().map(|i| i.bytes).sum();
+        let mean_time = mean(&per_rank_time);
+        let max_time = fold(&per_rank_time, f64::max);
+        let mpi_io_test = MpiIoTestSummary {
+            bandwidth_mb_per_s: bytes as f64 / MB / max_time,
+            min_time_s: fold(&per_rank_time, f64::min),
+            max_time_s: max_time,
+            mean_time_s: mean_time,
+            var_time_s2: if rank_count > 1 {
+                per_rank_time
+                    .iter()
+                    .map(|t| (t - mean_time).powi(2))
+                    .sum::<f64>()
+                    / (rank_count - 1) as f64
+            } else {
+                0.0
+            },
+        };
+        PhaseResult {
+            phase,
+            bytes,
+            ior,
+            mpi_io_test,
+            iterations,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rank(
+        rank: u32,
+        open_start_s: f64,
+        transfer_s: f64,
+        close_end_s: f64,
+        excluded_s: f64,
+    ) -> RankTiming {
+        RankTiming {
+            rank,
+            open_start_s,
+            transfer_s,
+            close_end_s,
+            excluded_s,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn both_conventions_from_known_timings() {
+        let mib = 1 << 20;
+        // Two iterations, two ranks, 1 MiB per rank per iteration.
+        let timings = vec![
+            vec![rank(0, 0.0, 0.5, 1.0, 0.0), rank(1, 0.1, 1.0, 2.0, 0.0)],
+            vec![rank(0, 3.0, 0.5, 4.0, 0.0), rank(1, 3.0, 0.5, 4.5, 0.5)],
+        ];
+        let phase = PhaseResult::from_timings(Phase::Write, mib, timings);
+        assert_eq!(phase.bytes, 4 * mib);
+        // IOR: 2 MiB in 2.0 s, then 2 MiB in 1.0 s (4.5 - 0.5 excluded - 3.0).
+        assert_eq!(phase.iterations[0].bandwidth_mib_per_s, 1.0);
+        assert_eq!(phase.iterations[1].bandwidth_mib_per_s, 2.0);
+        assert_eq!(phase.ior.mean_mib_per_s, 1.5);
+        assert_eq!(phase.ior.stddev_mib_per_s, 0.5);
+        assert_eq!(
+            (phase.ior.min_mib_per_s, phase.ior.max_mib_per_s),
+            (1.0, 2.0)
+        );
+        // mpi-io-test: rank sums 1.0 and 1.5 s; 4 MiB / 1.5 s in MB/s.
+        let m = &phase.mpi_io_test;
+        assert_eq!(
+            (m.min_time_s, m.max_time_s, m.mean_time_s),
+            (1.0, 1.5, 1.25)
+        );
+        assert_eq!(m.var_time_s2, 0.125);
+        assert!((m.bandwidth_mb_per_s - 4.0 * mib as f64 / 1e6 / 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_rank_has_zero_variance() {
+        let phase =
+            PhaseResult::from_timings(Phase::Read, 10, vec![vec![rank(0, 0.0, 1.0, 1.0, 0.0)]]);
+        assert_eq!(phase.mpi_io_test.var_time_s2, 0.0);
+        assert_eq!(phase.ior.stddev_mib_per_s, 0.0);
+    }
+}
