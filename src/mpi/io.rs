@@ -38,51 +38,73 @@ impl ErrorClass {
     }
 }
 
-/// A failed MPI-IO call: which call, its error class and the library's own explanation.
+/// A failed MPI-IO call: which call, its error class, and the library's own explanation.
+///
+/// The text is fetched only when the error is displayed: ROMIO hands every rank of a failed
+/// collective open the code of the rank that failed, and `MPI_Error_string` on a code from
+/// another process's error ring prints "Invalid error code" to stderr.
 #[derive(Debug, Clone)]
 pub struct MpiIoError {
     pub call: &'static str,
     pub class: ErrorClass,
-    pub message: String,
+    detail: Detail,
+}
+
+#[derive(Debug, Clone)]
+enum Detail {
+    Code(c_int),
+    Text(String),
+}
+
+impl MpiIoError {
+    /// The library's explanation, on one line.
+    pub fn message(&self) -> String {
+        match &self.detail {
+            Detail::Text(text) => text.clone(),
+            Detail::Code(code) => error_string(*code),
+        }
+    }
 }
 
 impl fmt::Display for MpiIoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}", self.call, self.message)
+        write!(f, "{} failed: {}", self.call, self.message())
     }
 }
 
 impl std::error::Error for MpiIoError {}
 
-/// Turns an MPI return code into `Ok` or an [`MpiIoError`] with class and text.
+fn error_string(code: c_int) -> String {
+    let mut text = vec![0 as c_char; ffi::MPI_MAX_ERROR_STRING as usize + 1];
+    let mut len: c_int = 0;
+    // SAFETY: `text` has room for MPI_MAX_ERROR_STRING characters plus the terminating NUL.
+    unsafe {
+        if ffi::MPI_Error_string(code, text.as_mut_ptr(), &mut len) != ffi::MPI_SUCCESS as c_int {
+            return format!("MPI error code {code}");
+        }
+        // MPICH's text spans lines (an "error stack"); keep it to one line.
+        let raw = CStr::from_ptr(text.as_ptr()).to_string_lossy().into_owned();
+        raw.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(" ,", ",")
+    }
+}
+
+/// Turns an MPI return code into `Ok` or an [`MpiIoError`] with its class.
 fn check(call: &'static str, code: c_int) -> Result<(), MpiIoError> {
     if code == ffi::MPI_SUCCESS as c_int {
         return Ok(());
     }
     let mut class: c_int = 0;
-    let mut text = vec![0 as c_char; ffi::MPI_MAX_ERROR_STRING as usize + 1];
-    let mut len: c_int = 0;
-    // SAFETY: both calls only write into the out-parameters we own; `text` has room for
-    // MPI_MAX_ERROR_STRING characters plus the terminating NUL.
-    let message = unsafe {
-        if ffi::MPI_Error_class(code, &mut class) != ffi::MPI_SUCCESS as c_int {
-            class = ffi::MPI_ERR_OTHER as c_int;
-        }
-        if ffi::MPI_Error_string(code, text.as_mut_ptr(), &mut len) == ffi::MPI_SUCCESS as c_int {
-            // MPICH's text spans lines (an "error stack"); keep it to one line.
-            let raw = CStr::from_ptr(text.as_ptr()).to_string_lossy().into_owned();
-            raw.split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .replace(" ,", ",")
-        } else {
-            format!("MPI error code {code}")
-        }
-    };
+    // SAFETY: only writes the out-parameter.
+    if unsafe { ffi::MPI_Error_class(code, &mut class) } != ffi::MPI_SUCCESS as c_int {
+        class = ffi::MPI_ERR_OTHER as c_int;
+    }
     Err(MpiIoError {
         call,
         class: ErrorClass::from_raw(class),
-        message,
+        detail: Detail::Code(code),
     })
 }
 
@@ -90,7 +112,7 @@ fn c_string(call: &'static str, s: &str) -> Result<CString, MpiIoError> {
     CString::new(s).map_err(|_| MpiIoError {
         call,
         class: ErrorClass::Other(ffi::MPI_ERR_ARG as c_int),
-        message: format!("{s:?} contains a NUL byte"),
+        detail: Detail::Text(format!("{s:?} contains a NUL byte")),
     })
 }
 
@@ -325,22 +347,6 @@ impl File {
         check("MPI_File_sync", unsafe { ffi::MPI_File_sync(self.raw) })
     }
 
-    /// `MPI_File_set_size` (collective): truncate or extend.
-    pub fn set_size(&mut self, size: u64) -> Result<(), MpiIoError> {
-        // SAFETY: `self.raw` is an open file.
-        check("MPI_File_set_size", unsafe {
-            ffi::MPI_File_set_size(self.raw, size as ffi::MPI_Offset)
-        })
-    }
-
-    /// `MPI_File_preallocate` (collective): reserve storage for `size` bytes.
-    pub fn preallocate(&mut self, size: u64) -> Result<(), MpiIoError> {
-        // SAFETY: `self.raw` is an open file.
-        check("MPI_File_preallocate", unsafe {
-            ffi::MPI_File_preallocate(self.raw, size as ffi::MPI_Offset)
-        })
-    }
-
     /// The hints in effect for this file (`MPI_File_get_info`), as ROMIO resolved them.
     pub fn hints_in_effect(&self) -> Result<Vec<(String, String)>, MpiIoError> {
         // SAFETY: MPI_File_get_info returns a new info object, which `Info` frees on drop.
@@ -385,10 +391,10 @@ fn count_of(call: &'static str, len: usize) -> Result<c_int, MpiIoError> {
     c_int::try_from(len).map_err(|_| MpiIoError {
         call,
         class: ErrorClass::Other(ffi::MPI_ERR_COUNT as c_int),
-        message: format!(
+        detail: Detail::Text(format!(
             "{len} bytes exceed one call's limit of {} bytes",
             c_int::MAX
-        ),
+        )),
     })
 }
 

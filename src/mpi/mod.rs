@@ -9,7 +9,7 @@ pub mod io;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use mpi::collective::{CommunicatorCollectives, Root};
 use mpi::datatype::{Buffer, BufferMut};
 use mpi::environment::Universe;
@@ -45,10 +45,6 @@ impl Session {
 
     pub fn rank(&self) -> Rank {
         self.world.rank()
-    }
-
-    pub fn size(&self) -> Rank {
-        self.world.size()
     }
 
     pub fn is_root(&self) -> bool {

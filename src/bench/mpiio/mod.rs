@@ -178,30 +178,51 @@ impl Layout {
     }
 }
 
-/// Explains a failed MPI-IO call on `path` in one line, with the library's own words.
+/// A failed MPI-IO call on a path, explained in one line with the library's own words.
+/// Rendered only when shown (see `MpiIoError`).
+#[derive(Debug)]
+struct FileError {
+    path: String,
+    error: MpiIoError,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let FileError { path, error } = self;
+        let prefix = romio_prefix(path).filter(|p| !LOCAL_PREFIXES.contains(p));
+        let what = match (error.class, prefix) {
+            // Delete and open are the first calls that meet the prefix; ROMIO answers a file
+            // system it was built without with MPI_ERR_IO there.
+            (ErrorClass::Io, Some(prefix))
+                if matches!(error.call, "MPI_File_open" | "MPI_File_delete") =>
+            {
+                return write!(
+                    f,
+                    "{path}: this MPI library's ROMIO does not support the `{prefix}:` file system ({}: {}). \
+                     Use an MPI built with ROMIO's {prefix} driver, or mount the file system with its kernel \
+                     client and pass the mount path as a plain path",
+                    error.call,
+                    error.message()
+                );
+            }
+            (ErrorClass::Access, _) => "permission denied",
+            (ErrorClass::NoSuchFile, _) => "no such file or directory",
+            (ErrorClass::NoSpace, _) => "no space left on the file system",
+            (ErrorClass::BadFile, _) => "not a valid file name (a directory?)",
+            _ => "I/O error",
+        };
+        write!(f, "{path}: {what} ({}: {})", error.call, error.message())
+    }
+}
+
+impl std::error::Error for FileError {}
+
 fn describe(error: MpiIoError, path: &str) -> anyhow::Error {
-    let prefix = romio_prefix(path).filter(|p| !LOCAL_PREFIXES.contains(p));
-    let what = match (error.class, prefix) {
-        // Delete and open are the first calls that meet the prefix; ROMIO answers a file
-        // system it was built without with MPI_ERR_IO there.
-        (ErrorClass::Io, Some(prefix))
-            if matches!(error.call, "MPI_File_open" | "MPI_File_delete") =>
-        {
-            return anyhow!(
-                "{path}: this MPI library's ROMIO does not support the `{prefix}:` file system ({}: {}). \
-                 Use an MPI built with ROMIO's {prefix} driver, or mount the file system with its kernel \
-                 client and pass the mount path as a plain path",
-                error.call,
-                error.message
-            );
-        }
-        (ErrorClass::Access, _) => "permission denied",
-        (ErrorClass::NoSuchFile, _) => "no such file or directory",
-        (ErrorClass::NoSpace, _) => "no space left on the file system",
-        (ErrorClass::BadFile, _) => "not a valid file name (a directory?)",
-        _ => "I/O error",
-    };
-    anyhow!("{path}: {what} ({}: {})", error.call, error.message)
+    FileError {
+        path: path.to_string(),
+        error,
+    }
+    .into()
 }
 
 /// Deletes `path` if it exists; a missing file is fine.

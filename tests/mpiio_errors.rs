@@ -1,0 +1,178 @@
+//! Bad input to `pvbench mpiio` under `mpiexec -n 2`: one clear error line, the right exit
+//! code, and no hang (every job runs under a timeout).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn unparsable_and_zero_sizes_are_usage_errors() {
+    for size in ["0", "abc", "12x", "0MiB"] {
+        let out = mpiexec(2, &["mpiio", "-b", size]);
+        assert_fails_with(&out, 2, "--block-size");
+    }
+    let out = mpiexec(2, &["mpiio", "--transfer-size", "0"]);
+    assert_fails_with(&out, 2, "--transfer-size");
+    let out = mpiexec(2, &["mpiio", "-i", "0"]);
+    assert_fails_with(&out, 2, "--iterations");
+}
+
+#[test]
+fn block_not_a_multiple_of_transfer_is_a_usage_error() {
+    let out = mpiexec(2, &["mpiio", "-b", "3MiB", "--transfer-size", "2MiB"]);
+    assert_fails_with(&out, 2, "not a multiple of transfer size");
+}
+
+#[test]
+fn unknown_phase_is_a_usage_error() {
+    let out = mpiexec(2, &["mpiio", "--phases", "write,append"]);
+    assert_fails_with(&out, 2, "unknown phase");
+}
+
+#[test]
+fn missing_directory() {
+    let out = mpiexec(2, &["mpiio", "-f", "/nonexistent-pvbench/dir/testfile"]);
+    assert_fails_with(&out, 1, "directory /nonexistent-pvbench/dir does not exist");
+}
+
+#[test]
+fn path_that_is_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpiexec(2, &["mpiio", "-f", arg(dir.path())]);
+    assert_fails_with(&out, 1, "is a directory");
+}
+
+#[test]
+fn read_only_run_of_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-f",
+            arg(&dir.path().join("nothing")),
+            "--phases",
+            "read",
+        ],
+    );
+    assert_fails_with(&out, 1, "does not exist");
+}
+
+/// Debian's ROMIO has no pvfs2 driver: the error names the prefix and both ways out, and
+/// nothing else is measured instead.
+#[test]
+fn unsupported_romio_prefix_names_the_ways_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "1MiB",
+            "-i",
+            "5",
+            "-f",
+            "pvfs2://pvfs2/testfile",
+            "--json",
+            arg(&json),
+        ],
+    );
+    assert_fails_with(&out, 1, "does not support the `pvfs2:` file system");
+    let err = stderr(&out);
+    assert!(err.contains("MPI built with ROMIO's pvfs2 driver"), "{err}");
+    assert!(err.contains("mount path as a plain path"), "{err}");
+    assert!(!json.exists(), "no result for a run that measured nothing");
+}
+
+#[test]
+fn json_into_a_missing_directory_fails_before_the_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "1MiB",
+            "-f",
+            arg(&file),
+            "--keep",
+            "--json",
+            "/nonexistent-pvbench/r.json",
+        ],
+    );
+    assert_fails_with(&out, 1, "directory /nonexistent-pvbench does not exist");
+    assert!(!file.exists(), "the check runs before any I/O");
+}
+
+/// A file system that fills up mid-write (a 3 MiB tmpfs, 8 MiB to write).
+#[test]
+fn full_file_system() {
+    let mount = tempfile::tempdir().unwrap();
+    let status = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs", arg(mount.path())])
+        .status()
+        .unwrap();
+    assert!(status.success(), "mounting a tmpfs needs root");
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "1MiB",
+            "-i",
+            "4",
+            "-f",
+            arg(&mount.path().join("f")),
+        ],
+    );
+    let listing = std::fs::read_dir(mount.path()).unwrap().count();
+    Command::new("umount").arg(mount.path()).status().unwrap();
+    assert_fails_with(&out, 1, "No space left on device");
+    assert_eq!(listing, 0, "the partial file is removed");
+}
+
+/// No permission: the job runs as `nobody` against a directory only root may write.
+#[test]
+fn no_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    // The binary must be reachable for nobody: copy it into a world-readable place.
+    let bin_dir = tempfile::tempdir().unwrap();
+    let bin = bin_dir.path().join("pvbench");
+    std::fs::copy(pvbench(), &bin).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = assert_cmd::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "mpiexec",
+            "-n",
+            "2",
+        ])
+        .arg(&bin)
+        .args([
+            "mpiio",
+            "-b",
+            "64k",
+            "-i",
+            "1",
+            "-f",
+            arg(&dir.path().join("f")),
+        ])
+        .env("HOME", "/tmp")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_fails_with(&out, 1, "permission denied");
+}
