@@ -176,3 +176,45 @@ fn no_permission() {
         .unwrap();
     assert_fails_with(&out, 1, "permission denied");
 }
+
+/// A panic on one rank takes the whole job down (MPI_Abort) instead of leaving the other
+/// rank waiting in a collective forever.
+#[test]
+fn a_panic_on_one_rank_ends_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::new("mpiexec")
+        .args(["-n", "2", "-env", "PVBENCH_TEST_PANIC_RANK", "1", pvbench()])
+        .args(["mpiio", "-b", "64k", "-f", arg(&dir.path().join("f"))])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c != 0),
+        "the job must end with an error: {:?}",
+        out.status
+    );
+    assert!(
+        stderr(&out).contains("deliberate panic on rank 1"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn missing_pvfs2tab() {
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "64k",
+            "--pvfs2tab",
+            "/nonexistent-pvbench/pvfs2tab",
+        ],
+    );
+    assert_fails_with(
+        &out,
+        1,
+        "--pvfs2tab /nonexistent-pvbench/pvfs2tab: no such file",
+    );
+}

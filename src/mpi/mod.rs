@@ -33,10 +33,21 @@ impl Session {
         let universe = mpi::initialize().ok_or_else(|| anyhow!("MPI was already initialised"))?;
         MPI_RUNNING.store(true, Ordering::SeqCst);
         install_abort_on_panic();
-        Ok(Session {
+        let session = Session {
             world: universe.world(),
             _universe: universe,
-        })
+        };
+        // Test hook: lets the integration tests prove that a panic on one rank ends the job.
+        let panic_rank = std::env::var("PVBENCH_TEST_PANIC_RANK")
+            .ok()
+            .and_then(|r| r.parse().ok());
+        if panic_rank == Some(session.rank()) {
+            panic!(
+                "PVBENCH_TEST_PANIC_RANK: deliberate panic on rank {}",
+                session.rank()
+            );
+        }
+        Ok(session)
     }
 
     pub fn world(&self) -> &SimpleCommunicator {
