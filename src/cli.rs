@@ -124,15 +124,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         Some((&trimmed[..i], shift))
     });
     let bytes = match binary_suffix {
-        Some((number, shift))
-            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            number
-                .parse::<u64>()
-                .ok()
-                .and_then(|n| n.checked_mul(1u64 << shift))
-                .ok_or_else(|| format!("size {text:?} is too large"))?
-        }
+        Some((number, shift)) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => number
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(1u64 << shift))
+            .ok_or_else(|| format!("size {text:?} is too large"))?,
         _ => trimmed
             .parse::<bytesize::ByteSize>()
             .map_err(|_| format!("{text:?} is not a size (examples: 104857600, 100MiB, 1g)"))?
@@ -185,10 +181,7 @@ mod tests {
 
     #[test]
     fn hints_and_phases() {
-        assert_eq!(
-            parse_hint("romio_cb_write=enable"),
-            Ok(("romio_cb_write".into(), "enable".into()))
-        );
+        assert_eq!(parse_hint("romio_cb_write=enable"), Ok(("romio_cb_write".into(), "enable".into())));
         assert!(parse_hint("novalue").is_err());
         assert!(parse_hint("=x").is_err());
         assert_eq!(parse_phase("read"), Ok(Phase::Read));

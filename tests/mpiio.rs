@@ -24,26 +24,10 @@ fn results_are_complete_json_on_one_and_two_ranks() {
         let json = dir.path().join("result.json");
         let out = mpiexec(
             ranks,
-            &[
-                "mpiio",
-                "-b",
-                "1MiB",
-                "-i",
-                "3",
-                "-f",
-                arg(&file),
-                "--json",
-                arg(&json),
-                "--label",
-                "local",
-            ],
+            &["mpiio", "-b", "1MiB", "-i", "3", "-f", arg(&file), "--json", arg(&json), "--label", "local"],
         );
         assert_exit(&out, 0);
-        assert!(
-            stdout(&out).contains("verification: passed"),
-            "{}",
-            stdout(&out)
-        );
+        assert!(stdout(&out).contains("verification: passed"), "{}", stdout(&out));
         assert!(!file.exists(), "the test file is removed without --keep");
 
         let doc = read_json(&json);
@@ -52,22 +36,9 @@ fn results_are_complete_json_on_one_and_two_ranks() {
         assert_eq!(doc["label"], "local");
         assert_eq!(doc["tool"]["name"], "pvbench");
         assert_eq!(doc["ranks"]["count"], ranks);
-        assert_eq!(
-            doc["ranks"]["hosts"].as_array().unwrap().len(),
-            ranks as usize
-        );
-        assert!(
-            doc["mpi_library_version"]
-                .as_str()
-                .unwrap()
-                .contains("MPICH")
-        );
-        assert!(
-            doc["environment"]["kernel"]
-                .as_str()
-                .unwrap()
-                .starts_with("Linux")
-        );
+        assert_eq!(doc["ranks"]["hosts"].as_array().unwrap().len(), ranks as usize);
+        assert!(doc["mpi_library_version"].as_str().unwrap().contains("MPICH"));
+        assert!(doc["environment"]["kernel"].as_str().unwrap().starts_with("Linux"));
         assert_eq!(doc["parameters"]["block_size_bytes"], MIB);
         assert_eq!(doc["parameters"]["iterations"], 3);
         assert_eq!(doc["parameters"]["collective"], true);
@@ -85,17 +56,12 @@ fn results_are_complete_json_on_one_and_two_ranks() {
                 let timings = it["ranks"].as_array().unwrap();
                 assert_eq!(timings.len(), ranks as usize);
                 for t in timings {
-                    assert!(
-                        t["close_end_s"].as_f64().unwrap() >= t["open_start_s"].as_f64().unwrap()
-                    );
+                    assert!(t["close_end_s"].as_f64().unwrap() >= t["open_start_s"].as_f64().unwrap());
                     assert!(t["transfer_s"].as_f64().unwrap() > 0.0);
                 }
             }
         }
-        assert_eq!(
-            doc["results"]["verification"]["bytes_checked"],
-            3 * MIB * u64::from(ranks)
-        );
+        assert_eq!(doc["results"]["verification"]["bytes_checked"], 3 * MIB * u64::from(ranks));
     }
 }
 
@@ -103,23 +69,9 @@ fn results_are_complete_json_on_one_and_two_ranks() {
 fn json_to_stdout_moves_the_table_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f");
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "64k",
-            "-i",
-            "1",
-            "-f",
-            arg(&file),
-            "--json",
-            "-",
-        ],
-    );
+    let out = mpiexec(2, &["mpiio", "-b", "64k", "-i", "1", "-f", arg(&file), "--json", "-"]);
     assert_exit(&out, 0);
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
     assert_eq!(doc["kind"], "mpiio");
     assert!(stderr(&out).contains("max_MiB/s"));
 }
@@ -128,42 +80,16 @@ fn json_to_stdout_moves_the_table_to_stderr() {
 fn mpi_io_test_format_prints_its_lines() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f");
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "104857600",
-            "-i",
-            "1",
-            "-f",
-            arg(&file),
-            "--format",
-            "mpi-io-test",
-        ],
-    );
+    let out =
+        mpiexec(2, &["mpiio", "-b", "104857600", "-i", "1", "-f", arg(&file), "--format", "mpi-io-test"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(
-        text.contains("nr_procs = 2, nr_iter = 1, blk_sz = 104857600\n"),
-        "{text}"
-    );
+    assert!(text.contains("nr_procs = 2, nr_iter = 1, blk_sz = 104857600\n"), "{text}");
     assert!(text.contains("# total_size = 209715200\n"), "{text}");
-    for prefix in [
-        "# Write: min_t = ",
-        "# Read:  min_t = ",
-        "Write bandwidth = ",
-        "Read bandwidth = ",
-    ] {
-        assert!(
-            text.lines().any(|l| l.starts_with(prefix)),
-            "no {prefix:?} line in {text}"
-        );
+    for prefix in ["# Write: min_t = ", "# Read:  min_t = ", "Write bandwidth = ", "Read bandwidth = "] {
+        assert!(text.lines().any(|l| l.starts_with(prefix)), "no {prefix:?} line in {text}");
     }
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("Write bandwidth = ") && l.ends_with(" Mbytes/sec"))
-    );
+    assert!(text.lines().any(|l| l.starts_with("Write bandwidth = ") && l.ends_with(" Mbytes/sec")));
 }
 
 /// Every access variant writes what it reads back: independent, several transfers per block,
@@ -174,42 +100,19 @@ fn access_variants_pass_verification() {
         &["--independent", "--transfer-size", "256k"],
         &["--collective", "--transfer-size", "128k", "--sync"],
         &["--file-per-process", "--reorder-read"],
-        &[
-            "--independent",
-            "--reorder-read",
-            "--hint",
-            "romio_cb_write=enable",
-        ],
+        &["--independent", "--reorder-read", "--hint", "romio_cb_write=enable"],
     ];
     for extra in variants {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         let json = dir.path().join("r.json");
-        let mut args = vec![
-            "mpiio",
-            "-b",
-            "1MiB",
-            "-i",
-            "2",
-            "-f",
-            arg(&file),
-            "--json",
-            arg(&json),
-        ];
+        let mut args = vec!["mpiio", "-b", "1MiB", "-i", "2", "-f", arg(&file), "--json", arg(&json)];
         args.extend_from_slice(extra);
         let out = mpiexec(2, &args);
         assert_exit(&out, 0);
         let doc = read_json(&json);
-        assert_eq!(
-            doc["results"]["verification"]["bytes_checked"],
-            4 * MIB,
-            "{extra:?}"
-        );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "only the JSON is left: {extra:?}"
-        );
+        assert_eq!(doc["results"]["verification"]["bytes_checked"], 4 * MIB, "{extra:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the JSON is left: {extra:?}");
     }
 }
 
@@ -217,50 +120,19 @@ fn access_variants_pass_verification() {
 fn keep_leaves_the_striped_file_with_the_full_size() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f");
-    let out = mpiexec(
-        2,
-        &["mpiio", "-b", "100k", "-i", "3", "-f", arg(&file), "--keep"],
-    );
+    let out = mpiexec(2, &["mpiio", "-b", "100k", "-i", "3", "-f", arg(&file), "--keep"]);
     assert_exit(&out, 0);
     assert_eq!(std::fs::metadata(&file).unwrap().len(), 2 * 3 * 100 * 1024);
 }
 
 /// Writes a kept file with 2 ranks, 2 iterations of 64 KiB, for the corruption tests.
 fn write_kept(file: &Path) {
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "64k",
-            "-i",
-            "2",
-            "-f",
-            arg(file),
-            "--phases",
-            "write",
-            "--keep",
-        ],
-    );
+    let out = mpiexec(2, &["mpiio", "-b", "64k", "-i", "2", "-f", arg(file), "--phases", "write", "--keep"]);
     assert_exit(&out, 0);
 }
 
 fn read_back(file: &Path) -> std::process::Output {
-    mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "64k",
-            "-i",
-            "2",
-            "-f",
-            arg(file),
-            "--phases",
-            "read",
-            "--keep",
-        ],
-    )
+    mpiexec(2, &["mpiio", "-b", "64k", "-i", "2", "-f", arg(file), "--phases", "read", "--keep"])
 }
 
 #[test]
@@ -270,11 +142,7 @@ fn separate_write_and_read_runs_verify() {
     write_kept(&file);
     let out = read_back(&file);
     assert_exit(&out, 0);
-    assert!(
-        stdout(&out).contains("verification: passed, 256.0 KiB checked"),
-        "{}",
-        stdout(&out)
-    );
+    assert!(stdout(&out).contains("verification: passed, 256.0 KiB checked"), "{}", stdout(&out));
 }
 
 /// One flipped byte in rank 1's block of iteration 1 fails the run on every rank with exit 3,
@@ -286,11 +154,7 @@ fn a_flipped_byte_is_caught_and_located() {
     write_kept(&file);
     // Iteration 1, rank 1 starts at (1*2 + 1) * 64 KiB; flip byte 1000 of it.
     let offset = 3 * 65536 + 1000;
-    let mut f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&file)
-        .unwrap();
+    let mut f = OpenOptions::new().read(true).write(true).open(&file).unwrap();
     let mut byte = [0u8];
     f.seek(SeekFrom::Start(offset)).unwrap();
     f.read_exact(&mut byte).unwrap();
@@ -324,11 +188,7 @@ fn swapped_blocks_are_caught() {
     std::fs::write(&file, &data).unwrap();
     let out = read_back(&file);
     assert_fails_with(&out, 3, "verification failed");
-    assert!(
-        stderr(&out).contains("(2 of 2 ranks failed)"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("(2 of 2 ranks failed)"), "{}", stderr(&out));
 }
 
 #[test]
@@ -336,12 +196,7 @@ fn a_truncated_file_is_a_verification_failure() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f");
     write_kept(&file);
-    OpenOptions::new()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_len(3 * 65536 + 10)
-        .unwrap();
+    OpenOptions::new().write(true).open(&file).unwrap().set_len(3 * 65536 + 10).unwrap();
     let out = read_back(&file);
     assert_fails_with(&out, 3, "file ends early");
 }
@@ -352,21 +207,8 @@ fn no_verify_skips_the_check() {
     let file = dir.path().join("f");
     write_kept(&file);
     std::fs::write(&file, vec![0u8; 4 * 65536]).unwrap();
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "64k",
-            "-i",
-            "2",
-            "-f",
-            arg(&file),
-            "--phases",
-            "read",
-            "--no-verify",
-        ],
-    );
+    let out =
+        mpiexec(2, &["mpiio", "-b", "64k", "-i", "2", "-f", arg(&file), "--phases", "read", "--no-verify"]);
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("verification: not performed"));
 }

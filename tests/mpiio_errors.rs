@@ -52,16 +52,7 @@ fn path_that_is_a_directory() {
 #[test]
 fn read_only_run_of_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-f",
-            arg(&dir.path().join("nothing")),
-            "--phases",
-            "read",
-        ],
-    );
+    let out = mpiexec(2, &["mpiio", "-f", arg(&dir.path().join("nothing")), "--phases", "read"]);
     assert_fails_with(&out, 1, "does not exist");
 }
 
@@ -71,20 +62,8 @@ fn read_only_run_of_a_missing_file() {
 fn unsupported_romio_prefix_names_the_ways_out() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "1MiB",
-            "-i",
-            "5",
-            "-f",
-            "pvfs2://pvfs2/testfile",
-            "--json",
-            arg(&json),
-        ],
-    );
+    let out =
+        mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "5", "-f", "pvfs2://pvfs2/testfile", "--json", arg(&json)]);
     assert_fails_with(&out, 1, "does not support the `pvfs2:` file system");
     let err = stderr(&out);
     assert!(err.contains("MPI built with ROMIO's pvfs2 driver"), "{err}");
@@ -98,16 +77,7 @@ fn json_into_a_missing_directory_fails_before_the_benchmark() {
     let file = dir.path().join("f");
     let out = mpiexec(
         2,
-        &[
-            "mpiio",
-            "-b",
-            "1MiB",
-            "-f",
-            arg(&file),
-            "--keep",
-            "--json",
-            "/nonexistent-pvbench/r.json",
-        ],
+        &["mpiio", "-b", "1MiB", "-f", arg(&file), "--keep", "--json", "/nonexistent-pvbench/r.json"],
     );
     assert_fails_with(&out, 1, "directory /nonexistent-pvbench does not exist");
     assert!(!file.exists(), "the check runs before any I/O");
@@ -122,18 +92,7 @@ fn full_file_system() {
         .status()
         .unwrap();
     assert!(status.success(), "mounting a tmpfs needs root");
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "1MiB",
-            "-i",
-            "4",
-            "-f",
-            arg(&mount.path().join("f")),
-        ],
-    );
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "4", "-f", arg(&mount.path().join("f"))]);
     let listing = std::fs::read_dir(mount.path()).unwrap().count();
     Command::new("umount").arg(mount.path()).status().unwrap();
     assert_fails_with(&out, 1, "No space left on device");
@@ -152,24 +111,9 @@ fn no_permission() {
     std::fs::set_permissions(bin_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = assert_cmd::Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "mpiexec",
-            "-n",
-            "2",
-        ])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "mpiexec", "-n", "2"])
         .arg(&bin)
-        .args([
-            "mpiio",
-            "-b",
-            "64k",
-            "-i",
-            "1",
-            "-f",
-            arg(&dir.path().join("f")),
-        ])
+        .args(["mpiio", "-b", "64k", "-i", "1", "-f", arg(&dir.path().join("f"))])
         .env("HOME", "/tmp")
         .timeout(std::time::Duration::from_secs(120))
         .output()
@@ -188,33 +132,12 @@ fn a_panic_on_one_rank_ends_the_job() {
         .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
-    assert!(
-        out.status.code().is_some_and(|c| c != 0),
-        "the job must end with an error: {:?}",
-        out.status
-    );
-    assert!(
-        stderr(&out).contains("deliberate panic on rank 1"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(out.status.code().is_some_and(|c| c != 0), "the job must end with an error: {:?}", out.status);
+    assert!(stderr(&out).contains("deliberate panic on rank 1"), "{}", stderr(&out));
 }
 
 #[test]
 fn missing_pvfs2tab() {
-    let out = mpiexec(
-        2,
-        &[
-            "mpiio",
-            "-b",
-            "64k",
-            "--pvfs2tab",
-            "/nonexistent-pvbench/pvfs2tab",
-        ],
-    );
-    assert_fails_with(
-        &out,
-        1,
-        "--pvfs2tab /nonexistent-pvbench/pvfs2tab: no such file",
-    );
+    let out = mpiexec(2, &["mpiio", "-b", "64k", "--pvfs2tab", "/nonexistent-pvbench/pvfs2tab"]);
+    assert_fails_with(&out, 1, "--pvfs2tab /nonexistent-pvbench/pvfs2tab: no such file");
 }

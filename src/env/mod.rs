@@ -22,34 +22,20 @@ impl Environment {
 
     pub fn detect_from(root: &Path) -> Self {
         let read = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
-        let first_line = |rel: &str| {
-            read(rel)
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
+        let first_line = |rel: &str| read(rel).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         let cpuinfo = read("proc/cpuinfo").unwrap_or_default();
-        let kernel = [
-            first_line("proc/sys/kernel/ostype"),
-            first_line("proc/sys/kernel/osrelease"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+        let kernel = [first_line("proc/sys/kernel/ostype"), first_line("proc/sys/kernel/osrelease")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
         Environment {
             hostname: first_line("proc/sys/kernel/hostname")
                 .or_else(|| first_line("etc/hostname"))
                 .unwrap_or_else(|| "unknown".into()),
-            kernel: if kernel.is_empty() {
-                "unknown".into()
-            } else {
-                kernel
-            },
+            kernel: if kernel.is_empty() { "unknown".into() } else { kernel },
             cpu_model: cpuinfo_field(&cpuinfo, "model name"),
-            logical_cpus: cpuinfo
-                .lines()
-                .filter(|l| l.starts_with("processor"))
-                .count() as u32,
+            logical_cpus: cpuinfo.lines().filter(|l| l.starts_with("processor")).count() as u32,
             memory_total_bytes: read("proc/meminfo").and_then(|m| meminfo_bytes(&m, "MemTotal")),
         }
     }

@@ -84,10 +84,7 @@ fn error_string(code: c_int) -> String {
         }
         // MPICH's text spans lines (an "error stack"); keep it to one line.
         let raw = CStr::from_ptr(text.as_ptr()).to_string_lossy().into_owned();
-        raw.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .replace(" ,", ",")
+        raw.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",")
     }
 }
 
@@ -101,11 +98,7 @@ fn check(call: &'static str, code: c_int) -> Result<(), MpiIoError> {
     if unsafe { ffi::MPI_Error_class(code, &mut class) } != ffi::MPI_SUCCESS as c_int {
         class = ffi::MPI_ERR_OTHER as c_int;
     }
-    Err(MpiIoError {
-        call,
-        class: ErrorClass::from_raw(class),
-        detail: Detail::Code(code),
-    })
+    Err(MpiIoError { call, class: ErrorClass::from_raw(class), detail: Detail::Code(code) })
 }
 
 fn c_string(call: &'static str, s: &str) -> Result<CString, MpiIoError> {
@@ -130,19 +123,12 @@ impl Info {
     }
 
     /// Builds an info object from hint pairs, in order (a later key overrides an earlier one).
-    pub fn from_hints<'a>(
-        hints: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, MpiIoError> {
+    pub fn from_hints<'a>(hints: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, MpiIoError> {
         let info = Info::new()?;
         for (key, value) in hints {
-            let (k, v) = (
-                c_string("MPI_Info_set", key)?,
-                c_string("MPI_Info_set", value)?,
-            );
+            let (k, v) = (c_string("MPI_Info_set", key)?, c_string("MPI_Info_set", value)?);
             // SAFETY: `info.raw` is a live info object; key and value are NUL-terminated.
-            check("MPI_Info_set", unsafe {
-                ffi::MPI_Info_set(info.raw, k.as_ptr(), v.as_ptr())
-            })?;
+            check("MPI_Info_set", unsafe { ffi::MPI_Info_set(info.raw, k.as_ptr(), v.as_ptr()) })?;
         }
         Ok(info)
     }
@@ -152,17 +138,11 @@ impl Info {
         let mut nkeys: c_int = 0;
         // SAFETY: `self.raw` is live; every buffer below is sized by the MPI limits.
         unsafe {
-            check(
-                "MPI_Info_get_nkeys",
-                ffi::MPI_Info_get_nkeys(self.raw, &mut nkeys),
-            )?;
+            check("MPI_Info_get_nkeys", ffi::MPI_Info_get_nkeys(self.raw, &mut nkeys))?;
             let mut entries = Vec::with_capacity(nkeys as usize);
             for n in 0..nkeys {
                 let mut key = vec![0 as c_char; ffi::MPI_MAX_INFO_KEY as usize + 1];
-                check(
-                    "MPI_Info_get_nthkey",
-                    ffi::MPI_Info_get_nthkey(self.raw, n, key.as_mut_ptr()),
-                )?;
+                check("MPI_Info_get_nthkey", ffi::MPI_Info_get_nthkey(self.raw, n, key.as_mut_ptr()))?;
                 let mut value = vec![0 as c_char; ffi::MPI_MAX_INFO_VAL as usize + 1];
                 let mut flag: c_int = 0;
                 check(
@@ -178,9 +158,7 @@ impl Info {
                 if flag != 0 {
                     entries.push((
                         CStr::from_ptr(key.as_ptr()).to_string_lossy().into_owned(),
-                        CStr::from_ptr(value.as_ptr())
-                            .to_string_lossy()
-                            .into_owned(),
+                        CStr::from_ptr(value.as_ptr()).to_string_lossy().trim().to_string(),
                     ));
                 }
             }
@@ -234,111 +212,50 @@ impl File {
         // SAFETY: RSMPI_FILE_NULL is overwritten by a successful open; comm and info are live.
         let mut raw = unsafe { ffi::RSMPI_FILE_NULL };
         check("MPI_File_open", unsafe {
-            ffi::MPI_File_open(
-                comm.as_raw(),
-                c_path.as_ptr(),
-                access.amode(),
-                info.raw,
-                &mut raw,
-            )
+            ffi::MPI_File_open(comm.as_raw(), c_path.as_ptr(), access.amode(), info.raw, &mut raw)
         })?;
         Ok(File { raw })
     }
 
     /// Opens on `MPI_COMM_SELF`, for one file per process.
     pub fn open_self(path: &str, access: Access, info: &Info) -> Result<Self, MpiIoError> {
-        Self::open(
-            &mpi::topology::SimpleCommunicator::self_comm(),
-            path,
-            access,
-            info,
-        )
+        Self::open(&mpi::topology::SimpleCommunicator::self_comm(), path, access, info)
     }
 
     /// Writes `buf` at byte `offset`; `collective` selects `MPI_File_write_at_all`.
     /// Returns the number of bytes the library reports as written.
-    pub fn write_at(
-        &mut self,
-        offset: u64,
-        buf: &[u8],
-        collective: bool,
-    ) -> Result<usize, MpiIoError> {
-        let count = count_of("MPI_File_write_at", buf.len())?;
-        let mut status = empty_status();
-        let (call, code) = unsafe {
-            // SAFETY: `buf` is valid for `count` bytes for the duration of this blocking call.
-            let ptr = buf.as_ptr() as *const c_void;
-            if collective {
-                (
-                    "MPI_File_write_at_all",
-                    ffi::MPI_File_write_at_all(
-                        self.raw,
-                        offset as ffi::MPI_Offset,
-                        ptr,
-                        count,
-                        ffi::RSMPI_UINT8_T,
-                        &mut status,
-                    ),
-                )
-            } else {
-                (
-                    "MPI_File_write_at",
-                    ffi::MPI_File_write_at(
-                        self.raw,
-                        offset as ffi::MPI_Offset,
-                        ptr,
-                        count,
-                        ffi::RSMPI_UINT8_T,
-                        &mut status,
-                    ),
-                )
-            }
+    pub fn write_at(&mut self, offset: u64, buf: &[u8], collective: bool) -> Result<usize, MpiIoError> {
+        let (call, write) = if collective {
+            ("MPI_File_write_at_all", ffi::MPI_File_write_at_all as WriteFn)
+        } else {
+            ("MPI_File_write_at", ffi::MPI_File_write_at as WriteFn)
         };
-        check(call, code)?;
-        bytes_done(call, &status)
+        // SAFETY: `buf` is valid for `count` bytes for the duration of this blocking call.
+        transfer(call, buf.len(), |count, status| unsafe {
+            write(self.raw, offset as ffi::MPI_Offset, buf.as_ptr().cast(), count, ffi::RSMPI_UINT8_T, status)
+        })
     }
 
     /// Reads into `buf` from byte `offset`; `collective` selects `MPI_File_read_at_all`.
     /// Returns the number of bytes read (less than `buf.len()` at end of file).
-    pub fn read_at(
-        &mut self,
-        offset: u64,
-        buf: &mut [u8],
-        collective: bool,
-    ) -> Result<usize, MpiIoError> {
-        let count = count_of("MPI_File_read_at", buf.len())?;
-        let mut status = empty_status();
-        let (call, code) = unsafe {
-            // SAFETY: `buf` is valid and exclusively borrowed for `count` bytes.
-            let ptr = buf.as_mut_ptr() as *mut c_void;
-            if collective {
-                (
-                    "MPI_File_read_at_all",
-                    ffi::MPI_File_read_at_all(
-                        self.raw,
-                        offset as ffi::MPI_Offset,
-                        ptr,
-                        count,
-                        ffi::RSMPI_UINT8_T,
-                        &mut status,
-                    ),
-                )
-            } else {
-                (
-                    "MPI_File_read_at",
-                    ffi::MPI_File_read_at(
-                        self.raw,
-                        offset as ffi::MPI_Offset,
-                        ptr,
-                        count,
-                        ffi::RSMPI_UINT8_T,
-                        &mut status,
-                    ),
-                )
-            }
+    pub fn read_at(&mut self, offset: u64, buf: &mut [u8], collective: bool) -> Result<usize, MpiIoError> {
+        let (call, read) = if collective {
+            ("MPI_File_read_at_all", ffi::MPI_File_read_at_all as ReadFn)
+        } else {
+            ("MPI_File_read_at", ffi::MPI_File_read_at as ReadFn)
         };
-        check(call, code)?;
-        bytes_done(call, &status)
+        let len = buf.len();
+        // SAFETY: `buf` is valid and exclusively borrowed for `count` bytes during the call.
+        transfer(call, len, |count, status| unsafe {
+            read(
+                self.raw,
+                offset as ffi::MPI_Offset,
+                buf.as_mut_ptr().cast(),
+                count,
+                ffi::RSMPI_UINT8_T,
+                status,
+            )
+        })
     }
 
     /// `MPI_File_sync` (collective): flush to the storage device.
@@ -351,9 +268,7 @@ impl File {
     pub fn hints_in_effect(&self) -> Result<Vec<(String, String)>, MpiIoError> {
         // SAFETY: MPI_File_get_info returns a new info object, which `Info` frees on drop.
         let mut raw = unsafe { ffi::RSMPI_INFO_NULL };
-        check("MPI_File_get_info", unsafe {
-            ffi::MPI_File_get_info(self.raw, &mut raw)
-        })?;
+        check("MPI_File_get_info", unsafe { ffi::MPI_File_get_info(self.raw, &mut raw) })?;
         Info { raw }.entries()
     }
 
@@ -366,9 +281,7 @@ impl File {
 
     fn close_raw(&mut self) -> Result<(), MpiIoError> {
         // SAFETY: `self.raw` is open; MPI_File_close sets it to MPI_FILE_NULL.
-        check("MPI_File_close", unsafe {
-            ffi::MPI_File_close(&mut self.raw)
-        })
+        check("MPI_File_close", unsafe { ffi::MPI_File_close(&mut self.raw) })
     }
 }
 
@@ -382,32 +295,46 @@ impl Drop for File {
 pub fn delete(path: &str) -> Result<(), MpiIoError> {
     let c_path = c_string("MPI_File_delete", path)?;
     // SAFETY: `c_path` is NUL-terminated; MPI_INFO_NULL is a valid info argument.
-    check("MPI_File_delete", unsafe {
-        ffi::MPI_File_delete(c_path.as_ptr(), ffi::RSMPI_INFO_NULL)
-    })
+    check("MPI_File_delete", unsafe { ffi::MPI_File_delete(c_path.as_ptr(), ffi::RSMPI_INFO_NULL) })
+}
+
+type WriteFn = unsafe extern "C" fn(
+    ffi::MPI_File,
+    ffi::MPI_Offset,
+    *const c_void,
+    c_int,
+    ffi::MPI_Datatype,
+    *mut ffi::MPI_Status,
+) -> c_int;
+type ReadFn = unsafe extern "C" fn(
+    ffi::MPI_File,
+    ffi::MPI_Offset,
+    *mut c_void,
+    c_int,
+    ffi::MPI_Datatype,
+    *mut ffi::MPI_Status,
+) -> c_int;
+
+/// Runs one read or write of `len` bytes and returns how many bytes it moved.
+fn transfer(
+    call: &'static str,
+    len: usize,
+    op: impl FnOnce(c_int, *mut ffi::MPI_Status) -> c_int,
+) -> Result<usize, MpiIoError> {
+    let count = count_of(call, len)?;
+    // SAFETY: MPI_Status is a plain C struct; all-zero is a valid value that MPI overwrites.
+    let mut status: ffi::MPI_Status = unsafe { std::mem::zeroed() };
+    check(call, op(count, &mut status))?;
+    let mut done: c_int = 0;
+    // SAFETY: `status` was filled by the completed call; the datatype matches the transfer.
+    check(call, unsafe { ffi::MPI_Get_count(&status, ffi::RSMPI_UINT8_T, &mut done) })?;
+    Ok(done.max(0) as usize)
 }
 
 fn count_of(call: &'static str, len: usize) -> Result<c_int, MpiIoError> {
     c_int::try_from(len).map_err(|_| MpiIoError {
         call,
         class: ErrorClass::Other(ffi::MPI_ERR_COUNT as c_int),
-        detail: Detail::Text(format!(
-            "{len} bytes exceed one call's limit of {} bytes",
-            c_int::MAX
-        )),
+        detail: Detail::Text(format!("{len} bytes exceed one call's limit of {} bytes", c_int::MAX)),
     })
-}
-
-fn empty_status() -> ffi::MPI_Status {
-    // SAFETY: MPI_Status is a plain C struct; all-zero is a valid value that MPI overwrites.
-    unsafe { std::mem::zeroed() }
-}
-
-fn bytes_done(call: &'static str, status: &ffi::MPI_Status) -> Result<usize, MpiIoError> {
-    let mut count: c_int = 0;
-    // SAFETY: `status` was filled by the completed call; the datatype matches the transfer.
-    check(call, unsafe {
-        ffi::MPI_Get_count(status, ffi::RSMPI_UINT8_T, &mut count)
-    })?;
-    Ok(count.max(0) as usize)
 }

@@ -33,19 +33,11 @@ impl Session {
         let universe = mpi::initialize().ok_or_else(|| anyhow!("MPI was already initialised"))?;
         MPI_RUNNING.store(true, Ordering::SeqCst);
         install_abort_on_panic();
-        let session = Session {
-            world: universe.world(),
-            _universe: universe,
-        };
+        let session = Session { world: universe.world(), _universe: universe };
         // Test hook: lets the integration tests prove that a panic on one rank ends the job.
-        let panic_rank = std::env::var("PVBENCH_TEST_PANIC_RANK")
-            .ok()
-            .and_then(|r| r.parse().ok());
+        let panic_rank = std::env::var("PVBENCH_TEST_PANIC_RANK").ok().and_then(|r| r.parse().ok());
         if panic_rank == Some(session.rank()) {
-            panic!(
-                "PVBENCH_TEST_PANIC_RANK: deliberate panic on rank {}",
-                session.rank()
-            );
+            panic!("PVBENCH_TEST_PANIC_RANK: deliberate panic on rank {}", session.rank());
         }
         Ok(session)
     }
@@ -62,11 +54,10 @@ impl Session {
         self.rank() == 0
     }
 
-    /// The MPI library's version string (`MPI_Get_library_version`), first line only.
+    /// The MPI library's version string (`MPI_Get_library_version`), whole: for MPICH it names
+    /// the device and the configure options, which tell how the library was built.
     pub fn library_version(&self) -> String {
-        mpi::environment::library_version()
-            .map(|v| v.lines().next().unwrap_or_default().trim().to_string())
-            .unwrap_or_else(|_| "unknown".to_string())
+        mpi::environment::library_version().map_or_else(|_| "unknown".to_string(), |v| v.trim().to_string())
     }
 
     /// The processor (host) name of every rank, in rank order, on every rank.
@@ -157,11 +148,7 @@ where
 pub fn broadcast_string(comm: &SimpleCommunicator, root: Rank, text: &str) -> String {
     let mut len = [text.len() as u64];
     broadcast(comm, root, &mut len[..]);
-    let mut bytes = if comm.rank() == root {
-        text.as_bytes().to_vec()
-    } else {
-        vec![0u8; len[0] as usize]
-    };
+    let mut bytes = if comm.rank() == root { text.as_bytes().to_vec() } else { vec![0u8; len[0] as usize] };
     if !bytes.is_empty() {
         broadcast(comm, root, &mut bytes[..]);
     }

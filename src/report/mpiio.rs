@@ -18,28 +18,16 @@ pub fn table(doc: &MpiioDocument) -> String {
     let p = &doc.parameters;
     let r = &doc.results;
     let mut out = String::new();
-    let mode = if p.collective {
-        "collective"
-    } else {
-        "independent"
-    };
-    let _ = writeln!(out, "pvbench mpiio  {}", doc.label.as_deref().unwrap_or(""));
+    let mode = if p.collective { "collective" } else { "independent" };
+    let _ =
+        writeln!(out, "pvbench mpiio{}", doc.label.as_ref().map(|l| format!("  [{l}]")).unwrap_or_default());
     let _ = writeln!(
         out,
         "  file        {}{}",
         p.file,
-        if p.file_per_process {
-            ".<rank> (one per rank)"
-        } else {
-            ""
-        }
+        if p.file_per_process { ".<rank> (one per rank)" } else { "" }
     );
-    let _ = writeln!(
-        out,
-        "  ranks       {} on {}",
-        doc.ranks.count,
-        distinct_hosts(&doc.ranks.hosts)
-    );
+    let _ = writeln!(out, "  ranks       {} on {}", doc.ranks.count, distinct_hosts(&doc.ranks.hosts));
     let _ = writeln!(
         out,
         "  block       {} per rank per iteration, transfer {}, {} iterations, {mode}{}{}",
@@ -50,17 +38,20 @@ pub fn table(doc: &MpiioDocument) -> String {
         if p.reorder_read { ", reorder-read" } else { "" },
     );
     if !r.hints_in_effect.is_empty() {
-        let hints: Vec<String> = r
-            .hints_in_effect
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let _ = writeln!(out, "  hints       {}", hints.join(" "));
+        let mut line = String::from("  hints      ");
+        for (key, value) in &r.hints_in_effect {
+            if line.len() > 14 && line.len() + key.len() + value.len() > 100 {
+                let _ = writeln!(out, "{line}");
+                line = " ".repeat(13);
+            }
+            let _ = write!(line, " {key}={value}");
+        }
+        let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
         out,
         "  mpi         {}",
-        doc.mpi_library_version.as_deref().unwrap_or("unknown")
+        mpi_summary(doc.mpi_library_version.as_deref().unwrap_or("unknown"))
     );
     let _ = writeln!(out);
     let _ = writeln!(
@@ -70,9 +61,8 @@ pub fn table(doc: &MpiioDocument) -> String {
     );
     for phase in &r.phases {
         for it in &phase.iterations {
-            let max = |f: fn(&crate::result::mpiio::RankTiming) -> f64| {
-                it.ranks.iter().map(f).fold(0.0, f64::max)
-            };
+            let max =
+                |f: fn(&crate::result::mpiio::RankTiming) -> f64| it.ranks.iter().map(f).fold(0.0, f64::max);
             let _ = writeln!(
                 out,
                 "{:<6} {:>4} {:>10.2} {:>11.6} {:>9.6} {:>11.6} {:>9.6} {:>9.6}",
@@ -124,6 +114,17 @@ pub fn table(doc: &MpiioDocument) -> String {
     out
 }
 
+/// The first line of an MPI library version string, plus MPICH's device when it names one:
+/// "MPICH Version: 4.0.2, device ch4:ucx".
+fn mpi_summary(version: &str) -> String {
+    let tidy = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let first = tidy(version.lines().next().unwrap_or_default());
+    match version.lines().find_map(|l| l.split_once("Device:")) {
+        Some((_, device)) => format!("{first}, device {}", device.trim()),
+        None => first,
+    }
+}
+
 fn distinct_hosts(hosts: &[String]) -> String {
     let mut distinct: Vec<&str> = hosts.iter().map(String::as_str).collect();
     distinct.sort_unstable();
@@ -155,15 +156,23 @@ pub fn mpi_io_test(doc: &MpiioDocument) -> String {
     }
     for (phase, name) in [(Phase::Write, "Write"), (Phase::Read, "Read")] {
         if let Some(r) = find(phase) {
-            let _ = writeln!(
-                out,
-                "{name} bandwidth = {:.6} Mbytes/sec",
-                r.mpi_io_test.bandwidth_mb_per_s
-            );
+            let _ = writeln!(out, "{name} bandwidth = {:.6} Mbytes/sec", r.mpi_io_test.bandwidth_mb_per_s);
         }
     }
     if doc.results.verification.performed {
         out.push_str("Correctness test passed.\n");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mpi_summary_keeps_version_and_device() {
+        let mpich = "MPICH Version:\t4.0.2\nMPICH Release date:\tThu Apr  7\nMPICH Device:\tch4:ucx\nMPICH configure: --x";
+        assert_eq!(mpi_summary(mpich), "MPICH Version: 4.0.2, device ch4:ucx");
+        assert_eq!(mpi_summary("Open MPI v4.1.4, package: Debian"), "Open MPI v4.1.4, package: Debian");
+    }
 }

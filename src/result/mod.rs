@@ -44,10 +44,7 @@ pub struct Tool {
 
 impl Tool {
     pub fn this() -> Self {
-        Tool {
-            name: env!("CARGO_PKG_NAME").into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }
+        Tool { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() }
     }
 }
 
@@ -72,11 +69,7 @@ pub enum JsonTarget {
 
 impl JsonTarget {
     pub fn parse(arg: &str) -> Self {
-        if arg == "-" {
-            JsonTarget::Stdout
-        } else {
-            JsonTarget::File(PathBuf::from(arg))
-        }
+        if arg == "-" { JsonTarget::Stdout } else { JsonTarget::File(PathBuf::from(arg)) }
     }
 
     pub fn is_stdout(&self) -> bool {
@@ -94,11 +87,7 @@ impl JsonTarget {
         }
         let dir = parent_dir(path);
         if !dir.is_dir() {
-            anyhow::bail!(
-                "--json {}: directory {} does not exist",
-                path.display(),
-                dir.display()
-            );
+            anyhow::bail!("--json {}: directory {} does not exist", path.display(), dir.display());
         }
         tempfile::NamedTempFile::new_in(dir).map_err(|e| {
             anyhow::anyhow!(
@@ -142,8 +131,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     temp.write_all(bytes)
         .and_then(|_| temp.as_file().sync_all())
         .with_context(|| format!("writing {}", temp.path().display()))?;
-    temp.persist(path)
-        .with_context(|| format!("renaming the result into {}", path.display()))?;
+    temp.persist(path).with_context(|| format!("renaming the result into {}", path.display()))?;
     Ok(())
 }
 
@@ -167,11 +155,7 @@ mod tests {
         let target = JsonTarget::parse(dir.path().join("no/such/r.json").to_str().unwrap());
         let err = target.check_writable().unwrap_err();
         assert!(format!("{err:#}").contains("does not exist"), "{err:#}");
-        assert!(
-            JsonTarget::parse(dir.path().to_str().unwrap())
-                .check_writable()
-                .is_err()
-        );
+        assert!(JsonTarget::parse(dir.path().to_str().unwrap()).check_writable().is_err());
         assert!(JsonTarget::parse("-").check_writable().is_ok());
     }
 }

@@ -124,11 +124,7 @@ pub struct MpiioResults {
 }
 
 fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
+    if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 }
 }
 
 fn fold(values: &[f64], f: fn(f64, f64) -> f64) -> f64 {
@@ -143,17 +139,9 @@ impl PhaseResult {
             .enumerate()
             .map(|(iteration, ranks)| {
                 let bytes = block_bytes * ranks.len() as u64;
-                let first_open = fold(
-                    &ranks.iter().map(|r| r.open_start_s).collect::<Vec<_>>(),
-                    f64::min,
-                );
-                let last_close = fold(
-                    &ranks
-                        .iter()
-                        .map(|r| r.close_end_s - r.excluded_s)
-                        .collect::<Vec<_>>(),
-                    f64::max,
-                );
+                let first_open = fold(&ranks.iter().map(|r| r.open_start_s).collect::<Vec<_>>(), f64::min);
+                let last_close =
+                    fold(&ranks.iter().map(|r| r.close_end_s - r.excluded_s).collect::<Vec<_>>(), f64::max);
                 let elapsed_s = last_close - first_open;
                 IterationResult {
                     iteration: iteration as u32,
@@ -170,24 +158,14 @@ impl PhaseResult {
             max_mib_per_s: fold(&bandwidths, f64::max),
             min_mib_per_s: fold(&bandwidths, f64::min),
             mean_mib_per_s: mean_bw,
-            stddev_mib_per_s: mean(
-                &bandwidths
-                    .iter()
-                    .map(|b| (b - mean_bw).powi(2))
-                    .collect::<Vec<_>>(),
-            )
-            .sqrt(),
+            stddev_mib_per_s: mean(&bandwidths.iter().map(|b| (b - mean_bw).powi(2)).collect::<Vec<_>>())
+                .sqrt(),
             mean_elapsed_s: mean(&iterations.iter().map(|i| i.elapsed_s).collect::<Vec<_>>()),
         };
 
         let rank_count = iterations.first().map_or(0, |i| i.ranks.len());
         let per_rank_time: Vec<f64> = (0..rank_count)
-            .map(|r| {
-                iterations
-                    .iter()
-                    .map(|i| i.ranks[r].transfer_s + i.ranks[r].sync_s)
-                    .sum()
-            })
+            .map(|r| iterations.iter().map(|i| i.ranks[r].transfer_s + i.ranks[r].sync_s).sum())
             .collect();
         let bytes: u64 = iterations.iter().map(|i| i.bytes).sum();
         let mean_time = mean(&per_rank_time);
@@ -198,22 +176,12 @@ impl PhaseResult {
             max_time_s: max_time,
             mean_time_s: mean_time,
             var_time_s2: if rank_count > 1 {
-                per_rank_time
-                    .iter()
-                    .map(|t| (t - mean_time).powi(2))
-                    .sum::<f64>()
-                    / (rank_count - 1) as f64
+                per_rank_time.iter().map(|t| (t - mean_time).powi(2)).sum::<f64>() / (rank_count - 1) as f64
             } else {
                 0.0
             },
         };
-        PhaseResult {
-            phase,
-            bytes,
-            ior,
-            mpi_io_test,
-            iterations,
-        }
+        PhaseResult { phase, bytes, ior, mpi_io_test, iterations }
     }
 }
 
@@ -221,21 +189,8 @@ impl PhaseResult {
 mod tests {
     use super::*;
 
-    fn rank(
-        rank: u32,
-        open_start_s: f64,
-        transfer_s: f64,
-        close_end_s: f64,
-        excluded_s: f64,
-    ) -> RankTiming {
-        RankTiming {
-            rank,
-            open_start_s,
-            transfer_s,
-            close_end_s,
-            excluded_s,
-            ..Default::default()
-        }
+    fn rank(rank: u32, open_start_s: f64, transfer_s: f64, close_end_s: f64, excluded_s: f64) -> RankTiming {
+        RankTiming { rank, open_start_s, transfer_s, close_end_s, excluded_s, ..Default::default() }
     }
 
     #[test]
@@ -253,24 +208,17 @@ mod tests {
         assert_eq!(phase.iterations[1].bandwidth_mib_per_s, 2.0);
         assert_eq!(phase.ior.mean_mib_per_s, 1.5);
         assert_eq!(phase.ior.stddev_mib_per_s, 0.5);
-        assert_eq!(
-            (phase.ior.min_mib_per_s, phase.ior.max_mib_per_s),
-            (1.0, 2.0)
-        );
+        assert_eq!((phase.ior.min_mib_per_s, phase.ior.max_mib_per_s), (1.0, 2.0));
         // mpi-io-test: rank sums 1.0 and 1.5 s; 4 MiB / 1.5 s in MB/s.
         let m = &phase.mpi_io_test;
-        assert_eq!(
-            (m.min_time_s, m.max_time_s, m.mean_time_s),
-            (1.0, 1.5, 1.25)
-        );
+        assert_eq!((m.min_time_s, m.max_time_s, m.mean_time_s), (1.0, 1.5, 1.25));
         assert_eq!(m.var_time_s2, 0.125);
         assert!((m.bandwidth_mb_per_s - 4.0 * mib as f64 / 1e6 / 1.5).abs() < 1e-12);
     }
 
     #[test]
     fn one_rank_has_zero_variance() {
-        let phase =
-            PhaseResult::from_timings(Phase::Read, 10, vec![vec![rank(0, 0.0, 1.0, 1.0, 0.0)]]);
+        let phase = PhaseResult::from_timings(Phase::Read, 10, vec![vec![rank(0, 0.0, 1.0, 1.0, 0.0)]]);
         assert_eq!(phase.mpi_io_test.var_time_s2, 0.0);
         assert_eq!(phase.ior.stddev_mib_per_s, 0.0);
     }

@@ -20,11 +20,7 @@ pub fn mpiexec(ranks: u32, args: &[&str]) -> Output {
 
 pub fn mpiexec_in(ranks: u32, args: &[&str], dir: Option<&Path>) -> Output {
     let mut cmd = assert_cmd::Command::new("mpiexec");
-    cmd.arg("-n")
-        .arg(ranks.to_string())
-        .arg(pvbench())
-        .args(args)
-        .timeout(JOB_TIMEOUT);
+    cmd.arg("-n").arg(ranks.to_string()).arg(pvbench()).args(args).timeout(JOB_TIMEOUT);
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
@@ -48,13 +44,7 @@ pub fn stderr(output: &Output) -> String {
 /// Asserts the exit code, showing both streams when it is wrong.
 #[track_caller]
 pub fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(output),
-        stderr(output)
-    );
+    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{}", stdout(output), stderr(output));
 }
 
 /// Asserts a failure: the exit code and exactly one error line naming `needle` on stderr.
@@ -64,11 +54,7 @@ pub fn assert_fails_with(output: &Output, code: i32, needle: &str) {
     let err = stderr(output);
     let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
     assert_eq!(errors.len(), 1, "expected one error line, got:\n{err}");
-    assert!(
-        errors[0].contains(needle),
-        "error line lacks {needle:?}: {}",
-        errors[0]
-    );
+    assert!(errors[0].contains(needle), "error line lacks {needle:?}: {}", errors[0]);
 }
 
 pub fn read_json(path: &Path) -> serde_json::Value {

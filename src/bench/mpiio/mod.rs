@@ -68,9 +68,7 @@ impl Options {
             return Err(UsageError("-f/--file is empty".into()));
         }
         if args.file.is_none() && !phases.contains(&Phase::Write) {
-            return Err(UsageError(
-                "--phases without write needs -f FILE written by an earlier run".into(),
-            ));
+            return Err(UsageError("--phases without write needs -f FILE written by an earlier run".into()));
         }
         Ok(Options {
             file: args.file,
@@ -102,10 +100,7 @@ impl Options {
             hints: self
                 .hints
                 .iter()
-                .map(|(key, value)| Hint {
-                    key: key.clone(),
-                    value: value.clone(),
-                })
+                .map(|(key, value)| Hint { key: key.clone(), value: value.clone() })
                 .collect(),
             sync: self.sync,
             verify: self.verify,
@@ -122,20 +117,14 @@ impl Options {
 /// letter is not a prefix, so that a drive-letter-like name is not mistaken for one.
 fn romio_prefix(path: &str) -> Option<&str> {
     let (prefix, _) = path.split_once(':')?;
-    (prefix.len() >= 2
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-    .then_some(prefix)
+    (prefix.len() >= 2 && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then_some(prefix)
 }
 
 /// The local path behind `path`, when it is a plain path or a `ufs:`/`nfs:` one.
 fn local_path(path: &str) -> Option<&Path> {
     match romio_prefix(path) {
         None => Some(Path::new(path)),
-        Some(prefix) if LOCAL_PREFIXES.contains(&prefix) => {
-            Some(Path::new(&path[prefix.len() + 1..]))
-        }
+        Some(prefix) if LOCAL_PREFIXES.contains(&prefix) => Some(Path::new(&path[prefix.len() + 1..])),
         Some(_) => None,
     }
 }
@@ -150,11 +139,7 @@ struct Layout {
 
 impl Layout {
     fn path(&self, writer: u32) -> String {
-        if self.file_per_process {
-            format!("{}.{writer:08}", self.file)
-        } else {
-            self.file.clone()
-        }
+        if self.file_per_process { format!("{}.{writer:08}", self.file) } else { self.file.clone() }
     }
 
     /// mpi-io-test's striping: iteration j, rank r at (j*P + r)*b; one file per rank holds
@@ -193,9 +178,7 @@ impl std::fmt::Display for FileError {
         let what = match (error.class, prefix) {
             // Delete and open are the first calls that meet the prefix; ROMIO answers a file
             // system it was built without with MPI_ERR_IO there.
-            (ErrorClass::Io, Some(prefix))
-                if matches!(error.call, "MPI_File_open" | "MPI_File_delete") =>
-            {
+            (ErrorClass::Io, Some(prefix)) if matches!(error.call, "MPI_File_open" | "MPI_File_delete") => {
                 return write!(
                     f,
                     "{path}: this MPI library's ROMIO does not support the `{prefix}:` file system ({}: {}). \
@@ -218,11 +201,7 @@ impl std::fmt::Display for FileError {
 impl std::error::Error for FileError {}
 
 fn describe(error: MpiIoError, path: &str) -> anyhow::Error {
-    FileError {
-        path: path.to_string(),
-        error,
-    }
-    .into()
+    FileError { path: path.to_string(), error }.into()
 }
 
 /// Deletes `path` if it exists; a missing file is fine.
@@ -247,11 +226,7 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<()> {
         _ => Path::new("."),
     };
     if !dir.is_dir() {
-        bail!(
-            "{}: directory {} does not exist",
-            layout.file,
-            dir.display()
-        );
+        bail!("{}: directory {} does not exist", layout.file, dir.display());
     }
     let files: Vec<String> = if options.file_per_process {
         (0..layout.ranks as u32).map(|r| layout.path(r)).collect()
@@ -313,12 +288,7 @@ impl Runner<'_> {
             .collect()
     }
 
-    fn run_iteration(
-        &mut self,
-        phase: Phase,
-        iteration: u32,
-        writer: u32,
-    ) -> anyhow::Result<RankTiming> {
+    fn run_iteration(&mut self, phase: Phase, iteration: u32, writer: u32) -> anyhow::Result<RankTiming> {
         let opts = self.options;
         let path = self.layout.path(writer);
         let block_offset = self.layout.offset(writer, iteration);
@@ -327,11 +297,7 @@ impl Runner<'_> {
         if phase == Phase::Write {
             pattern::fill(&mut self.buffer, block_offset, key);
         }
-        let access = if phase == Phase::Write {
-            Access::CreateWrite
-        } else {
-            Access::ReadOnly
-        };
+        let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
         mpi_util::barrier(self.world);
         let open_start_s = self.now();
@@ -360,11 +326,7 @@ impl Runner<'_> {
                 pattern::fill(&mut self.buffer, offset, key);
                 excluded_s += self.now() - t;
             }
-            let len = if failure.is_some() {
-                0
-            } else {
-                self.buffer.len()
-            };
+            let len = if failure.is_some() { 0 } else { self.buffer.len() };
             let t = self.now();
             let moved = match phase {
                 Phase::Write => file.write_at(offset, &self.buffer[..len], opts.collective),
@@ -377,9 +339,7 @@ impl Runner<'_> {
             match moved {
                 Err(e) => failure = Some(describe(e, &path)),
                 Ok(n) if n != len && phase == Phase::Write => {
-                    failure = Some(anyhow!(
-                        "{path}: short write at offset {offset}: {n} of {len} bytes"
-                    ))
+                    failure = Some(anyhow!("{path}: short write at offset {offset}: {n} of {len} bytes"))
                 }
                 Ok(n) if n != len => {
                     failure = Some(
@@ -446,15 +406,7 @@ fn flatten(timings: &[RankTiming]) -> Vec<f64> {
     timings
         .iter()
         .flat_map(|t| {
-            [
-                t.open_start_s,
-                t.open_s,
-                t.transfer_s,
-                t.sync_s,
-                t.close_s,
-                t.close_end_s,
-                t.excluded_s,
-            ]
+            [t.open_start_s, t.open_s, t.transfer_s, t.sync_s, t.close_s, t.close_end_s, t.excluded_s]
         })
         .collect()
 }
@@ -503,11 +455,8 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let world = session.world();
     let started_at = result::now_rfc3339();
     if let Some(tab) = &options.pvfs2tab {
-        let found = if tab.is_file() {
-            Ok(())
-        } else {
-            Err(anyhow!("--pvfs2tab {}: no such file", tab.display()))
-        };
+        let found =
+            if tab.is_file() { Ok(()) } else { Err(anyhow!("--pvfs2tab {}: no such file", tab.display())) };
         mpi_util::agree(world, found)?;
         // SAFETY: no other thread of ours runs; ROMIO's pvfs2 driver reads it at its first open.
         unsafe { std::env::set_var("PVFS2TAB_FILE", tab) };
@@ -543,10 +492,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         for &phase in &options.phases {
             if phase == Phase::Write {
                 // Start from nothing, so stale data from an earlier file cannot pass the check.
-                mpi_util::agree(
-                    world,
-                    own_files.iter().try_for_each(|f| delete_if_present(f)),
-                )?;
+                mpi_util::agree(world, own_files.iter().try_for_each(|f| delete_if_present(f)))?;
             }
             measured.push((phase, runner.run_phase(phase)?));
         }
@@ -567,16 +513,10 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         .into_iter()
         .map(|(phase, timings)| {
             let all = mpi_util::all_gather(world, &flatten(&timings)[..]);
-            PhaseResult::from_timings(
-                phase,
-                options.block_size,
-                unflatten(&all, ranks, iterations),
-            )
+            PhaseResult::from_timings(phase, options.block_size, unflatten(&all, ranks, iterations))
         })
         .collect();
-    let bytes_checked: u64 = mpi_util::all_gather(world, &[runner.bytes_checked])
-        .iter()
-        .sum();
+    let bytes_checked: u64 = mpi_util::all_gather(world, &[runner.bytes_checked]).iter().sum();
     if !session.is_root() {
         return Ok(());
     }
@@ -588,10 +528,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         started_at,
         command_line,
         parameters: options.parameters(&file),
-        ranks: Ranks {
-            count: ranks as u32,
-            hosts,
-        },
+        ranks: Ranks { count: ranks as u32, hosts },
         mpi_library_version: Some(session.library_version()),
         environment: crate::env::Environment::detect(),
         results: MpiioResults {
@@ -612,10 +549,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         TextFormat::Table => report::mpiio::table(&document),
         TextFormat::MpiIoTest => report::mpiio::mpi_io_test(&document),
     };
-    report::print_human(
-        &text,
-        options.json.as_ref().is_some_and(JsonTarget::is_stdout),
-    );
+    report::print_human(&text, options.json.as_ref().is_some_and(JsonTarget::is_stdout));
     if let Some(json) = &options.json {
         json.write(&document)?;
     }
@@ -638,21 +572,13 @@ mod tests {
 
     #[test]
     fn layout_is_mpi_io_test_striping() {
-        let shared = Layout {
-            file: "f".into(),
-            block_size: 10,
-            ranks: 3,
-            file_per_process: false,
-        };
+        let shared = Layout { file: "f".into(), block_size: 10, ranks: 3, file_per_process: false };
         assert_eq!(shared.offset(0, 0), 0);
         assert_eq!(shared.offset(2, 0), 20);
         assert_eq!(shared.offset(1, 2), 70);
         assert_eq!(shared.own_files(0), vec!["f"]);
         assert!(shared.own_files(1).is_empty());
-        let fpp = Layout {
-            file_per_process: true,
-            ..shared
-        };
+        let fpp = Layout { file_per_process: true, ..shared };
         assert_eq!(fpp.offset(2, 3), 30);
         assert_eq!(fpp.path(2), "f.00000002");
         assert_eq!(fpp.own_files(1), vec!["f.00000001"]);

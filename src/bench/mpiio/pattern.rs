@@ -8,8 +8,7 @@
 /// The key of the block that `writer` wrote in `iteration` (splitmix64 finaliser, so keys of
 /// neighbouring ranks and iterations differ in about half their bits).
 pub fn block_key(writer: u32, iteration: u32) -> u64 {
-    let mut z =
-        ((u64::from(writer) << 32) | u64::from(iteration)).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = ((u64::from(writer) << 32) | u64::from(iteration)).wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
@@ -77,22 +76,12 @@ pub fn check(buf: &[u8], file_offset: u64, key: u64) -> Option<Mismatch> {
             // The first differing byte is the lowest non-zero byte of the little-endian diff.
             let word_offset = file_offset + (head + i * 8) as u64;
             let differing = diff.to_le_bytes().iter().filter(|&&b| b != 0).count() as u64;
-            note(
-                word_offset + u64::from(diff.trailing_zeros() / 8),
-                differing,
-            );
+            note(word_offset + u64::from(diff.trailing_zeros() / 8), differing);
         }
     }
     let tail_start = head + words * 8;
-    check_bytes(
-        &buf[tail_start..],
-        file_offset + tail_start as u64,
-        &mut note,
-    );
-    first_bad.map(|first_bad_offset| Mismatch {
-        first_bad_offset,
-        bad_bytes,
-    })
+    check_bytes(&buf[tail_start..], file_offset + tail_start as u64, &mut note);
+    first_bad.map(|first_bad_offset| Mismatch { first_bad_offset, bad_bytes })
 }
 
 #[cfg(test)]
@@ -105,11 +94,7 @@ mod tests {
             for len in [0usize, 1, 5, 8, 9, 31, 100] {
                 let mut buf = vec![0u8; len];
                 fill(&mut buf, offset, block_key(3, 2));
-                assert_eq!(
-                    check(&buf, offset, block_key(3, 2)),
-                    None,
-                    "offset {offset} len {len}"
-                );
+                assert_eq!(check(&buf, offset, block_key(3, 2)), None, "offset {offset} len {len}");
             }
         }
     }
@@ -134,31 +119,16 @@ mod tests {
         buf[5] ^= 0xff;
         buf[40] ^= 0x01;
         buf[41] ^= 0x01;
-        assert_eq!(
-            check(&buf, 1000, key),
-            Some(Mismatch {
-                first_bad_offset: 1005,
-                bad_bytes: 3
-            })
-        );
+        assert_eq!(check(&buf, 1000, key), Some(Mismatch { first_bad_offset: 1005, bad_bytes: 3 }));
     }
 
     #[test]
     fn misplaced_foreign_and_zero_blocks_are_caught() {
         let mut buf = vec![0u8; 256];
         fill(&mut buf, 0, block_key(0, 0));
-        assert!(
-            check(&buf, 256, block_key(0, 0)).is_some(),
-            "right data at the wrong offset"
-        );
-        assert!(
-            check(&buf, 0, block_key(1, 0)).is_some(),
-            "another rank's block"
-        );
-        assert!(
-            check(&buf, 0, block_key(0, 1)).is_some(),
-            "another iteration's block"
-        );
+        assert!(check(&buf, 256, block_key(0, 0)).is_some(), "right data at the wrong offset");
+        assert!(check(&buf, 0, block_key(1, 0)).is_some(), "another rank's block");
+        assert!(check(&buf, 0, block_key(0, 1)).is_some(), "another iteration's block");
         assert!(check(&[0u8; 256], 0, block_key(0, 0)).is_some(), "a hole");
     }
 
