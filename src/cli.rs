@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Collective, striped MPI-IO write/read bandwidth through ROMIO (successor of mpi-io-test).
     Mpiio(MpiioArgs),
+    /// The partdiff PDE solver (Jacobi / Gauss-Seidel), MPI-parallel, with partdiff's output.
+    Partdiff(PartdiffArgs),
 }
 
 /// Flags every subcommand shares: where the result document goes and what it is called.
@@ -105,6 +107,36 @@ pub struct MpiioArgs {
     /// Human output format on rank 0.
     #[arg(long, value_enum, default_value = "table")]
     pub format: TextFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Arguments as partdiff takes them (the 2008 study: `pvbench partdiff 0 2 100 1 2 8000`):
+  NUM          threads per rank (0..1024; 0 means 1). Ranks are pvbench's parallelism.
+  METHOD       1: Gauss-Seidel, 2: Jacobi
+  INTERLINES   0..100000; the grid has INTERLINES*8 + 9 points per side
+  FUNC         1: f(x,y) = 0, 2: f(x,y) = 2 * pi^2 * sin(pi * x) * sin(pi * y)
+  TERM         1: stop at the required accuracy, 2: after a number of iterations
+  ACC_OR_ITER  TERM 1: accuracy 1e-20..1e-4; TERM 2: iterations 1..200000
+
+On any number of ranks the result equals partdiff's bit for bit (Gauss-Seidel runs as a
+pipelined wavefront; with TERM 1 ranks that ran ahead of the stop roll back).")]
+pub struct PartdiffArgs {
+    #[arg(value_name = "NUM", value_parser = clap::value_parser!(u32).range(0..=1024))]
+    pub threads: u32,
+    #[arg(value_name = "METHOD", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub method: u8,
+    #[arg(value_name = "INTERLINES", value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub interlines: u32,
+    #[arg(value_name = "FUNC", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub function: u8,
+    #[arg(value_name = "TERM", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub termination: u8,
+    /// Accuracy (TERM 1) or iteration count (TERM 2).
+    #[arg(value_name = "ACC_OR_ITER", allow_negative_numbers = true)]
+    pub accuracy_or_iterations: String,
     #[command(flatten)]
     pub output: OutputArgs,
 }

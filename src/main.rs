@@ -48,9 +48,14 @@ fn run() -> anyhow::Result<()> {
     };
     match cli.command {
         Command::Mpiio(args) => {
-            let options = bench::mpiio::Options::from_args(args).map_err(anyhow::Error::from)?;
+            let options = bench::mpiio::Options::from_args(args)?;
             let session = mpi::Session::init()?;
             bench::mpiio::run(&session, options, command_line)
+        }
+        Command::Partdiff(args) => {
+            let options = bench::partdiff::Options::from_args(args)?;
+            let session = mpi::Session::init()?;
+            bench::partdiff::run(&session, options, command_line)
         }
     }
 }

@@ -2,3 +2,4 @@
 //! `mpi`, `result` and `env`.
 
 pub mod mpiio;
+pub mod partdiff;

@@ -6,6 +6,7 @@
 //! completed with `MPI_Test` + `yield_now()` lets the other rank run (~0.1 ms).
 
 pub mod io;
+pub mod p2p;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -216,4 +217,18 @@ fn share_outcome<T>(
         EXIT_USAGE => UsageError(message).into(),
         _ => anyhow!(message),
     })
+}
+
+/// `MPI_Allreduce` with `MPI_MAX` of one value, waiting by yielding.
+pub fn all_reduce_max(comm: &SimpleCommunicator, value: f64) -> f64 {
+    let mut result = 0.0;
+    mpi::request::scope(|scope| {
+        wait_yielding(comm.immediate_all_reduce_into(
+            scope,
+            &value,
+            &mut result,
+            mpi::collective::SystemOperation::max(),
+        ));
+    });
+    result
 }

@@ -2,6 +2,7 @@
 //! result model. JSON output lives with the model (`result::JsonTarget`).
 
 pub mod mpiio;
+pub mod partdiff;
 
 use std::io::Write;
 

@@ -5,6 +5,7 @@
 //! MiB = 2^20 bytes.
 
 pub mod mpiio;
+pub mod partdiff;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,196 @@
+//! Parallel Gauss-Seidel as a pipelined wavefront, in exactly the sequential order of updates.
+//!
+//! Rank r sweeps iteration k once it has rank r-1's last row of iteration k (the new values
+//! above it); for its own last row it needs rank r+1's first row of iteration k-1 (the old
+//! values below it), which rank r+1 sends as soon as it has computed that row. So rank r works
+//! on iteration k while rank r+1 works on iteration k-1: all ranks compute at once.
+//!
+//! With TERM 1 the residuum of iteration k rides down the pipeline with the last rows (each
+//! rank adds its own maximum), and the last rank, which then knows the global residuum, tells
+//! every rank whether iteration k was the last. Ranks ahead do not wait for that answer: they
+//! run on, keeping the state of their rows before each of the last `lead` iterations. When the
+//! stop at iteration t is known, every rank runs to exactly t + lead (so every message sent is
+//! received), then restores its rows as they were after iteration t. The result equals one
+//! rank's, bit for bit, including the iteration count.
+
+use std::ops::Range;
+
+use mpi::topology::{Communicator, SimpleCommunicator};
+
+use super::grid::{Block, Problem, Termination};
+use super::{Solution, kernels};
+use crate::mpi::p2p::{Incoming, Outgoing};
+use crate::mpi::{self as mpi_util};
+
+/// First rows travel to the lower rank, last rows (+ residuum) to the higher one.
+const TO_LOWER: i32 = 1;
+const TO_HIGHER: i32 = 2;
+/// The last rank's verdict on an iteration: `[stop (0 or 1), global residuum]`.
+const DECISION: i32 = 3;
+
+/// A rank's view of the TERM 1 verdicts: how far they are known, and the stop if it came.
+struct Verdicts {
+    incoming: Option<Incoming>,
+    known_through: u64,
+    stop: Option<(u64, f64)>,
+}
+
+impl Verdicts {
+    fn take(&mut self, world: &SimpleCommunicator, last_rank: i32, message: Vec<f64>) {
+        self.known_through += 1;
+        if message[0] != 0.0 {
+            self.stop = Some((self.known_through, message[1]));
+        } else {
+            self.incoming = Some(Incoming::start(world, last_rank, DECISION, message));
+        }
+    }
+
+    /// Takes every verdict that has arrived, and waits for more until `through` is known.
+    fn advance(&mut self, world: &SimpleCommunicator, last_rank: i32, through: u64) {
+        while let Some(mut incoming) = self.incoming.take() {
+            if self.known_through >= through && !incoming.is_done() {
+                self.incoming = Some(incoming);
+                break;
+            }
+            self.take(world, last_rank, incoming.finish());
+        }
+    }
+}
+
+pub fn solve(
+    world: &SimpleCommunicator,
+    problem: &Problem,
+    rows: Range<usize>,
+    termination: Termination,
+) -> Solution {
+    let (ranks, rank) = (world.size(), world.rank());
+    let last_rank = ranks - 1;
+    let mut block = Block::initial(problem, rows);
+    let (len, width) = (block.len, block.width);
+    let accuracy = match termination {
+        Termination::Accuracy(eps) => Some(eps),
+        Termination::Iterations(_) => None,
+    };
+    // How far past a stop ranks may run: the pipeline depth plus one iteration of slack.
+    let lead = if accuracy.is_some() && ranks > 1 { ranks as u64 } else { 0 };
+    let mut saved: Vec<Vec<f64>> = (0..lead).map(|_| vec![0.0; len * width]).collect();
+    let message = || vec![0.0; width + 1];
+
+    let mut from_lower = (rank > 0).then(|| Incoming::start(world, rank - 1, TO_HIGHER, message()));
+    let mut from_higher = (rank < last_rank).then(|| Incoming::start(world, rank + 1, TO_LOWER, message()));
+    let mut to_lower: Option<Outgoing> = None;
+    let mut to_higher: Option<Outgoing> = None;
+    let mut verdicts_out: Vec<Outgoing> = Vec::new();
+    let mut verdicts = Verdicts {
+        incoming: (lead > 0 && rank != last_rank)
+            .then(|| Incoming::start(world, last_rank, DECISION, vec![0.0; 2])),
+        known_through: 0,
+        stop: None,
+    };
+    let mut final_iteration = match termination {
+        Termination::Iterations(n) => Some(n),
+        Termination::Accuracy(_) => None,
+    };
+    let mut last_residuum = 0.0;
+
+    let mut iteration = 0u64;
+    loop {
+        iteration += 1;
+        let want_residuum = accuracy.is_some() || final_iteration == Some(iteration);
+        let mut residuum = 0.0;
+        if let Some(incoming) = from_lower.take() {
+            let row = incoming.finish();
+            block.row_mut(0).copy_from_slice(&row[..width]);
+            residuum = row[width];
+            from_lower = Some(Incoming::start(world, rank - 1, TO_HIGHER, row));
+        }
+        let mut band_start = 1;
+        while band_start <= len {
+            let band = band_start..(band_start + kernels::BAND_ROWS).min(len + 1);
+            if lead > 0 {
+                // Keep the rows as they were before this iteration, for a rollback.
+                let slot = &mut saved[(iteration % lead) as usize];
+                let range = (band.start - 1) * width..(band.end - 1) * width;
+                slot[range.clone()].copy_from_slice(&block.owned()[range]);
+            }
+            if band.end == len + 1 && iteration >= 2 {
+                // The old values below: the higher rank's first row of the previous iteration.
+                if let Some(incoming) = from_higher.take() {
+                    let row = incoming.finish();
+                    block.row_mut(len + 1).copy_from_slice(&row[..width]);
+                    from_higher = Some(Incoming::start(world, rank + 1, TO_LOWER, row));
+                }
+            }
+            let r = kernels::gauss_seidel_rows(problem, &mut block, band.clone(), want_residuum);
+            residuum = if r < residuum { residuum } else { r };
+            if band.start == 1 && rank > 0 {
+                let mut row = to_lower.take().map_or_else(message, Outgoing::finish);
+                row[..width].copy_from_slice(block.row(1));
+                to_lower = Some(Outgoing::start(world, rank - 1, TO_LOWER, row));
+            }
+            band_start = band.end;
+        }
+        if rank < last_rank {
+            let mut row = to_higher.take().map_or_else(message, Outgoing::finish);
+            row[..width].copy_from_slice(block.row(len));
+            row[width] = residuum;
+            to_higher = Some(Outgoing::start(world, rank + 1, TO_HIGHER, row));
+        }
+
+        if let Some(eps) = accuracy {
+            if rank == last_rank && verdicts.stop.is_none() {
+                let stop = residuum < eps;
+                verdicts_out.retain_mut(|sent| !sent.is_done());
+                for other in 0..last_rank {
+                    let verdict = vec![f64::from(u8::from(stop)), residuum];
+                    verdicts_out.push(Outgoing::start(world, other, DECISION, verdict));
+                }
+                verdicts.known_through = iteration;
+                if stop {
+                    verdicts.stop = Some((iteration, residuum));
+                }
+            } else if verdicts.stop.is_none() {
+                // The rows saved before iteration (this - lead + 1) are overwritten next: by
+                // then the verdict on iteration (this - lead) must be in.
+                verdicts.advance(world, last_rank, iteration.saturating_sub(lead));
+            }
+            if let Some((stop, _)) = verdicts.stop {
+                final_iteration = Some(stop + lead);
+            }
+        } else if final_iteration == Some(iteration) {
+            last_residuum = residuum;
+        }
+        if final_iteration == Some(iteration) {
+            break;
+        }
+    }
+
+    // Every message sent is received: the higher rank's first row of the final iteration is
+    // still on its way, the receive posted for the lower rank's next row has no sender.
+    if let Some(incoming) = from_higher {
+        incoming.finish();
+    }
+    if let Some(incoming) = from_lower {
+        incoming.cancel();
+    }
+    to_lower.map(Outgoing::finish);
+    to_higher.map(Outgoing::finish);
+    verdicts_out.into_iter().for_each(|sent| drop(sent.finish()));
+
+    let (iterations, residuum) = match verdicts.stop {
+        Some((stop, residuum)) => {
+            if lead > 0 {
+                // Back to the rows as they were after the stop iteration.
+                block.owned_mut().copy_from_slice(&saved[((stop + 1) % lead) as usize]);
+            }
+            (stop, residuum)
+        }
+        None => {
+            let global =
+                if ranks > 1 { mpi_util::all_reduce_max(world, last_residuum) } else { last_residuum };
+            (iteration, global)
+        }
+    };
+    let memory_bytes = ((block.data.len() + saved.iter().map(Vec::len).sum::<usize>()) * 8) as u64;
+    Solution { block, iterations, residuum, memory_bytes }
+}

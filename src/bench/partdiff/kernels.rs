@@ -1,0 +1,241 @@
+//! The sweep kernels. Every point update is, in this order and without FMA contraction,
+//! `star = 0.25 * (up + left + right + down)`, then `star += fpisin_i * sin_pih[j]` for FUNC 2,
+//! and the residuum `|old - star|` with partdiff's compare-and-select maximum: the same
+//! operations as partdiff, so the same bits. Speed comes from vectorising Jacobi rows and from
+//! interleaving several Gauss-Seidel rows (a skewed wavefront, each row one column behind the
+//! row above), which hides the latency of Gauss-Seidel's dependency chain without reordering
+//! a single operation. AVX2 code is chosen at run time where the CPU has it.
+
+use std::ops::Range;
+
+use super::grid::{Block, Function, Problem};
+
+/// Picks the variant for the function and the residuum flag.
+macro_rules! variants {
+    ($kernel:ident, $function:expr, $residuum:expr, ($($arg:expr),*)) => {
+        match ($function, $residuum) {
+            (Function::Zero, false) => $kernel::<false, false>($($arg),*),
+            (Function::Zero, true) => $kernel::<false, true>($($arg),*),
+            (Function::FpiSin, false) => $kernel::<true, false>($($arg),*),
+            (Function::FpiSin, true) => $kernel::<true, true>($($arg),*),
+        }
+    };
+}
+
+/// How many Gauss-Seidel rows are in flight at once.
+pub const BAND_ROWS: usize = 8;
+
+/// partdiff's `residuum < 0 ? -residuum : residuum` and `residuum < max ? max : residuum`.
+#[inline(always)]
+fn fold_residuum(max: f64, old: f64, star: f64) -> f64 {
+    let r = old - star;
+    let r = if r < 0.0 { -r } else { r };
+    if r < max { max } else { r }
+}
+
+#[inline(always)]
+fn jacobi_row<const FPISIN: bool, const RESIDUUM: bool>(
+    up: &[f64],
+    mid: &[f64],
+    down: &[f64],
+    out: &mut [f64],
+    fpisin_i: f64,
+    sin_pih: &[f64],
+) -> f64 {
+    let n = mid.len() - 1;
+    let (up, down, out) = (&up[1..n], &down[1..n], &mut out[1..n]);
+    let (left, centre, right) = (&mid[..n - 1], &mid[1..n], &mid[2..]);
+    let sin = if FPISIN { &sin_pih[1..n] } else { &[][..] };
+    // Four lanes of maxima, folded at the end: max is exact, so the order does not matter.
+    let mut lanes = [0.0f64; 4];
+    for j in 0..n - 1 {
+        let mut star = 0.25 * (up[j] + left[j] + right[j] + down[j]);
+        if FPISIN {
+            star += fpisin_i * sin[j];
+        }
+        if RESIDUUM {
+            lanes[j % 4] = fold_residuum(lanes[j % 4], centre[j], star);
+        }
+        out[j] = star;
+    }
+    lanes.iter().fold(0.0, |max, &r| if r < max { max } else { r })
+}
+
+#[inline(always)]
+fn jacobi_rows_generic<const FPISIN: bool, const RESIDUUM: bool>(
+    problem: &Problem,
+    old: &Block,
+    new: &mut Block,
+    rows: Range<usize>,
+) -> f64 {
+    let mut max = 0.0;
+    for local in rows {
+        let fpisin_i = if FPISIN { problem.fpisin_row[old.global(local)] } else { 0.0 };
+        let r = jacobi_row::<FPISIN, RESIDUUM>(
+            old.row(local - 1),
+            old.row(local),
+            old.row(local + 1),
+            new.row_mut(local),
+            fpisin_i,
+            &problem.sin_pih,
+        );
+        max = if r < max { max } else { r };
+    }
+    max
+}
+
+/// One Jacobi sweep over local rows `rows` (1-based local indices): reads `old`, writes `new`.
+/// Returns the maximum residuum of those rows (0 when `residuum` is false).
+pub fn jacobi_rows(
+    problem: &Problem,
+    old: &Block,
+    new: &mut Block,
+    rows: Range<usize>,
+    residuum: bool,
+) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 (checked at run time).
+        return unsafe { avx2::jacobi(problem, old, new, rows, residuum) };
+    }
+    variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
+}
+
+/// Gauss-Seidel over local rows `rows`, in place, in partdiff's order of updates.
+/// Returns the maximum residuum of those rows (0 when `residuum` is false).
+pub fn gauss_seidel_rows(problem: &Problem, block: &mut Block, rows: Range<usize>, residuum: bool) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2 (checked at run time).
+        return unsafe { avx2::gauss_seidel(problem, block, rows, residuum) };
+    }
+    variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, block, rows))
+}
+
+#[inline(always)]
+fn gauss_seidel_rows_generic<const FPISIN: bool, const RESIDUUM: bool>(
+    problem: &Problem,
+    block: &mut Block,
+    rows: Range<usize>,
+) -> f64 {
+    let mut max = 0.0;
+    let mut start = rows.start;
+    while start < rows.end {
+        let count = BAND_ROWS.min(rows.end - start);
+        let r = if count == BAND_ROWS {
+            gauss_seidel_band::<BAND_ROWS, FPISIN, RESIDUUM>(problem, block, start)
+        } else {
+            gauss_seidel_band_dyn::<FPISIN, RESIDUUM>(problem, block, start, count)
+        };
+        max = if r < max { max } else { r };
+        start += count;
+    }
+    max
+}
+
+/// Gauss-Seidel on the K rows `first..first+K` as a skewed wavefront: at step s, row
+/// `first+m` updates column `s-m`. Row `first+m` at column j needs row `first+m-1` at column j
+/// already updated (it is one column ahead) and row `first+m+1` at column j not yet updated
+/// (it is one column behind), exactly as in the row-by-row order.
+#[inline(always)]
+fn gauss_seidel_band<const K: usize, const FPISIN: bool, const RESIDUUM: bool>(
+    problem: &Problem,
+    block: &mut Block,
+    first: usize,
+) -> f64 {
+    let width = block.width;
+    let n = width - 1;
+    assert!(first >= 1 && first + K < block.len + 2, "band inside the block");
+    let fpisin: [f64; K] =
+        std::array::from_fn(|m| if FPISIN { problem.fpisin_row[block.global(first + m)] } else { 0.0 });
+    let sin = &problem.sin_pih;
+    if FPISIN {
+        assert_eq!(sin.len(), width);
+    }
+    let mut lanes = [0.0f64; K];
+    let base = block.data.as_mut_ptr();
+    // SAFETY: every index below is (row, column) with row in first-1..=first+K and column in
+    // 0..=n; the assert above keeps those rows inside `block.data`, which is not otherwise
+    // borrowed while `base` is in use; `sin` has n+1 entries.
+    let point = |m: usize, j: usize, lanes: &mut [f64; K]| unsafe {
+        let at = (first + m) * width + j;
+        let old = *base.add(at);
+        let mut star =
+            0.25 * (*base.add(at - width) + *base.add(at - 1) + *base.add(at + 1) + *base.add(at + width));
+        if FPISIN {
+            star += fpisin[m] * *sin.get_unchecked(j);
+        }
+        if RESIDUUM {
+            lanes[m] = fold_residuum(lanes[m], old, star);
+        }
+        *base.add(at) = star;
+    };
+    // Steps 1..K-1 fill the wavefront, steps n..n+K-2 drain it; in between all K rows work.
+    for s in 1..(n - 1 + K) {
+        if s >= K && s <= n - 1 {
+            for m in 0..K {
+                point(m, s - m, &mut lanes);
+            }
+        } else {
+            for m in 0..K {
+                if s >= m + 1 && s - m <= n - 1 {
+                    point(m, s - m, &mut lanes);
+                }
+            }
+        }
+    }
+    lanes.iter().fold(0.0, |max, &r| if r < max { max } else { r })
+}
+
+/// The same wavefront for a band of fewer than `BAND_ROWS` rows (the last band of a block).
+fn gauss_seidel_band_dyn<const FPISIN: bool, const RESIDUUM: bool>(
+    problem: &Problem,
+    block: &mut Block,
+    first: usize,
+    count: usize,
+) -> f64 {
+    macro_rules! bands {
+        ($($k:literal)*) => {
+            match count {
+                $($k => gauss_seidel_band::<$k, FPISIN, RESIDUUM>(problem, block, first),)*
+                _ => unreachable!("band of {count} rows"),
+            }
+        };
+    }
+    bands!(1 2 3 4 5 6 7)
+}
+
+/// True when the AVX2 variants may run (checked once; the std macro caches it).
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The same kernels compiled for AVX2: wider registers, the same operations in the same order
+/// (no FMA: Rust never contracts a multiply and an add), so the same bits.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::*;
+
+    #[target_feature(enable = "avx2")]
+    pub fn jacobi(
+        problem: &Problem,
+        old: &Block,
+        new: &mut Block,
+        rows: Range<usize>,
+        residuum: bool,
+    ) -> f64 {
+        variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub fn gauss_seidel(problem: &Problem, block: &mut Block, rows: Range<usize>, residuum: bool) -> f64 {
+        variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, block, rows))
+    }
+}

@@ -1,0 +1,202 @@
+//! `pvbench partdiff`: partdiff's Jacobi / Gauss-Seidel solver for the Poisson equation on the
+//! unit square, split into row blocks over the ranks, with partdiff's results bit for bit.
+
+mod gauss_seidel;
+mod grid;
+mod jacobi;
+mod kernels;
+
+use anyhow::Context;
+use mpi::topology::Communicator;
+
+use crate::cli::PartdiffArgs;
+use crate::error::UsageError;
+use crate::mpi::{self as mpi_util, Session};
+use crate::report;
+use crate::result::partdiff::{MethodName, PartdiffParameters, PartdiffResults};
+use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+
+use grid::{Block, Function, Method, Problem, Termination};
+
+/// The solver's answer on one rank: its final rows, and the global figures.
+pub struct Solution {
+    pub block: Block,
+    pub iterations: u64,
+    pub residuum: f64,
+    /// Bytes this rank held for matrices, halos and rollback copies.
+    pub memory_bytes: u64,
+}
+
+/// Validated options of one `pvbench partdiff` run.
+#[derive(Debug)]
+pub struct Options {
+    threads: u32,
+    method: Method,
+    interlines: usize,
+    function: Function,
+    termination: Termination,
+    json: Option<JsonTarget>,
+    label: Option<String>,
+}
+
+impl Options {
+    pub fn from_args(args: PartdiffArgs) -> Result<Self, UsageError> {
+        let value = args.accuracy_or_iterations.trim();
+        let termination = if args.termination == 1 {
+            match value.parse::<f64>() {
+                Ok(acc) if (1e-20..=1e-4).contains(&acc) => Termination::Accuracy(acc),
+                _ => {
+                    return Err(UsageError(format!(
+                        "ACC_OR_ITER {value:?}: with TERM 1 it is the required accuracy, 1e-20..1e-4"
+                    )));
+                }
+            }
+        } else {
+            match value.parse::<u64>() {
+                Ok(n) if (1..=200_000).contains(&n) => Termination::Iterations(n),
+                _ => {
+                    return Err(UsageError(format!(
+                        "ACC_OR_ITER {value:?}: with TERM 2 it is the number of iterations, 1..200000"
+                    )));
+                }
+            }
+        };
+        Ok(Options {
+            threads: args.threads.max(1),
+            method: if args.method == 1 { Method::GaussSeidel } else { Method::Jacobi },
+            interlines: args.interlines as usize,
+            function: if args.function == 1 { Function::Zero } else { Function::FpiSin },
+            termination,
+            json: args.output.json.as_deref().map(JsonTarget::parse),
+            label: args.output.label,
+        })
+    }
+
+    fn parameters(&self) -> PartdiffParameters {
+        PartdiffParameters {
+            threads: self.threads,
+            method: match self.method {
+                Method::GaussSeidel => MethodName::GaussSeidel,
+                Method::Jacobi => MethodName::Jacobi,
+            },
+            interlines: self.interlines as u32,
+            function: if self.function == Function::Zero { 1 } else { 2 },
+            termination: if matches!(self.termination, Termination::Accuracy(_)) { 1 } else { 2 },
+            accuracy: match self.termination {
+                Termination::Accuracy(a) => Some(a),
+                Termination::Iterations(_) => None,
+            },
+            iterations: match self.termination {
+                Termination::Iterations(n) => Some(n),
+                Termination::Accuracy(_) => None,
+            },
+        }
+    }
+}
+
+/// The 9 x 9 excerpt partdiff prints: every (interlines+1)-th row and column.
+const EXCERPT: usize = 9;
+
+/// This rank's part of the excerpt: 9 values per excerpt row it holds, then one flag per row.
+fn excerpt_part(problem: &Problem, block: &Block, interlines: usize, ranks: usize, rank: usize) -> Vec<f64> {
+    let step = interlines + 1;
+    let mut part = vec![0.0; EXCERPT * EXCERPT + EXCERPT];
+    for y in 0..EXCERPT {
+        let global = y * step;
+        // Boundary rows 0 and N live in the halo rows of the first and last rank.
+        let held = (global >= block.first && global < block.first + block.len)
+            || (global == 0 && rank == 0)
+            || (global == problem.n && rank == ranks - 1);
+        if held {
+            let row = block.row(global + 1 - block.first);
+            for x in 0..EXCERPT {
+                part[y * EXCERPT + x] = row[x * step];
+            }
+            part[EXCERPT * EXCERPT + y] = 1.0;
+        }
+    }
+    part
+}
+
+pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
+    let world = session.world();
+    let (ranks, rank) = (world.size() as usize, world.rank() as usize);
+    let started_at = result::now_rfc3339();
+    let problem = Problem::new(options.interlines, options.function);
+    if problem.interior_rows() < ranks {
+        return Err(UsageError(format!(
+            "interlines {} gives {} interior rows: {ranks} ranks would leave a rank without a row (use at most {} ranks)",
+            options.interlines,
+            problem.interior_rows(),
+            problem.interior_rows()
+        ))
+        .into());
+    }
+    if let Some(json) = &options.json {
+        mpi_util::root_checks(world, || json.check_writable())?;
+    }
+    let hosts = session.hosts();
+    let rows = grid::rows_of(problem.interior_rows(), ranks, rank);
+
+    mpi_util::barrier(world);
+    let start = session.time();
+    let solution = match options.method {
+        Method::Jacobi => jacobi::solve(world, &problem, rows, options.termination),
+        Method::GaussSeidel => gauss_seidel::solve(world, &problem, rows, options.termination),
+    };
+    let elapsed = mpi_util::all_gather(world, &[session.time() - start]);
+    let calculation_time_s = elapsed.iter().copied().fold(0.0, f64::max);
+
+    let parts = mpi_util::all_gather(
+        world,
+        &excerpt_part(&problem, &solution.block, options.interlines, ranks, rank)[..],
+    );
+    let memory = mpi_util::all_gather(world, &[solution.memory_bytes]);
+    let rows_per_rank = mpi_util::all_gather(world, &[solution.block.len as u64]);
+    if !session.is_root() {
+        return Ok(());
+    }
+    let stride = EXCERPT * EXCERPT + EXCERPT;
+    let matrix_excerpt = (0..EXCERPT)
+        .map(|y| {
+            let owner = (0..ranks)
+                .find(|r| parts[r * stride + EXCERPT * EXCERPT + y] == 1.0)
+                .context("an excerpt row no rank holds")?;
+            Ok(parts[owner * stride + y * EXCERPT..owner * stride + (y + 1) * EXCERPT].to_vec())
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let side = (problem.n + 1) as u64;
+    let matrices = if options.method == Method::Jacobi { 2 } else { 1 };
+    let interior = (problem.n as u64 - 1).pow(2);
+    let document = Document {
+        schema_version: result::SCHEMA_VERSION,
+        tool: Tool::this(),
+        kind: "partdiff".into(),
+        label: options.label.clone(),
+        started_at,
+        command_line,
+        parameters: options.parameters(),
+        ranks: Ranks { count: ranks as u32, hosts },
+        mpi_library_version: Some(session.library_version()),
+        environment: crate::env::Environment::detect(),
+        results: PartdiffResults {
+            grid_points_per_side: side,
+            calculation_time_s,
+            iterations: solution.iterations,
+            residuum: solution.residuum,
+            mlup_per_s: interior as f64 * solution.iterations as f64 / calculation_time_s / 1e6,
+            memory_usage_partdiff_bytes: side * side * 8 * matrices,
+            memory_per_rank_bytes: memory,
+            rows_per_rank,
+            matrix_excerpt,
+        },
+    };
+    report::print_human(
+        &report::partdiff::text(&document),
+        options.json.as_ref().is_some_and(JsonTarget::is_stdout),
+    );
+    if let Some(json) = &options.json {
+        json.write(&document)?;
+    }
+    Ok(())
+}
