@@ -239,3 +239,65 @@ mod avx2 {
         variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, block, rows))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// partdiff's loop, written the plain way: the kernels must give the same bits.
+    fn naive_sweep(problem: &Problem, input: &Block, output: &mut Block, in_place: bool) -> f64 {
+        let n = problem.n;
+        let mut max = 0.0;
+        for i in 1..n {
+            for j in 1..n {
+                let src = if in_place { &*output } else { input };
+                let at = |r: usize, c: usize| src.data[r * (n + 1) + c];
+                let mut star = 0.25 * (at(i - 1, j) + at(i, j - 1) + at(i, j + 1) + at(i + 1, j));
+                if problem.function == Function::FpiSin {
+                    star += problem.fpisin_row[i] * problem.sin_pih[j];
+                }
+                max = fold_residuum(max, at(i, j), star);
+                output.data[i * (n + 1) + j] = star;
+            }
+        }
+        max
+    }
+
+    fn whole_grid(problem: &Problem) -> Block {
+        Block::initial(problem, 1..problem.n)
+    }
+
+    #[test]
+    fn kernels_equal_the_plain_loop_bit_for_bit() {
+        for function in [Function::Zero, Function::FpiSin] {
+            for interlines in [0, 1, 2] {
+                let problem = Problem::new(interlines, function);
+                let rows = 1..problem.n;
+                // Gauss-Seidel: several sweeps in place, residuum of each.
+                let mut fast = whole_grid(&problem);
+                let mut plain = whole_grid(&problem);
+                for _ in 0..5 {
+                    let r_fast = gauss_seidel_rows(&problem, &mut fast, rows.clone(), true);
+                    let copy = plain.clone();
+                    let r_plain = naive_sweep(&problem, &copy, &mut plain, true);
+                    assert_eq!(r_fast.to_bits(), r_plain.to_bits());
+                    assert!(fast.data.iter().zip(&plain.data).all(|(a, b)| a.to_bits() == b.to_bits()));
+                }
+                // Jacobi: old -> new.
+                let old = whole_grid(&problem);
+                let (mut fast, mut plain) = (old.clone(), old.clone());
+                let r_fast = jacobi_rows(&problem, &old, &mut fast, rows.clone(), true);
+                let r_plain = naive_sweep(&problem, &old, &mut plain, false);
+                assert_eq!(r_fast.to_bits(), r_plain.to_bits());
+                assert!(fast.data.iter().zip(&plain.data).all(|(a, b)| a.to_bits() == b.to_bits()));
+            }
+        }
+    }
+
+    #[test]
+    fn residuum_is_zero_when_not_asked_for() {
+        let problem = Problem::new(1, Function::FpiSin);
+        let mut block = whole_grid(&problem);
+        assert_eq!(gauss_seidel_rows(&problem, &mut block, 1..problem.n, false), 0.0);
+    }
+}

@@ -1,0 +1,152 @@
+//! `pvbench partdiff` under real mpiexec: partdiff's reference outputs (tests/data/partdiff,
+//! from partdiff built with gcc -O3) on 1, 2 and 3 ranks, identical output on any rank count
+//! for random small cases, and bad arguments.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Everything but the `Calculation time:` line, which is the only line allowed to differ.
+fn without_time(text: &str) -> String {
+    text.lines().filter(|l| !l.starts_with("Calculation time:")).map(|l| format!("{l}\n")).collect()
+}
+
+fn partdiff(ranks: u32, args: &[&str]) -> String {
+    let mut full = vec!["partdiff"];
+    full.extend_from_slice(args);
+    let out = mpiexec(ranks, &full);
+    assert_exit(&out, 0);
+    stdout(&out)
+}
+
+#[test]
+fn reference_outputs_on_one_two_and_three_ranks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/partdiff");
+    let mut cases = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "out") {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let args: Vec<&str> = name.split('_').collect();
+        let expected = without_time(&std::fs::read_to_string(&path).unwrap());
+        for ranks in [1, 2, 3] {
+            let got = without_time(&partdiff(ranks, &args));
+            assert_eq!(got, expected, "partdiff {} on {ranks} ranks", args.join(" "));
+        }
+        cases += 1;
+    }
+    assert_eq!(cases, 10, "all reference files were read");
+}
+
+/// A small deterministic generator (xorshift), so failures can be reproduced from the seed.
+struct Cases(u64);
+
+impl Cases {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % bound
+    }
+}
+
+#[test]
+fn random_small_cases_are_identical_on_one_two_and_three_ranks() {
+    let mut cases = Cases(0x5eed_2008);
+    for _ in 0..16 {
+        let method = 1 + cases.next(2);
+        let interlines = cases.next(13);
+        let function = 1 + cases.next(2);
+        let termination = 1 + cases.next(2);
+        let limit = if termination == 1 {
+            format!("1e-{}", 4 + cases.next(6))
+        } else {
+            (1 + cases.next(300)).to_string()
+        };
+        let args = [
+            "1".to_string(),
+            method.to_string(),
+            interlines.to_string(),
+            function.to_string(),
+            termination.to_string(),
+            limit,
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let one = without_time(&partdiff(1, &args));
+        assert!(one.contains("Matrix:"), "{one}");
+        for ranks in [2, 3] {
+            assert_eq!(
+                without_time(&partdiff(ranks, &args)),
+                one,
+                "partdiff {} on {ranks} ranks",
+                args.join(" ")
+            );
+        }
+    }
+}
+
+/// Gauss-Seidel with TERM 1 on more ranks than cores (4 on 2): the pipeline's rollback gives
+/// one rank's answer, and waiting by yielding keeps it fast.
+#[test]
+fn four_ranks_gauss_seidel_accuracy() {
+    let args = ["1", "1", "6", "2", "1", "1e-7"];
+    assert_eq!(without_time(&partdiff(4, &args)), without_time(&partdiff(1, &args)));
+}
+
+#[test]
+fn json_result_carries_the_full_excerpt_and_rates() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("p.json");
+    let out =
+        partdiff(2, &["0", "2", "100", "1", "2", "50", "--json", json.to_str().unwrap(), "--label", "seed"]);
+    assert!(out.contains("Number of iterations:   50"));
+    let doc = read_json(&json);
+    assert_eq!(doc["kind"], "partdiff");
+    assert_eq!(doc["label"], "seed");
+    assert_eq!(doc["parameters"]["threads"], 1, "NUM 0 is read as 1");
+    assert_eq!(doc["parameters"]["method"], "jacobi");
+    assert_eq!(doc["results"]["iterations"], 50);
+    assert_eq!(doc["results"]["grid_points_per_side"], 809);
+    assert_eq!(doc["results"]["memory_usage_partdiff_bytes"], 809 * 809 * 8 * 2);
+    assert_eq!(doc["results"]["rows_per_rank"], serde_json::json!([404, 403]));
+    let excerpt = doc["results"]["matrix_excerpt"].as_array().unwrap();
+    assert_eq!(excerpt.len(), 9);
+    assert_eq!(excerpt[0][0], 1.0);
+    assert_eq!(excerpt[8][8], 1.0);
+    assert!(doc["results"]["mlup_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(doc["results"]["memory_per_rank_bytes"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let cases: [(&[&str], &str); 8] = [
+        (&["1", "3", "10", "1", "2", "5"], "<METHOD>"),
+        (&["1", "1", "100001", "1", "2", "5"], "<INTERLINES>"),
+        (&["1", "1", "10", "3", "2", "5"], "<FUNC>"),
+        (&["1", "1", "10", "1", "0", "5"], "<TERM>"),
+        (&["1025", "1", "10", "1", "2", "5"], "<NUM>"),
+        (&["1", "1", "10", "1", "2", "0"], "1..200000"),
+        (&["1", "1", "10", "1", "1", "1e-3"], "1e-20..1e-4"),
+        (&["1", "1", "10", "1", "2", "abc"], "number of iterations"),
+    ];
+    for (args, needle) in cases {
+        let mut full = vec!["partdiff"];
+        full.extend_from_slice(args);
+        let out = mpiexec(2, &full);
+        assert_fails_with(&out, 2, needle);
+    }
+    let out = mpiexec(2, &["partdiff", "1", "1", "10"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("Usage: pvbench partdiff"), "{}", stderr(&out));
+}
+
+#[test]
+fn more_ranks_than_rows_is_a_clear_error() {
+    // interlines 0: 7 interior rows; 8 ranks would leave one without a row.
+    let out = mpiexec(8, &["partdiff", "1", "2", "0", "1", "2", "5"]);
+    assert_fails_with(&out, 2, "would leave a rank without a row");
+}
