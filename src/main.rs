@@ -8,7 +8,7 @@ mod mpi;
 mod report;
 mod result;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 use crate::error::{EXIT_USAGE, exit_code};
@@ -18,8 +18,11 @@ fn main() {
         Ok(()) => 0,
         Err(error) => {
             let code = exit_code(&error);
-            if mpi::launcher_rank().unwrap_or(0) == 0 {
+            if prints() {
                 eprintln!("pvbench: error: {error:#}");
+                if code == EXIT_USAGE {
+                    eprintln!("\n{}\n\nFor more information, try '--help'.", usage());
+                }
             }
             code
         }
@@ -27,23 +30,38 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Usage errors are found before MPI starts, on every rank: only the launcher's rank 0 prints.
+fn prints() -> bool {
+    mpi::launcher_rank().unwrap_or(0) == 0
+}
+
+/// The usage line of the subcommand on the command line (or of pvbench), for usage errors.
+fn usage() -> String {
+    let mut command = Cli::command();
+    command.build(); // gives subcommands their full name, "pvbench partdiff"
+    let sub = std::env::args().nth(1).unwrap_or_default();
+    let usage = match command.find_subcommand_mut(&sub) {
+        Some(sub) => sub.render_usage(),
+        None => command.render_usage(),
+    };
+    usage.to_string()
+}
+
 fn run() -> anyhow::Result<()> {
     let command_line: Vec<String> = std::env::args().collect();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if !e.use_stderr() => {
-            // --help and --version: print (once per job) and succeed.
-            if mpi::launcher_rank().unwrap_or(0) == 0 {
-                let _ = e.print();
-            }
-            return Ok(());
-        }
         Err(e) => {
-            // Usage errors are found before MPI starts; only the launcher's rank 0 prints.
-            if mpi::launcher_rank().unwrap_or(0) == 0 {
+            // --help and --version are "errors" that succeed.
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            if prints() {
+                let text = e.render().to_string();
                 let _ = e.print();
+                if code == EXIT_USAGE && !text.contains("Usage:") {
+                    eprintln!("\n{}", usage());
+                }
             }
-            std::process::exit(EXIT_USAGE);
+            std::process::exit(code);
         }
     };
     match cli.command {

@@ -138,6 +138,12 @@ fn bad_arguments_are_usage_errors() {
         full.extend_from_slice(args);
         let out = mpiexec(2, &full);
         assert_fails_with(&out, 2, needle);
+        assert!(
+            stderr(&out).contains("Usage: pvbench partdiff <NUM>")
+                || stderr(&out).contains("Usage: pvbench partdiff [OPTIONS] <NUM>"),
+            "{}",
+            stderr(&out)
+        );
     }
     let out = mpiexec(2, &["partdiff", "1", "1", "10"]);
     assert_exit(&out, 2);
