@@ -470,3 +470,27 @@ fn a_failed_run_is_recorded_and_the_campaign_goes_on() {
     assert_eq!(campaign.results().len(), 4);
     assert!(!campaign.results.join("dom0/rep-01.failed").exists());
 }
+
+/// A hung run is ended by the per-run timeout, recorded, and the campaign goes on.
+#[test]
+fn a_hung_run_is_ended_by_the_timeout() {
+    let campaign = Campaign::new();
+    let hanging = campaign.server.path().join("hanging-pvbench");
+    std::fs::write(&hanging, "#!/usr/bin/env bash\nexec sleep 60\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hanging, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let started = Instant::now();
+    let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
+        .args(["--scenario", &format!("stuck:{}:1", repo().join("hostfiles/localhost").display())])
+        .args(["--reps", "2", "--results", campaign.results.to_str().unwrap(), "--no-reset"])
+        .args(["--pvbench", hanging.to_str().unwrap(), "--timeout", "1"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(started.elapsed() < Duration::from_secs(30), "both runs were cut at 1 s");
+    for rep in ["rep-01", "rep-02"] {
+        let marker = std::fs::read_to_string(campaign.results.join(format!("stuck/{rep}.failed"))).unwrap();
+        assert!(marker.contains("timeout after 1 s"), "{marker}");
+    }
+}
