@@ -64,7 +64,8 @@ pub struct MpiioArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub iterations: u32,
     /// File to test: a ROMIO path (`pvfs2:/...`, `ufs:/...`, `nfs:/...`, `lustre:/...`) or a
-    /// plain local path. Default: a new file in $TMPDIR (or /tmp), removed at the end.
+    /// plain local path. Default: a new file in $TMPDIR (or /tmp), removed at the end; on
+    /// several nodes give a path on a file system they share.
     #[arg(short = 'f', long, value_name = "PATH")]
     pub file: Option<String>,
     /// Write each block in transfers of this size (default: the whole block in one call).

@@ -18,13 +18,10 @@ use std::ops::Range;
 use mpi::topology::{Communicator, SimpleCommunicator};
 
 use super::grid::{Block, Problem, Termination};
-use super::{Solution, kernels};
+use super::{Solution, TO_HIGHER, TO_LOWER, kernels};
 use crate::mpi::p2p::{Incoming, Outgoing};
 use crate::mpi::{self as mpi_util};
 
-/// First rows travel to the lower rank, last rows (+ residuum) to the higher one.
-const TO_LOWER: i32 = 1;
-const TO_HIGHER: i32 = 2;
 /// The last rank's verdict on an iteration: `[stop (0 or 1), global residuum]`.
 const DECISION: i32 = 3;
 

@@ -8,13 +8,9 @@ use std::ops::Range;
 use mpi::topology::{Communicator, SimpleCommunicator};
 
 use super::grid::{Block, Problem, Termination};
-use super::{Solution, kernels};
+use super::{Solution, TO_HIGHER, TO_LOWER, kernels};
 use crate::mpi::p2p::{Incoming, Outgoing};
 use crate::mpi::{self as mpi_util};
-
-/// Tags of rows sent towards lower and higher ranks.
-const TO_LOWER: i32 = 1;
-const TO_HIGHER: i32 = 2;
 
 pub fn solve(
     world: &SimpleCommunicator,

@@ -18,6 +18,10 @@ use crate::result::{self, Document, JsonTarget, Ranks, Tool};
 
 use grid::{Block, Function, Method, Problem, Termination};
 
+/// Message tags of boundary rows sent to the rank below (lower rank number) and above.
+const TO_LOWER: i32 = 1;
+const TO_HIGHER: i32 = 2;
+
 /// The solver's answer on one rank: its final rows, and the global figures.
 pub struct Solution {
     pub block: Block,
