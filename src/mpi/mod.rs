@@ -135,10 +135,7 @@ where
 }
 
 /// `MPI_Bcast` from `root`, waiting by yielding.
-pub fn broadcast<T: ?Sized>(comm: &SimpleCommunicator, root: Rank, data: &mut T)
-where
-    T: BufferMut,
-{
+pub fn broadcast<T: ?Sized + BufferMut>(comm: &SimpleCommunicator, root: Rank, data: &mut T) {
     let root_process = comm.process_at_rank(root);
     mpi::request::scope(|scope| {
         wait_yielding(root_process.immediate_broadcast_into(scope, data));

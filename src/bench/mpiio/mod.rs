@@ -48,7 +48,7 @@ pub struct Options {
 impl Options {
     pub fn from_args(args: MpiioArgs) -> Result<Self, UsageError> {
         let transfer_size = args.transfer_size.unwrap_or(args.block_size);
-        if args.block_size % transfer_size != 0 {
+        if !args.block_size.is_multiple_of(transfer_size) {
             return Err(UsageError(format!(
                 "block size {} is not a multiple of transfer size {}",
                 args.block_size, transfer_size

@@ -172,13 +172,13 @@ fn gauss_seidel_band<const K: usize, const FPISIN: bool, const RESIDUUM: bool>(
     };
     // Steps 1..K-1 fill the wavefront, steps n..n+K-2 drain it; in between all K rows work.
     for s in 1..(n - 1 + K) {
-        if s >= K && s <= n - 1 {
+        if (K..n).contains(&s) {
             for m in 0..K {
                 point(m, s - m, &mut lanes);
             }
         } else {
             for m in 0..K {
-                if s >= m + 1 && s - m <= n - 1 {
+                if s > m && s - m < n {
                     point(m, s - m, &mut lanes);
                 }
             }
