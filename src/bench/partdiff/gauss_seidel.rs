@@ -8,10 +8,11 @@
 //! With TERM 1 the residuum of iteration k rides down the pipeline with the last rows (each
 //! rank adds its own maximum), and the last rank, which then knows the global residuum, tells
 //! every rank whether iteration k was the last. Ranks ahead do not wait for that answer: they
-//! run on, keeping the state of their rows before each of the last `lead` iterations. When the
-//! stop at iteration t is known, every rank runs to exactly t + lead (so every message sent is
-//! received), then restores its rows as they were after iteration t. The result equals one
-//! rank's, bit for bit, including the iteration count.
+//! run on, each iteration writing into the next of `lead + 1` blocks (reading the previous
+//! iteration's block, which gives the same values as partdiff's in-place sweep), so the results
+//! of the last `lead` iterations stay intact. When the stop at iteration t is known, every rank
+//! runs to exactly t + lead (so every message sent is received) and returns the block of
+//! iteration t. The result equals one rank's, bit for bit, including the iteration count.
 
 use std::ops::Range;
 
@@ -54,6 +55,21 @@ impl Verdicts {
     }
 }
 
+/// The block holding the previous iteration and the block to write (the same one in place).
+fn sweep_pair(ring: &mut [Block], read: usize, write: usize) -> (kernels::Previous<'_>, &mut Block) {
+    match read.cmp(&write) {
+        std::cmp::Ordering::Equal => (kernels::Previous::InPlace, &mut ring[write]),
+        std::cmp::Ordering::Less => {
+            let (head, tail) = ring.split_at_mut(write);
+            (kernels::Previous::In(&head[read]), &mut tail[0])
+        }
+        std::cmp::Ordering::Greater => {
+            let (head, tail) = ring.split_at_mut(read);
+            (kernels::Previous::In(&tail[0]), &mut head[write])
+        }
+    }
+}
+
 pub fn solve(
     world: &SimpleCommunicator,
     problem: &Problem,
@@ -62,15 +78,19 @@ pub fn solve(
 ) -> Solution {
     let (ranks, rank) = (world.size(), world.rank());
     let last_rank = ranks - 1;
-    let mut block = Block::initial(problem, rows);
-    let (len, width) = (block.len, block.width);
+    let first = Block::initial(problem, rows);
+    let (len, width) = (first.len, first.width);
     let accuracy = match termination {
         Termination::Accuracy(eps) => Some(eps),
         Termination::Iterations(_) => None,
     };
     // How far past a stop ranks may run: the pipeline depth plus one iteration of slack.
     let lead = if accuracy.is_some() && ranks > 1 { ranks as u64 } else { 0 };
-    let mut saved: Vec<Vec<f64>> = (0..lead).map(|_| vec![0.0; len * width]).collect();
+    // Iteration k reads block (k-1) % n and writes block k % n. With one block that is
+    // partdiff's in-place sweep; with lead+1 blocks the result of each of the last lead
+    // iterations stays intact, ready for a rollback, without copying anything.
+    let buffers = lead as usize + 1;
+    let mut ring = vec![first; buffers];
     let message = || vec![0.0; width + 1];
 
     let mut from_lower = (rank > 0).then(|| Incoming::start(world, rank - 1, TO_HIGHER, message()));
@@ -94,42 +114,39 @@ pub fn solve(
     loop {
         iteration += 1;
         let want_residuum = accuracy.is_some() || final_iteration == Some(iteration);
+        let (read, write) = ((iteration as usize - 1) % buffers, iteration as usize % buffers);
         let mut residuum = 0.0;
         if let Some(incoming) = from_lower.take() {
+            // The new values above: the lower rank's last row of this iteration.
             let row = incoming.finish();
-            block.row_mut(0).copy_from_slice(&row[..width]);
+            ring[write].row_mut(0).copy_from_slice(&row[..width]);
             residuum = row[width];
             from_lower = Some(Incoming::start(world, rank - 1, TO_HIGHER, row));
         }
         let mut band_start = 1;
         while band_start <= len {
             let band = band_start..(band_start + kernels::BAND_ROWS).min(len + 1);
-            if lead > 0 {
-                // Keep the rows as they were before this iteration, for a rollback.
-                let slot = &mut saved[(iteration % lead) as usize];
-                let range = (band.start - 1) * width..(band.end - 1) * width;
-                slot[range.clone()].copy_from_slice(&block.owned()[range]);
-            }
             if band.end == len + 1 && iteration >= 2 {
                 // The old values below: the higher rank's first row of the previous iteration.
                 if let Some(incoming) = from_higher.take() {
                     let row = incoming.finish();
-                    block.row_mut(len + 1).copy_from_slice(&row[..width]);
+                    ring[read].row_mut(len + 1).copy_from_slice(&row[..width]);
                     from_higher = Some(Incoming::start(world, rank + 1, TO_LOWER, row));
                 }
             }
-            let r = kernels::gauss_seidel_rows(problem, &mut block, band.clone(), want_residuum);
+            let (previous, block) = sweep_pair(&mut ring, read, write);
+            let r = kernels::gauss_seidel_rows(problem, previous, block, band.clone(), want_residuum);
             residuum = if r < residuum { residuum } else { r };
             if band.start == 1 && rank > 0 {
                 let mut row = to_lower.take().map_or_else(message, Outgoing::finish);
-                row[..width].copy_from_slice(block.row(1));
+                row[..width].copy_from_slice(ring[write].row(1));
                 to_lower = Some(Outgoing::start(world, rank - 1, TO_LOWER, row));
             }
             band_start = band.end;
         }
         if rank < last_rank {
             let mut row = to_higher.take().map_or_else(message, Outgoing::finish);
-            row[..width].copy_from_slice(block.row(len));
+            row[..width].copy_from_slice(ring[write].row(len));
             row[width] = residuum;
             to_higher = Some(Outgoing::start(world, rank + 1, TO_HIGHER, row));
         }
@@ -147,8 +164,8 @@ pub fn solve(
                     verdicts.stop = Some((iteration, residuum));
                 }
             } else if verdicts.stop.is_none() {
-                // The rows saved before iteration (this - lead + 1) are overwritten next: by
-                // then the verdict on iteration (this - lead) must be in.
+                // The next iteration overwrites the result of iteration (this - lead): by then
+                // the verdict on it must be in.
                 verdicts.advance(world, last_rank, iteration.saturating_sub(lead));
             }
             if let Some((stop, _)) = verdicts.stop {
@@ -174,20 +191,16 @@ pub fn solve(
     to_higher.map(Outgoing::finish);
     verdicts_out.into_iter().for_each(|sent| drop(sent.finish()));
 
+    let memory_bytes = ring.iter().map(|b| b.data.len() as u64 * 8).sum();
     let (iterations, residuum) = match verdicts.stop {
-        Some((stop, residuum)) => {
-            if lead > 0 {
-                // Back to the rows as they were after the stop iteration.
-                block.owned_mut().copy_from_slice(&saved[((stop + 1) % lead) as usize]);
-            }
-            (stop, residuum)
-        }
+        Some((stop, residuum)) => (stop, residuum),
         None => {
             let global =
                 if ranks > 1 { mpi_util::all_reduce_max(world, last_residuum) } else { last_residuum };
             (iteration, global)
         }
     };
-    let memory_bytes = ((block.data.len() + saved.iter().map(Vec::len).sum::<usize>()) * 8) as u64;
+    // The result of the last iteration that counts (the stop), untouched by the ones after it.
+    let block = ring.swap_remove(iterations as usize % buffers);
     Solution { block, iterations, residuum, memory_bytes }
 }

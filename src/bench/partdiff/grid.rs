@@ -134,15 +134,6 @@ impl Block {
         &mut self.data[local * self.width..(local + 1) * self.width]
     }
 
-    /// The owned rows (no halos), contiguous.
-    pub fn owned(&self) -> &[f64] {
-        &self.data[self.width..(self.len + 1) * self.width]
-    }
-
-    pub fn owned_mut(&mut self) -> &mut [f64] {
-        &mut self.data[self.width..(self.len + 1) * self.width]
-    }
-
     /// Global row index of local row `local`.
     pub fn global(&self, local: usize) -> usize {
         self.first - 1 + local

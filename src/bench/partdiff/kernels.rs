@@ -103,18 +103,34 @@ pub fn jacobi_rows(
 
 /// Gauss-Seidel over local rows `rows`, in place, in partdiff's order of updates.
 /// Returns the maximum residuum of those rows (0 when `residuum` is false).
-pub fn gauss_seidel_rows(problem: &Problem, block: &mut Block, rows: Range<usize>, residuum: bool) -> f64 {
+/// Where a Gauss-Seidel sweep finds the values of the previous iteration (the right and lower
+/// neighbours and the point itself): in the block it writes, as partdiff does, or in another
+/// block, which then stays as it was. Either way every point sees the same values.
+#[derive(Clone, Copy)]
+pub enum Previous<'a> {
+    InPlace,
+    In(&'a Block),
+}
+
+pub fn gauss_seidel_rows(
+    problem: &Problem,
+    previous: Previous,
+    block: &mut Block,
+    rows: Range<usize>,
+    residuum: bool,
+) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU has AVX2 (checked at run time).
-        return unsafe { avx2::gauss_seidel(problem, block, rows, residuum) };
+        return unsafe { avx2::gauss_seidel(problem, previous, block, rows, residuum) };
     }
-    variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, block, rows))
+    variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, previous, block, rows))
 }
 
 #[inline(always)]
 fn gauss_seidel_rows_generic<const FPISIN: bool, const RESIDUUM: bool>(
     problem: &Problem,
+    previous: Previous,
     block: &mut Block,
     rows: Range<usize>,
 ) -> f64 {
@@ -123,9 +139,9 @@ fn gauss_seidel_rows_generic<const FPISIN: bool, const RESIDUUM: bool>(
     while start < rows.end {
         let count = BAND_ROWS.min(rows.end - start);
         let r = if count == BAND_ROWS {
-            gauss_seidel_band::<BAND_ROWS, FPISIN, RESIDUUM>(problem, block, start)
+            gauss_seidel_band::<BAND_ROWS, FPISIN, RESIDUUM>(problem, previous, block, start)
         } else {
-            gauss_seidel_band_dyn::<FPISIN, RESIDUUM>(problem, block, start, count)
+            gauss_seidel_band_dyn::<FPISIN, RESIDUUM>(problem, previous, block, start, count)
         };
         max = if r < max { max } else { r };
         start += count;
@@ -140,6 +156,7 @@ fn gauss_seidel_rows_generic<const FPISIN: bool, const RESIDUUM: bool>(
 #[inline(always)]
 fn gauss_seidel_band<const K: usize, const FPISIN: bool, const RESIDUUM: bool>(
     problem: &Problem,
+    previous: Previous,
     block: &mut Block,
     first: usize,
 ) -> f64 {
@@ -153,22 +170,30 @@ fn gauss_seidel_band<const K: usize, const FPISIN: bool, const RESIDUUM: bool>(
         assert_eq!(sin.len(), width);
     }
     let mut lanes = [0.0f64; K];
-    let base = block.data.as_mut_ptr();
+    let new = block.data.as_mut_ptr();
+    let old: *const f64 = match previous {
+        Previous::InPlace => new,
+        Previous::In(other) => {
+            assert!(other.width == width && other.data.len() == block.data.len(), "blocks of one shape");
+            other.data.as_ptr()
+        }
+    };
     // SAFETY: every index below is (row, column) with row in first-1..=first+K and column in
-    // 0..=n; the assert above keeps those rows inside `block.data`, which is not otherwise
-    // borrowed while `base` is in use; `sin` has n+1 entries.
+    // 0..=n; the asserts above keep those rows inside both blocks' data. `block.data` is not
+    // otherwise borrowed while `new` is in use; `old` is either the same pointer (in place) or
+    // a different block borrowed shared for the whole call. `sin` has n+1 entries.
     let point = |m: usize, j: usize, lanes: &mut [f64; K]| unsafe {
         let at = (first + m) * width + j;
-        let old = *base.add(at);
+        let centre = *old.add(at);
         let mut star =
-            0.25 * (*base.add(at - width) + *base.add(at - 1) + *base.add(at + 1) + *base.add(at + width));
+            0.25 * (*new.add(at - width) + *new.add(at - 1) + *old.add(at + 1) + *old.add(at + width));
         if FPISIN {
             star += fpisin[m] * *sin.get_unchecked(j);
         }
         if RESIDUUM {
-            lanes[m] = fold_residuum(lanes[m], old, star);
+            lanes[m] = fold_residuum(lanes[m], centre, star);
         }
-        *base.add(at) = star;
+        *new.add(at) = star;
     };
     // Steps 1..K-1 fill the wavefront, steps n..n+K-2 drain it; in between all K rows work.
     for s in 1..(n - 1 + K) {
@@ -190,6 +215,7 @@ fn gauss_seidel_band<const K: usize, const FPISIN: bool, const RESIDUUM: bool>(
 /// The same wavefront for a band of fewer than `BAND_ROWS` rows (the last band of a block).
 fn gauss_seidel_band_dyn<const FPISIN: bool, const RESIDUUM: bool>(
     problem: &Problem,
+    previous: Previous,
     block: &mut Block,
     first: usize,
     count: usize,
@@ -197,7 +223,7 @@ fn gauss_seidel_band_dyn<const FPISIN: bool, const RESIDUUM: bool>(
     macro_rules! bands {
         ($($k:literal)*) => {
             match count {
-                $($k => gauss_seidel_band::<$k, FPISIN, RESIDUUM>(problem, block, first),)*
+                $($k => gauss_seidel_band::<$k, FPISIN, RESIDUUM>(problem, previous, block, first),)*
                 _ => unreachable!("band of {count} rows"),
             }
         };
@@ -235,8 +261,14 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub fn gauss_seidel(problem: &Problem, block: &mut Block, rows: Range<usize>, residuum: bool) -> f64 {
-        variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, block, rows))
+    pub fn gauss_seidel(
+        problem: &Problem,
+        previous: Previous,
+        block: &mut Block,
+        rows: Range<usize>,
+        residuum: bool,
+    ) -> f64 {
+        variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, previous, block, rows))
     }
 }
 
@@ -277,11 +309,26 @@ mod tests {
                 let mut fast = whole_grid(&problem);
                 let mut plain = whole_grid(&problem);
                 for _ in 0..5 {
-                    let r_fast = gauss_seidel_rows(&problem, &mut fast, rows.clone(), true);
+                    // Out of place from a copy, then in place: both equal the plain loop.
+                    let before = fast.clone();
+                    let mut out_of_place = fast.clone();
+                    let r_out = gauss_seidel_rows(
+                        &problem,
+                        Previous::In(&before),
+                        &mut out_of_place,
+                        rows.clone(),
+                        true,
+                    );
+                    let r_fast =
+                        gauss_seidel_rows(&problem, Previous::InPlace, &mut fast, rows.clone(), true);
                     let copy = plain.clone();
                     let r_plain = naive_sweep(&problem, &copy, &mut plain, true);
                     assert_eq!(r_fast.to_bits(), r_plain.to_bits());
+                    assert_eq!(r_out.to_bits(), r_plain.to_bits());
                     assert!(fast.data.iter().zip(&plain.data).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert!(
+                        out_of_place.data.iter().zip(&plain.data).all(|(a, b)| a.to_bits() == b.to_bits())
+                    );
                 }
                 // Jacobi: old -> new.
                 let old = whole_grid(&problem);
@@ -298,6 +345,6 @@ mod tests {
     fn residuum_is_zero_when_not_asked_for() {
         let problem = Problem::new(1, Function::FpiSin);
         let mut block = whole_grid(&problem);
-        assert_eq!(gauss_seidel_rows(&problem, &mut block, 1..problem.n, false), 0.0);
+        assert_eq!(gauss_seidel_rows(&problem, Previous::InPlace, &mut block, 1..problem.n, false), 0.0);
     }
 }
