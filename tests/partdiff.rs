@@ -156,3 +156,13 @@ fn more_ranks_than_rows_is_a_clear_error() {
     let out = mpiexec(8, &["partdiff", "1", "2", "0", "1", "2", "5"]);
     assert_fails_with(&out, 2, "would leave a rank without a row");
 }
+
+#[test]
+fn json_to_stdout_moves_partdiffs_output_to_stderr() {
+    let out = mpiexec(2, &["partdiff", "1", "1", "2", "2", "2", "10", "--json", "-"]);
+    assert_exit(&out, 0);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["kind"], "partdiff");
+    assert_eq!(doc["results"]["iterations"], 10);
+    assert!(stderr(&out).contains("Number of iterations:   10"), "{}", stderr(&out));
+}
