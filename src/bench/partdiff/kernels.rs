@@ -101,8 +101,6 @@ pub fn jacobi_rows(
     variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
 }
 
-/// Gauss-Seidel over local rows `rows`, in place, in partdiff's order of updates.
-/// Returns the maximum residuum of those rows (0 when `residuum` is false).
 /// Where a Gauss-Seidel sweep finds the values of the previous iteration (the right and lower
 /// neighbours and the point itself): in the block it writes, as partdiff does, or in another
 /// block, which then stays as it was. Either way every point sees the same values.
@@ -112,6 +110,8 @@ pub enum Previous<'a> {
     In(&'a Block),
 }
 
+/// Gauss-Seidel over local rows `rows` of `block`, in partdiff's order of updates.
+/// Returns the maximum residuum of those rows (0 when `residuum` is false).
 pub fn gauss_seidel_rows(
     problem: &Problem,
     previous: Previous,
