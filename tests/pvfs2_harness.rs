@@ -494,3 +494,55 @@ fn a_hung_run_is_ended_by_the_timeout() {
         assert!(marker.contains("timeout after 1 s"), "{marker}");
     }
 }
+
+/// The stand-in fails the way OrangeFS 2.10 does, so the scripts meet the real failure modes.
+#[test]
+fn the_standin_fails_like_the_real_server() {
+    let server = Server::new();
+    let bin = standin().join("pvfs2-server");
+    let conf = server.conf();
+    let log = server.path().join("server.log");
+    let run = |args: &[&str]| {
+        assert_cmd::Command::new(&bin)
+            .args(args)
+            .arg(&conf)
+            .timeout(Duration::from_secs(20))
+            .output()
+            .unwrap()
+    };
+    let pid = server.pidfile();
+    let pid = pid.to_str().unwrap();
+    let wait_for = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&log).unwrap_or_default().contains(what) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::read_to_string(&log).unwrap_or_default().contains(what)
+    };
+
+    // Started without storage: the parent exits 0, the daemon logs why and is gone.
+    assert_exit(&run(&["-a", "node6", "-p", pid]), 0);
+    assert!(wait_for("re-run this program with a -f option"));
+    assert!(!answers(server.port));
+    // Without -a: the alias is the host name, which the config does not know.
+    let out = run(&["-f"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("No host ID specified for alias"), "{}", stderr(&out));
+    // -f creates, a second -f refuses, -r removes.
+    assert_exit(&run(&["-f", "-a", "node6"]), 0);
+    let out = run(&["-f", "-a", "node6"]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("already exists; aborting!"), "{}", stderr(&out));
+    // Twice on one port: the second logs the bind error and exits, the first stays.
+    assert_exit(&run(&["-a", "node6", "-p", pid]), 0);
+    assert!(wait_for("PVFS2 Server ready."));
+    let first = server.pid().unwrap();
+    let second_pid = server.path().join("second.pid");
+    assert_exit(&run(&["-a", "node6", "-p", second_pid.to_str().unwrap()]), 0);
+    assert!(wait_for("Address already in use"));
+    assert!(alive(first) && answers(server.port));
+    // A relative pid file is refused; -r removes the storage.
+    assert_exit(&run(&["-a", "node6", "-p", "relative.pid"]), 1);
+    assert_exit(&run(&["-r", "-a", "node6"]), 0);
+    assert!(!server.path().join("storage/collections.db").exists());
+}
