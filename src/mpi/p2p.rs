@@ -16,6 +16,24 @@ struct InFlight {
 }
 
 impl InFlight {
+    /// Posts `post` (MPI_Isend or MPI_Irecv) on `buffer`, which the returned value then owns
+    /// until the request completes (see `Drop`), so MPI never sees a freed buffer.
+    fn start(
+        mut buffer: Vec<f64>,
+        post: impl FnOnce(*mut f64, c_int, *mut ffi::MPI_Request) -> c_int,
+    ) -> Self {
+        // SAFETY: RSMPI_REQUEST_NULL is a valid placeholder that the post overwrites.
+        let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
+        post(buffer.as_mut_ptr(), buffer.len() as c_int, &mut request);
+        InFlight { request, buffer, done: false }
+    }
+
+    /// Waits for completion and hands the buffer back.
+    fn finish(mut self) -> Vec<f64> {
+        self.wait();
+        std::mem::take(&mut self.buffer)
+    }
+
     fn test(&mut self) -> bool {
         if !self.done {
             let mut flag: c_int = 0;
@@ -46,27 +64,15 @@ pub struct Outgoing(InFlight);
 
 impl Outgoing {
     pub fn start(comm: &SimpleCommunicator, dest: Rank, tag: i32, buffer: Vec<f64>) -> Self {
-        // SAFETY: RSMPI_REQUEST_NULL is overwritten; the buffer is owned by the returned value
-        // until the request completes (see `InFlight::drop`).
-        let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
-        unsafe {
-            ffi::MPI_Isend(
-                buffer.as_ptr().cast(),
-                buffer.len() as c_int,
-                ffi::RSMPI_DOUBLE,
-                dest,
-                tag,
-                comm.as_raw(),
-                &mut request,
-            )
-        };
-        Outgoing(InFlight { request, buffer, done: false })
+        Outgoing(InFlight::start(buffer, |data, len, request| {
+            // SAFETY: `data` is valid for `len` values while the request is in flight.
+            unsafe { ffi::MPI_Isend(data.cast(), len, ffi::RSMPI_DOUBLE, dest, tag, comm.as_raw(), request) }
+        }))
     }
 
     /// Waits for the send to complete and returns the buffer for reuse.
-    pub fn finish(mut self) -> Vec<f64> {
-        self.0.wait();
-        std::mem::take(&mut self.0.buffer)
+    pub fn finish(self) -> Vec<f64> {
+        self.0.finish()
     }
 
     pub fn is_done(&mut self) -> bool {
@@ -78,21 +84,13 @@ impl Outgoing {
 pub struct Incoming(InFlight);
 
 impl Incoming {
-    pub fn start(comm: &SimpleCommunicator, source: Rank, tag: i32, mut buffer: Vec<f64>) -> Self {
-        // SAFETY: as for `Outgoing::start`; MPI writes at most `buffer.len()` values.
-        let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
-        unsafe {
-            ffi::MPI_Irecv(
-                buffer.as_mut_ptr().cast(),
-                buffer.len() as c_int,
-                ffi::RSMPI_DOUBLE,
-                source,
-                tag,
-                comm.as_raw(),
-                &mut request,
-            )
-        };
-        Incoming(InFlight { request, buffer, done: false })
+    pub fn start(comm: &SimpleCommunicator, source: Rank, tag: i32, buffer: Vec<f64>) -> Self {
+        Incoming(InFlight::start(buffer, |data, len, request| {
+            // SAFETY: MPI writes at most `len` values into `data`, which it owns until completion.
+            unsafe {
+                ffi::MPI_Irecv(data.cast(), len, ffi::RSMPI_DOUBLE, source, tag, comm.as_raw(), request)
+            }
+        }))
     }
 
     pub fn is_done(&mut self) -> bool {
@@ -100,9 +98,8 @@ impl Incoming {
     }
 
     /// Waits for the message and returns the buffer holding it.
-    pub fn finish(mut self) -> Vec<f64> {
-        self.0.wait();
-        std::mem::take(&mut self.0.buffer)
+    pub fn finish(self) -> Vec<f64> {
+        self.0.finish()
     }
 
     /// Withdraws a receive that no message will match (`MPI_Cancel`).
