@@ -22,6 +22,18 @@ macro_rules! variants {
     };
 }
 
+/// Runs the AVX2 build of a kernel where the CPU has AVX2, else the portable variant.
+macro_rules! with_avx2_if_present {
+    ($avx2:path, $kernel:ident, $function:expr, $residuum:expr, ($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            // SAFETY: the CPU has AVX2 (checked at run time).
+            return unsafe { $avx2($($arg,)* $residuum) };
+        }
+        variants!($kernel, $function, $residuum, ($($arg),*))
+    }};
+}
+
 /// How many Gauss-Seidel rows are in flight at once.
 pub const BAND_ROWS: usize = 8;
 
@@ -93,12 +105,13 @@ pub fn jacobi_rows(
     rows: Range<usize>,
     residuum: bool,
 ) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked at run time).
-        return unsafe { avx2::jacobi(problem, old, new, rows, residuum) };
-    }
-    variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
+    with_avx2_if_present!(
+        avx2::jacobi,
+        jacobi_rows_generic,
+        problem.function,
+        residuum,
+        (problem, old, new, rows)
+    )
 }
 
 /// Where a Gauss-Seidel sweep finds the values of the previous iteration (the right and lower
@@ -119,12 +132,13 @@ pub fn gauss_seidel_rows(
     rows: Range<usize>,
     residuum: bool,
 ) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 (checked at run time).
-        return unsafe { avx2::gauss_seidel(problem, previous, block, rows, residuum) };
-    }
-    variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, previous, block, rows))
+    with_avx2_if_present!(
+        avx2::gauss_seidel,
+        gauss_seidel_rows_generic,
+        problem.function,
+        residuum,
+        (problem, previous, block, rows)
+    )
 }
 
 #[inline(always)]
