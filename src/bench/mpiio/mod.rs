@@ -249,7 +249,6 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<()> {
 
 /// What one rank needs while it runs the phases.
 struct Runner<'a> {
-    world: &'a SimpleCommunicator,
     session: &'a Session,
     options: &'a Options,
     layout: Layout,
@@ -270,7 +269,7 @@ impl Runner<'_> {
         if self.options.file_per_process {
             File::open_self(path, access, &self.info)
         } else {
-            File::open(self.world, path, access, &self.info)
+            File::open(self.session.world(), path, access, &self.info)
         }
     }
 
@@ -299,11 +298,11 @@ impl Runner<'_> {
         }
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
-        mpi_util::barrier(self.world);
+        mpi_util::barrier(self.session.world());
         let open_start_s = self.now();
         let opened = self.open(&path, access);
         let open_end = self.now();
-        let mut file = mpi_util::agree(self.world, opened.map_err(|e| describe(e, &path)))?;
+        let mut file = mpi_util::agree(self.session.world(), opened.map_err(|e| describe(e, &path)))?;
 
         // After a failure a rank keeps taking part in the remaining collective calls with
         // empty transfers, so that no rank waits forever; the error is shared after close.
@@ -386,7 +385,7 @@ impl Runner<'_> {
                 opts.block_size
             )).into());
         }
-        mpi_util::agree(self.world, failure.map_or(Ok(()), Err))?;
+        mpi_util::agree(self.session.world(), failure.map_or(Ok(()), Err))?;
         Ok(RankTiming {
             rank: self.rank,
             open_start_s,
@@ -475,7 +474,6 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
 
     mpi_util::barrier(world);
     let mut runner = Runner {
-        world,
         session,
         options: &options,
         layout,
