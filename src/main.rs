@@ -27,6 +27,7 @@ fn main() {
             code
         }
     };
+    mpi::settle_before_exit();
     std::process::exit(code);
 }
 
@@ -61,6 +62,7 @@ fn run() -> anyhow::Result<()> {
                     eprintln!("\n{}", usage());
                 }
             }
+            mpi::settle_before_exit();
             std::process::exit(code);
         }
     };

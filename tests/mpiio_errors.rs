@@ -56,19 +56,73 @@ fn read_only_run_of_a_missing_file() {
     assert_fails_with(&out, 1, "does not exist");
 }
 
-/// Debian's ROMIO has no pvfs2 driver: the error names the prefix and both ways out, and
-/// nothing else is measured instead.
+/// A pvfs2tab whose one mount `/pvfs2` is served at 127.0.0.1:`port`.
+fn pvfs2tab(dir: &Path, port: u16) -> std::path::PathBuf {
+    let tab = dir.join("pvfs2tab");
+    std::fs::write(&tab, format!("tcp://127.0.0.1:{port}/pvfs2-fs /pvfs2 pvfs2 defaults,noauto 0 0\n"))
+        .unwrap();
+    tab
+}
+
+/// Debian's ROMIO has no pvfs2 driver: with a server that answers, the error names the prefix
+/// and both ways out, and nothing else is measured instead.
 #[test]
 fn unsupported_romio_prefix_names_the_ways_out() {
     let dir = tempfile::tempdir().unwrap();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tab = pvfs2tab(dir.path(), server.local_addr().unwrap().port());
     let json = dir.path().join("r.json");
-    let out =
-        mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "5", "-f", "pvfs2://pvfs2/testfile", "--json", arg(&json)]);
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "1MiB",
+            "-i",
+            "5",
+            "-f",
+            "pvfs2://pvfs2/testfile",
+            "--pvfs2tab",
+            arg(&tab),
+            "--json",
+            arg(&json),
+        ],
+    );
     assert_fails_with(&out, 1, "does not support the `pvfs2:` file system");
     let err = stderr(&out);
     assert!(err.contains("MPI built with ROMIO's pvfs2 driver"), "{err}");
     assert!(err.contains("mount path as a plain path"), "{err}");
     assert!(!json.exists(), "no result for a run that measured nothing");
+}
+
+/// libpvfs2 crashes every rank when the server is down: pvbench refuses first, naming the
+/// server and the tab, before any MPI-IO call.
+#[test]
+fn pvfs2_server_down_is_refused_naming_server_and_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tab = pvfs2tab(dir.path(), port);
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-f", "pvfs2:/pvfs2/testfile", "--pvfs2tab", arg(&tab)]);
+    assert_fails_with(
+        &out,
+        1,
+        &format!("the PVFS2 server of pvfs2:/pvfs2/testfile does not answer (127.0.0.1:{port}"),
+    );
+    assert!(stderr(&out).contains(&format!("in the pvfs2tab {}", tab.display())), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("does not support"), "refused before ROMIO saw the path");
+}
+
+#[test]
+fn pvfs2_path_under_no_mount_of_the_tab_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tab = pvfs2tab(dir.path(), server.local_addr().unwrap().port());
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-f", "pvfs2:/pvfs2x/testfile", "--pvfs2tab", arg(&tab)]);
+    assert_fails_with(
+        &out,
+        1,
+        &format!("pvfs2:/pvfs2x/testfile is under no mount of the pvfs2tab {}", tab.display()),
+    );
 }
 
 #[test]

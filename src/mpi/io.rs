@@ -5,6 +5,11 @@
 //! writes (independent and collective), sync, size, delete, and the hints in effect. Every
 //! failure becomes an [`MpiIoError`] that carries the MPI error *class* (stable across MPI
 //! builds, unlike raw codes) and the library's `MPI_Error_string` text.
+//!
+//! Some drivers return codes that belong to no class at all (ROMIO's pvfs2 driver of MPICH
+//! 4.0.2 returns -524286 from `MPI_File_delete` of a missing file; `MPI_Error_class` makes
+//! 0x40000002 of it). Such a code becomes [`ErrorClass::Invalid`], never a guessed class, and
+//! is never handed to `MPI_Error_string`.
 
 use std::ffi::{CStr, CString};
 use std::fmt;
@@ -23,6 +28,8 @@ pub enum ErrorClass {
     NoSpace,
     Io,
     Other(c_int),
+    /// The library returned a code that is no error code of it: nothing can be read from it.
+    Invalid,
 }
 
 impl ErrorClass {
@@ -59,16 +66,22 @@ enum Detail {
 impl MpiIoError {
     /// The library's explanation, on one line.
     pub fn message(&self) -> String {
-        match &self.detail {
-            Detail::Text(text) => text.clone(),
-            Detail::Code(code) => error_string(*code),
+        match (&self.detail, self.class) {
+            (Detail::Text(text), _) => text.clone(),
+            (Detail::Code(code), ErrorClass::Invalid) => {
+                format!("the MPI library returned an invalid error code {code} from {}", self.call)
+            }
+            (Detail::Code(code), _) => error_string(*code),
         }
     }
 }
 
 impl fmt::Display for MpiIoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}", self.call, self.message())
+        match self.class {
+            ErrorClass::Invalid => f.write_str(&self.message()),
+            _ => write!(f, "{} failed: {}", self.call, self.message()),
+        }
     }
 }
 
@@ -93,12 +106,41 @@ fn check(call: &'static str, code: c_int) -> Result<(), MpiIoError> {
     if code == ffi::MPI_SUCCESS as c_int {
         return Ok(());
     }
+    Err(MpiIoError { call, class: classify(code), detail: Detail::Code(code) })
+}
+
+/// The class of a failure code, or `Invalid` when the code is none of the library's: negative,
+/// refused by `MPI_Error_class`, or mapped to a "class" beyond every class in use.
+fn classify(code: c_int) -> ErrorClass {
     let mut class: c_int = 0;
     // SAFETY: only writes the out-parameter.
-    if unsafe { ffi::MPI_Error_class(code, &mut class) } != ffi::MPI_SUCCESS as c_int {
-        class = ffi::MPI_ERR_OTHER as c_int;
+    let known = unsafe { ffi::MPI_Error_class(code, &mut class) } == ffi::MPI_SUCCESS as c_int;
+    if !known || code < 0 || class <= 0 || i64::from(class) > last_used_code() {
+        return ErrorClass::Invalid;
     }
-    Err(MpiIoError { call, class: ErrorClass::from_raw(class), detail: Detail::Code(code) })
+    ErrorClass::from_raw(class)
+}
+
+/// `MPI_LASTUSEDCODE`: the largest error class or code in use, classes added at run time
+/// included; `MPI_ERR_LASTCODE` if the attribute is missing.
+fn last_used_code() -> i64 {
+    let mut value: *mut c_int = std::ptr::null_mut();
+    let mut flag: c_int = 0;
+    // SAFETY: for a predefined attribute MPI stores a pointer to the int in `value`.
+    let found = unsafe {
+        ffi::MPI_Comm_get_attr(
+            ffi::RSMPI_COMM_WORLD,
+            ffi::MPI_LASTUSEDCODE as c_int,
+            (&mut value as *mut *mut c_int).cast(),
+            &mut flag,
+        )
+    } == ffi::MPI_SUCCESS as c_int;
+    if found && flag != 0 && !value.is_null() {
+        // SAFETY: MPI reported the attribute as set, so `value` points at its int.
+        i64::from(unsafe { *value })
+    } else {
+        i64::from(ffi::MPI_ERR_LASTCODE)
+    }
 }
 
 fn c_string(call: &'static str, s: &str) -> Result<CString, MpiIoError> {
@@ -337,4 +379,28 @@ fn count_of(call: &'static str, len: usize) -> Result<c_int, MpiIoError> {
         class: ErrorClass::Other(ffi::MPI_ERR_COUNT as c_int),
         detail: Detail::Text(format!("{len} bytes exceed one call's limit of {} bytes", c_int::MAX)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one unit test that starts MPI (as a singleton, without a launcher): classes come
+    /// from the real library, for a real failure and for a code no driver should return.
+    #[test]
+    fn codes_without_a_class_are_invalid() {
+        let _universe = mpi::initialize().expect("MPI starts");
+        let missing = delete("/nonexistent-pvbench-dir/file").unwrap_err();
+        assert_eq!(missing.class, ErrorClass::NoSuchFile);
+        assert_eq!(classify(ffi::MPI_ERR_IO as c_int), ErrorClass::Io);
+        for code in [-524286, 0x4000_0002, c_int::MAX] {
+            assert_eq!(classify(code), ErrorClass::Invalid, "code {code}");
+        }
+        let garbage =
+            MpiIoError { call: "MPI_File_delete", class: classify(-524286), detail: Detail::Code(-524286) };
+        assert_eq!(
+            garbage.to_string(),
+            "the MPI library returned an invalid error code -524286 from MPI_File_delete"
+        );
+    }
 }

@@ -103,6 +103,16 @@ pub fn launcher_rank() -> Option<u32> {
         .find_map(|var| std::env::var(var).ok()?.parse().ok())
 }
 
+/// Before a process started by a launcher exits without having started MPI (a usage error, or
+/// `--help`): start and finalise MPI, so the launcher sees every rank end in order. A rank
+/// that exits before `MPI_Init` can make hydra's mpiexec die of SIGPIPE instead of passing
+/// the exit code on (seen in about 1 of 30 usage errors with several jobs at once).
+pub fn settle_before_exit() {
+    if launcher_rank().is_some() && !mpi::environment::is_initialized() {
+        drop(mpi::initialize());
+    }
+}
+
 /// Completes a request by polling, yielding the core between polls.
 fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
     loop {

@@ -27,7 +27,8 @@ pub fn mpiexec_in(ranks: u32, args: &[&str], dir: Option<&Path>) -> Output {
     let output = cmd.output().expect("mpiexec runs");
     assert!(
         output.status.code().is_some(),
-        "job did not finish on its own (hang or signal): {}",
+        "job did not finish on its own (hang or signal, {:?}): {}",
+        output.status,
         String::from_utf8_lossy(&output.stderr)
     );
     output

@@ -1,0 +1,156 @@
+//! Where the data lives: ROMIO prefixes, the file layout, deleting, and what a failed MPI-IO
+//! call on a path means, in one line.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::mpi::io::{self, Access, ErrorClass, File, Info, MpiIoError};
+
+/// ROMIO prefixes whose paths are ordinary local (or kernel-mounted) paths.
+const LOCAL_PREFIXES: [&str; 2] = ["ufs", "nfs"];
+
+/// The ROMIO prefix of a path (`pvfs2` in `pvfs2://pvfs2/testfile`), if it has one. One
+/// letter is not a prefix, so that a drive-letter-like name is not mistaken for one.
+pub(super) fn romio_prefix(path: &str) -> Option<&str> {
+    let (prefix, _) = path.split_once(':')?;
+    (prefix.len() >= 2 && prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then_some(prefix)
+}
+
+/// The local path behind `path`, when it is a plain path or a `ufs:`/`nfs:` one.
+pub(super) fn local_path(path: &str) -> Option<&Path> {
+    match romio_prefix(path) {
+        None => Some(Path::new(path)),
+        Some(prefix) if LOCAL_PREFIXES.contains(&prefix) => Some(Path::new(&path[prefix.len() + 1..])),
+        Some(_) => None,
+    }
+}
+
+/// Where each rank's data lives: file name and offset of (writer rank, iteration).
+pub(super) struct Layout {
+    pub file: String,
+    pub block_size: u64,
+    pub ranks: u64,
+    pub file_per_process: bool,
+}
+
+impl Layout {
+    pub fn path(&self, writer: u32) -> String {
+        if self.file_per_process { format!("{}.{writer:08}", self.file) } else { self.file.clone() }
+    }
+
+    /// mpi-io-test's striping: iteration j, rank r at (j*P + r)*b; one file per rank holds
+    /// its own blocks back to back.
+    pub fn offset(&self, writer: u32, iteration: u32) -> u64 {
+        let slot = if self.file_per_process {
+            u64::from(iteration)
+        } else {
+            u64::from(iteration) * self.ranks + u64::from(writer)
+        };
+        slot * self.block_size
+    }
+
+    /// The files this rank is responsible for creating and deleting.
+    pub fn own_files(&self, rank: u32) -> Vec<String> {
+        match (self.file_per_process, rank) {
+            (true, _) => vec![self.path(rank)],
+            (false, 0) => vec![self.file.clone()],
+            (false, _) => vec![],
+        }
+    }
+}
+
+/// A failed MPI-IO call on a path, explained in one line with the library's own words.
+/// Rendered only when shown (see `MpiIoError`).
+#[derive(Debug)]
+struct FileError {
+    path: String,
+    error: MpiIoError,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let FileError { path, error } = self;
+        let prefix = romio_prefix(path).filter(|p| !LOCAL_PREFIXES.contains(p));
+        let what = match (error.class, prefix) {
+            // Delete and open are the first calls that meet the prefix; ROMIO answers a file
+            // system it was built without with MPI_ERR_IO there.
+            (ErrorClass::Io, Some(prefix)) if matches!(error.call, "MPI_File_open" | "MPI_File_delete") => {
+                return write!(
+                    f,
+                    "{path}: this MPI library's ROMIO does not support the `{prefix}:` file system ({}: {}). \
+                     Use an MPI built with ROMIO's {prefix} driver, or mount the file system with its kernel \
+                     client and pass the mount path as a plain path",
+                    error.call,
+                    error.message()
+                );
+            }
+            (ErrorClass::Invalid, _) => return write!(f, "{path}: {error}"),
+            (ErrorClass::Access, _) => "permission denied",
+            (ErrorClass::NoSuchFile, _) => "no such file or directory",
+            (ErrorClass::NoSpace, _) => "no space left on the file system",
+            (ErrorClass::BadFile, _) => "not a valid file name (a directory?)",
+            _ => "I/O error",
+        };
+        write!(f, "{path}: {what} ({}: {})", error.call, error.message())
+    }
+}
+
+impl std::error::Error for FileError {}
+
+pub(super) fn describe(error: MpiIoError, path: &str) -> anyhow::Error {
+    FileError { path: path.to_string(), error }.into()
+}
+
+/// Deletes `path` if it exists; a missing file is fine.
+///
+/// Never decided by the class of a failed delete: ROMIO's pvfs2 driver answers a delete of a
+/// missing file with a code of no class at all. A local path is removed by the kernel's own
+/// answer; any other is deleted only after a read-only open on this process alone found it,
+/// and a failure of that delete is an error.
+pub(super) fn delete_if_present(path: &str) -> anyhow::Result<()> {
+    if let Some(local) = local_path(path) {
+        return match std::fs::remove_file(local) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            removed => removed.with_context(|| format!("{path}: cannot delete it")),
+        };
+    }
+    let info = Info::new().map_err(|e| describe(e, path))?;
+    match File::open_self(path, Access::ReadOnly, &info) {
+        Err(e) if e.class == ErrorClass::NoSuchFile => Ok(()),
+        Err(e) => Err(describe(e, path)),
+        Ok(file) => {
+            file.close().map_err(|e| describe(e, path))?;
+            io::delete(path).map_err(|e| describe(e, path))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_and_local_paths() {
+        assert_eq!(romio_prefix("pvfs2://pvfs2/testfile"), Some("pvfs2"));
+        assert_eq!(romio_prefix("/tmp/a:b"), None);
+        assert_eq!(romio_prefix("c:/x"), None);
+        assert_eq!(local_path("ufs:/tmp/x"), Some(Path::new("/tmp/x")));
+        assert_eq!(local_path("/tmp/x"), Some(Path::new("/tmp/x")));
+        assert_eq!(local_path("pvfs2:/x"), None);
+    }
+
+    #[test]
+    fn layout_is_mpi_io_test_striping() {
+        let shared = Layout { file: "f".into(), block_size: 10, ranks: 3, file_per_process: false };
+        assert_eq!(shared.offset(0, 0), 0);
+        assert_eq!(shared.offset(2, 0), 20);
+        assert_eq!(shared.offset(1, 2), 70);
+        assert_eq!(shared.own_files(0), vec!["f"]);
+        assert!(shared.own_files(1).is_empty());
+        let fpp = Layout { file_per_process: true, ..shared };
+        assert_eq!(fpp.offset(2, 3), 30);
+        assert_eq!(fpp.path(2), "f.00000002");
+        assert_eq!(fpp.own_files(1), vec!["f.00000001"]);
+    }
+}
