@@ -217,6 +217,66 @@ fn check_mode_pings_through_a_pvfs2tab() {
     assert!(stdout(&out).contains("pvfs2-ping with"), "{}", stdout(&out));
 }
 
+fn write_tab(server: &Server) -> String {
+    let tab = server.path().join("pvfs2tab");
+    std::fs::write(
+        &tab,
+        format!("tcp://127.0.0.1:{}/pvfs2-fs /pvfs2 pvfs2 defaults,noauto 0 0\n", server.port),
+    )
+    .unwrap();
+    tab.display().to_string()
+}
+
+/// OrangeFS's layout: pvfs2-server in PREFIX/sbin, pvfs2-ping in PREFIX/bin; --bin takes any.
+#[test]
+fn bin_takes_the_prefix_or_either_directory() {
+    let server = Server::new();
+    let tab = write_tab(&server);
+    for bin in [standin(), standin().join("sbin"), standin().join("bin")] {
+        let out = server.reset(&["--bin", bin.to_str().unwrap(), "--pvfs2tab", &tab], &[]);
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains(&format!("pvfs2-ping with {tab}")), "{bin:?}: {}", stdout(&out));
+    }
+}
+
+/// A tab says "check with pvfs2-ping": without one that runs, refuse before touching anything.
+#[test]
+fn a_pvfs2tab_without_pvfs2_ping_is_an_error_naming_where_it_looked() {
+    let server = Server::new();
+    assert_exit(&server.reset(&[], &[]), 0);
+    let running = server.pid().unwrap();
+    let prefix = server.path().join("prefix");
+    std::fs::create_dir_all(prefix.join("sbin")).unwrap();
+    std::os::unix::fs::symlink(standin().join("sbin/pvfs2-server"), prefix.join("sbin/pvfs2-server"))
+        .unwrap();
+    let tab = write_tab(&server);
+    let out = server.reset(&["--bin", prefix.to_str().unwrap(), "--pvfs2tab", &tab], &[]);
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("there is no pvfs2-ping (looked in:"), "{err}");
+    assert!(err.contains(&format!("{}/bin/pvfs2-ping", prefix.display())), "{err}");
+    assert!(alive(running), "the server was not touched");
+    let out = server.reset(&["--bin", server.path().to_str().unwrap()], &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("no pvfs2-server (looked in:"), "{}", stderr(&out));
+}
+
+#[test]
+fn stop_mode_stops_the_server_and_nothing_else() {
+    let server = Server::new();
+    assert_exit(&server.reset(&[], &[]), 0);
+    let running = server.pid().unwrap();
+    let out = server.reset(&["--stop"], &[]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains(&format!("pid {running}, SIGTERM")), "{}", stdout(&out));
+    assert!(!alive(running) && !answers(server.port) && !server.pidfile().exists());
+    assert!(server.path().join("storage/storage_attributes.db").exists(), "storage is kept");
+    let out = server.reset(&["--stop"], &[]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("no pid file, nothing to stop"), "{}", stdout(&out));
+    assert_exit(&server.reset(&["--stop", "--check"], &[]), 2);
+}
+
 /// PVFS2 2.6/2.7's two-file form: refused by an OrangeFS server, used with an old one.
 #[test]
 fn the_form_follows_the_installed_version() {
@@ -380,10 +440,12 @@ impl Campaign {
 #[test]
 fn campaign_of_two_scenarios_and_two_repetitions() {
     let campaign = Campaign::new();
-    let out = campaign.run(&campaign.reset(), &[]);
+    let out = campaign.run(&campaign.reset(), &["--stop-at-end"]);
     assert_exit(&out, 0);
     let results = campaign.results();
     assert_eq!(results.len(), 4, "{results:?}");
+    assert!(stderr(&out).contains("stopping the server"), "{}", stderr(&out));
+    assert!(campaign.server.pid().is_none() && !answers(campaign.server.port), "stopped at the end");
     for path in &results {
         let doc = common::read_json(path);
         let scenario = path.parent().unwrap().file_name().unwrap().to_str().unwrap();
@@ -499,7 +561,7 @@ fn a_hung_run_is_ended_by_the_timeout() {
 #[test]
 fn the_standin_fails_like_the_real_server() {
     let server = Server::new();
-    let bin = standin().join("pvfs2-server");
+    let bin = standin().join("sbin/pvfs2-server");
     let conf = server.conf();
     let log = server.path().join("server.log");
     let run = |args: &[&str]| {
