@@ -1,0 +1,236 @@
+//! pvbench against a real OrangeFS server, through a real MPICH whose ROMIO has the pvfs2
+//! driver. Runs when `PVBENCH_PVFS2_PREFIX` names a stack built by `scripts/build-pvfs2-stack`;
+//! skips (and says why) otherwise. pvbench is rebuilt against that stack's MPICH first, so the
+//! code under test is this checkout's.
+//!
+//! One test on purpose: one private server (own port, own storage, own pid file) serves every
+//! step in order, and is stopped at the end whatever happened.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::{assert_exit, stderr, stdout};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Stack {
+    prefix: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Stack {
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("fs.conf")
+    }
+
+    fn tab(&self) -> PathBuf {
+        self.dir.path().join("pvfs2tab")
+    }
+
+    fn path_env(&self) -> String {
+        format!("{}:{}", self.prefix.join("mpich/bin").display(), std::env::var("PATH").unwrap_or_default())
+    }
+
+    fn pvbench(&self) -> PathBuf {
+        self.prefix.join("pvbench/target/release/pvbench")
+    }
+
+    /// `pvfs2-reset ARGS` for this server.
+    fn reset(&self, extra: &[&str]) -> Output {
+        let out = Command::new(repo().join("scripts/pvfs2-reset"))
+            .args(self.reset_args())
+            .args(extra)
+            .output()
+            .unwrap();
+        println!("pvfs2-reset {extra:?}:\n{}{}", stdout(&out), stderr(&out));
+        out
+    }
+
+    fn reset_args(&self) -> Vec<String> {
+        let s = |p: &Path| p.display().to_string();
+        vec![
+            "-c".into(),
+            s(&self.conf()),
+            "-a".into(),
+            "node6".into(),
+            "--bin".into(),
+            s(&self.prefix.join("orangefs")),
+            "--pidfile".into(),
+            s(&self.dir.path().join("server.pid")),
+            "--pvfs2tab".into(),
+            s(&self.tab()),
+        ]
+    }
+
+    /// `mpiexec -n RANKS pvbench mpiio ARGS` with the stack's MPICH.
+    fn mpiio(&self, ranks: u32, args: &[&str]) -> Output {
+        let out = assert_cmd::Command::new(self.prefix.join("mpich/bin/mpiexec"))
+            .args(["-n", &ranks.to_string()])
+            .arg(self.pvbench())
+            .arg("mpiio")
+            .args(args)
+            .env("PVFS2TAB_FILE", self.tab())
+            .timeout(Duration::from_secs(300))
+            .output()
+            .unwrap();
+        println!("mpiio {args:?}: {:?}\n{}{}", out.status, stdout(&out), stderr(&out));
+        out
+    }
+
+    fn file(&self, name: &str) -> String {
+        format!("pvfs2:/pvfs2/{}/{name}", self.port)
+    }
+
+    fn orangefs_tool(&self, tool: &str) -> Command {
+        let mut cmd = Command::new(self.prefix.join("orangefs/bin").join(tool));
+        cmd.env("PVFS2TAB_FILE", self.tab());
+        cmd
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.reset(&["--stop"]);
+    }
+}
+
+/// The stack to test against, or `None` with the reason printed.
+fn stack() -> Option<Stack> {
+    let Some(prefix) = std::env::var_os("PVBENCH_PVFS2_PREFIX").map(PathBuf::from) else {
+        println!("skipped: PVBENCH_PVFS2_PREFIX is not set (a stack built by scripts/build-pvfs2-stack)");
+        return None;
+    };
+    for need in ["orangefs/sbin/pvfs2-server", "orangefs/bin/pvfs2-ping", "mpich/bin/mpicc"] {
+        assert!(prefix.join(need).exists(), "PVBENCH_PVFS2_PREFIX={} has no {need}", prefix.display());
+    }
+    let built = Command::new("cargo")
+        .current_dir(repo())
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(prefix.join("pvbench/target"))
+        .env("MPICC", prefix.join("mpich/bin/mpicc"))
+        .status()
+        .unwrap();
+    assert!(built.success(), "pvbench builds against the stack's MPICH");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let stack = Stack { prefix, dir: tempfile::tempdir().unwrap(), port };
+    // The mount is per port, so that the tab of this test names only this server.
+    let rendered = Command::new(repo().join("scripts/render-pvfs2-config"))
+        .args(["--servers", "node6", "--address", "node6=127.0.0.1", "--port", &port.to_string()])
+        .arg("--out")
+        .arg(stack.dir.path())
+        .arg("--storage")
+        .arg(stack.dir.path().join("storage"))
+        .arg("--log")
+        .arg(stack.dir.path().join("server.log"))
+        .args(["--mount", &format!("/pvfs2/{port}")])
+        .output()
+        .unwrap();
+    assert_exit(&rendered, 0);
+    Some(stack)
+}
+
+fn mpi_io_test_mb_per_s(out: &Output, phase: &str) -> f64 {
+    stdout(out)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{phase} bandwidth = "))?.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no {phase} bandwidth line in {}", stdout(out)))
+}
+
+#[test]
+fn pvbench_on_a_real_orangefs_server() {
+    let Some(stack) = stack() else { return };
+
+    // The server is down: refused with one line, no segmentation fault.
+    let out = stack.mpiio(2, &["-b", "1MiB", "-i", "1", "-f", &stack.file("down")]);
+    common::assert_fails_with(&out, 1, "does not answer");
+    assert!(!stderr(&out).contains("Segmentation"), "{}", stderr(&out));
+
+    assert_exit(&stack.reset(&[]), 0);
+    let json = stack.dir.path().join("collective.json");
+    // A file that does not exist yet: the normal case (the pvfs2 driver's delete of a missing
+    // file returns an invalid error code).
+    let out = stack.mpiio(
+        2,
+        &[
+            "-b",
+            "8MiB",
+            "-i",
+            "3",
+            "-f",
+            &stack.file("testfile"),
+            "--json",
+            json.to_str().unwrap(),
+            "--format",
+            "mpi-io-test",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert!(mpi_io_test_mb_per_s(&out, "Write") > 0.0 && mpi_io_test_mb_per_s(&out, "Read") > 0.0);
+    let doc = common::read_json(&json);
+    assert_eq!(doc["results"]["verification"]["bytes_checked"], 2 * 3 * 8 * 1024 * 1024);
+    assert!(doc["mpi_library_version"].as_str().unwrap().contains("pvfs2"), "the stack's MPICH ran");
+    let listed = stack.orangefs_tool("pvfs2-ls").arg(format!("/pvfs2/{}", stack.port)).output().unwrap();
+    assert!(!stdout(&listed).contains("testfile"), "the test file is deleted: {}", stdout(&listed));
+
+    for extra in [&["--independent"][..], &["--file-per-process"], &["--sync"], &["--transfer-size", "1MiB"]]
+    {
+        let mut args = vec!["-b", "4MiB", "-i", "2"];
+        args.extend_from_slice(extra);
+        let file = stack.file("modes");
+        args.extend(["-f", &file]);
+        assert_exit(&stack.mpiio(2, &args), 0);
+    }
+
+    // A flipped byte in the file on the server is found.
+    let file = stack.file("kept");
+    assert_exit(&stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &file, "--keep", "--phases", "write"]), 0);
+    let server_path = format!("/pvfs2/{}/kept", stack.port);
+    let local = stack.dir.path().join("kept.local");
+    assert!(stack.orangefs_tool("pvfs2-cp").arg(&server_path).arg(&local).status().unwrap().success());
+    let mut bytes = std::fs::read(&local).unwrap();
+    assert_eq!(bytes.len(), 4 * 1024 * 1024);
+    bytes[3 * 1024 * 1024 + 1000] ^= 0xff;
+    std::fs::write(&local, bytes).unwrap();
+    assert!(stack.orangefs_tool("pvfs2-rm").arg(&server_path).status().unwrap().success());
+    assert!(stack.orangefs_tool("pvfs2-cp").arg(&local).arg(&server_path).status().unwrap().success());
+    let out = stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &file, "--phases", "read"]);
+    common::assert_fails_with(&out, 3, "verification failed");
+    assert!(stderr(&out).contains("iteration 1, block of rank 1"), "{}", stderr(&out));
+
+    // A campaign: reset before every run, 2 scenarios x 2 repetitions, server stopped at the end.
+    let results = stack.dir.path().join("results");
+    let hostfile = repo().join("hostfiles/localhost");
+    let reset = format!("{} {}", repo().join("scripts/pvfs2-reset").display(), stack.reset_args().join(" "));
+    let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
+        .args(["--scenario", &format!("dom0:{}:2", hostfile.display())])
+        .args(["--scenario", &format!("domU:{}:1", hostfile.display())])
+        .args(["--reps", "2", "--results", results.to_str().unwrap(), "--reset", &reset, "--stop-at-end"])
+        .arg("--pvbench")
+        .arg(stack.pvbench())
+        .args(["--", "-b", "2MiB", "-i", "2", "-f", &stack.file("campaign"), "--pvfs2tab"])
+        .arg(stack.tab())
+        .env("PATH", stack.path_env())
+        .timeout(Duration::from_secs(600))
+        .output()
+        .unwrap();
+    println!("campaign:\n{}{}", stdout(&out), stderr(&out));
+    assert_exit(&out, 0);
+    for run in ["dom0/rep-01", "dom0/rep-02", "domU/rep-01", "domU/rep-02"] {
+        assert!(results.join(format!("{run}.json")).exists(), "{run} has a result");
+        let log = std::fs::read_to_string(results.join(format!("{run}.log"))).unwrap();
+        assert!(
+            log.contains("wipe    ok") && log.contains("pvfs2-ping with"),
+            "{run}: reset and ping:\n{log}"
+        );
+    }
+    assert!(!stack.dir.path().join("server.pid").exists(), "--stop-at-end stopped the server");
+}
