@@ -69,6 +69,7 @@ fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Mpiio(args) => {
             let options = bench::mpiio::Options::from_args(args)?;
+            options.prepare_process()?;
             let session = mpi::Session::init()?;
             bench::mpiio::run(&session, options, command_line)
         }

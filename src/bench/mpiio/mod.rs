@@ -92,6 +92,20 @@ impl Options {
         })
     }
 
+    /// What must be in place before `MPI_Init`: `--pvfs2tab` becomes `PVFS2TAB_FILE`, which
+    /// ROMIO's pvfs2 driver reads at its first open. Set while the process has one thread:
+    /// MPI_Init starts more (UCX's progress thread), and `set_var` is unsound beside them.
+    pub fn prepare_process(&self) -> anyhow::Result<()> {
+        if let Some(tab) = &self.pvfs2tab {
+            if !tab.is_file() {
+                bail!("--pvfs2tab {}: no such file", tab.display());
+            }
+            // SAFETY: called from `main` before MPI_Init; no other thread exists yet.
+            unsafe { std::env::set_var("PVFS2TAB_FILE", tab) };
+        }
+        Ok(())
+    }
+
     fn parameters(&self, file: &str) -> MpiioParameters {
         MpiioParameters {
             file: file.to_string(),
@@ -169,13 +183,6 @@ fn default_file(world: &SimpleCommunicator) -> String {
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     let started_at = result::now_rfc3339();
-    if let Some(tab) = &options.pvfs2tab {
-        let found =
-            if tab.is_file() { Ok(()) } else { Err(anyhow!("--pvfs2tab {}: no such file", tab.display())) };
-        mpi_util::agree(world, found)?;
-        // SAFETY: no other thread of ours runs; ROMIO's pvfs2 driver reads it at its first open.
-        unsafe { std::env::set_var("PVFS2TAB_FILE", tab) };
-    }
     let file = options.file.clone().unwrap_or_else(|| default_file(world));
     let layout = Layout {
         file: file.clone(),
