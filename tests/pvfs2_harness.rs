@@ -19,6 +19,9 @@ fn standin() -> PathBuf {
     repo().join("tests/pvfs2-standin")
 }
 
+/// The file system ID of the test configs; the collection directory is its 8 hex digits.
+const FS_ID: u32 = 1684431396;
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -60,7 +63,7 @@ impl Server {
     fn write_config(&self, storage: &str) {
         let text = format!(
             "<Defaults>\n\tLogFile {dir}/server.log\n\tDataStorageSpace {storage}\n\tMetadataStorageSpace {storage}\n</Defaults>\n\
-             <Aliases>\n\tAlias node6 tcp://127.0.0.1:{port}\n</Aliases>\n<Filesystem>\n\tName pvfs2-fs\n\tID 1684431396\n</Filesystem>\n",
+             <Aliases>\n\tAlias node6 tcp://127.0.0.1:{port}\n</Aliases>\n<Filesystem>\n\tName pvfs2-fs\n\tID {FS_ID}\n</Filesystem>\n",
             dir = self.path().display(),
             port = self.port
         );
@@ -125,8 +128,9 @@ fn full_reset_cycle_wipes_storage_and_restarts() {
     let first = server.pid().expect("pid file written");
     assert!(answers(server.port));
 
-    // Something written into the file system's storage must be gone after the next reset.
-    let leftover = server.path().join("storage/leftover-from-last-run");
+    // Data the file system stored must be gone after the next reset.
+    let leftover =
+        server.path().join(format!("storage/{:08x}/bstreams/00000007/0000000000abcdef.bstream", FS_ID));
     std::fs::write(&leftover, b"old data").unwrap();
     let out = server.reset(&[], &[]);
     assert_exit(&out, 0);
@@ -316,42 +320,149 @@ fn all_servers_of_a_config_in_parallel() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (free_port(), free_port());
     let conf = dir.path().join("fs.conf");
+    // 127.0.0.2 and .3 are loopback, but no interface of this machine names them: "remote".
     std::fs::write(
         &conf,
         format!(
             "<Defaults>\n\tLogFile {d}/server.log\n\tDataStorageSpace {d}/storage-default\n</Defaults>\n\
-             <ServerOptions>\n\tServer node6\n\tDataStorageSpace {d}/storage-node6\n</ServerOptions>\n\
-             <ServerOptions>\n\tServer node7\n\tDataStorageSpace {d}/storage-node7\n</ServerOptions>\n\
-             <Aliases>\n\tAlias node6 tcp://127.0.0.1:{a}\n\tAlias node7 tcp://127.0.0.1:{b}\n</Aliases>\n",
+             <ServerOptions>\n\tServer node6\n\tDataStorageSpace {d}/storage-node6\n\tMetadataStorageSpace {d}/storage-node6\n</ServerOptions>\n\
+             <ServerOptions>\n\tServer node7\n\tDataStorageSpace {d}/storage-node7\n\tMetadataStorageSpace {d}/storage-node7\n</ServerOptions>\n\
+             <Aliases>\n\tAlias node6 tcp://127.0.0.2:{a}\n\tAlias node7 tcp://127.0.0.3:{b}\n</Aliases>\n",
             d = dir.path().display()
         ),
     )
     .unwrap();
+    // Like ssh: the remote shell gets one string. Every call is logged.
     let fake_ssh = dir.path().join("ssh");
-    std::fs::write(&fake_ssh, "#!/usr/bin/env bash\nshift\nexec \"$@\"\n").unwrap();
+    let ssh_log = dir.path().join("ssh.log");
+    std::fs::write(
+        &fake_ssh,
+        format!("#!/usr/bin/env bash\nshift\necho \"$*\" >> {}\nexec bash -c \"$*\"\n", ssh_log.display()),
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pidfile = dir.path().join("server.{alias}.pid");
     let out = assert_cmd::Command::new(repo().join("scripts/pvfs2-reset"))
         .args(["-c", conf.to_str().unwrap(), "--all", "--parallel", "--ssh", fake_ssh.to_str().unwrap()])
-        .args(["--bin", standin().to_str().unwrap()])
+        .args(["--pidfile", pidfile.to_str().unwrap()])
+        .env("PVFS2_BIN", standin())
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
     let pids: Vec<u32> = ["node6", "node7"]
         .iter()
         .filter_map(|alias| {
-            std::fs::read_to_string(format!("/tmp/pvfs2-server.{alias}.pid")).ok()?.trim().parse().ok()
+            std::fs::read_to_string(dir.path().join(format!("server.{alias}.pid"))).ok()?.trim().parse().ok()
         })
         .collect();
-    let both = answers(a) && answers(b);
+    let both = TcpStream::connect(("127.0.0.2", a)).is_ok() && TcpStream::connect(("127.0.0.3", b)).is_ok();
     for pid in &pids {
         let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
     }
     assert_exit(&out, 0);
+    assert_eq!(pids.len(), 2, "private pid files: {}", stdout(&out));
     assert!(both, "both servers answered");
     assert!(stdout(&out).contains("[node7] pvfs2-reset[node7]: ready"), "{}", stdout(&out));
     assert!(dir.path().join("storage-node6/collections.db").exists(), "ServerOptions override Defaults");
     assert!(!dir.path().join("storage-default").exists());
+    let calls = std::fs::read_to_string(&ssh_log).unwrap();
+    assert_eq!(calls.lines().count(), 2, "{calls}");
+    assert!(calls.contains(&format!("--bin {}", standin().display())), "PVFS2_BIN travels as --bin: {calls}");
+}
+
+/// A server on this machine is reset directly, without ssh.
+#[test]
+fn all_resets_a_local_server_without_ssh() {
+    let server = Server::new();
+    let out = assert_cmd::Command::new(repo().join("scripts/pvfs2-reset"))
+        .args(["-c", server.conf().to_str().unwrap(), "--all", "--ssh", "false"])
+        .args(["--pidfile", server.pidfile().to_str().unwrap(), "--bin", standin().to_str().unwrap()])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(answers(server.port), "{}", stdout(&out));
+}
+
+/// Storage that holds anything a server does not create there is someone's data.
+#[test]
+fn storage_with_foreign_entries_is_refused_naming_the_first() {
+    let server = Server::new();
+    assert_exit(&server.reset(&[], &[]), 0);
+    let running = server.pid().unwrap();
+    let collection_file = format!("{FS_ID:08x}/notes");
+    for (foreign, named) in
+        [("important.txt", "important.txt"), (&collection_file, &collection_file), ("bin/tool", "bin")]
+    {
+        let path = server.path().join("storage").join(foreign);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"keep me").unwrap();
+        let out = server.reset(&[], &[]);
+        assert_exit(&out, 3);
+        assert!(stderr(&out).contains(&format!("holds '{named}'")), "{}", stderr(&out));
+        assert!(path.exists() && alive(running), "nothing changed");
+        std::fs::remove_dir_all(server.path().join("storage").join(named))
+            .or_else(|_| std::fs::remove_file(&path))
+            .unwrap();
+    }
+    let out = server.reset(&[], &[]);
+    assert_exit(&out, 0);
+}
+
+/// A pid file naming another pvfs2-server (another config) never stops that server.
+#[test]
+fn a_pid_file_naming_another_configs_server_leaves_it_alone() {
+    let (ours, other) = (Server::new(), Server::new());
+    assert_exit(&other.reset(&[], &[]), 0);
+    let foreign = other.pid().unwrap();
+    std::fs::write(ours.pidfile(), format!("{foreign}\n")).unwrap();
+    let out = ours.reset(&[], &[]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains(&format!("not started with {}", ours.conf().display())),
+        "{}",
+        stdout(&out)
+    );
+    assert!(alive(foreign) && answers(other.port) && answers(ours.port));
+}
+
+/// Two resets of one server at once run one after the other (without the lock, the second
+/// `pvfs2-server -f` meets the first one's storage and fails).
+#[test]
+fn two_resets_at_once_take_turns() {
+    let server = Server::new();
+    let spawn = || {
+        std::process::Command::new("bash")
+            .args(server.reset_command())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(answers(server.port));
+}
+
+/// Host and port come from a config and end up in commands: only plain ones are taken.
+#[test]
+fn an_address_that_is_not_plain_is_refused() {
+    let server = Server::new();
+    let marker = server.path().join("injected");
+    let text = std::fs::read_to_string(server.conf()).unwrap();
+    let bad = text.replace(
+        &format!("tcp://127.0.0.1:{}", server.port),
+        &format!("tcp://127.0.0.1;touch$IFS{}:{}", marker.display(), server.port),
+    );
+    std::fs::write(server.conf(), bad).unwrap();
+    let out = server.reset(&[], &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("is not tcp://HOST:PORT"), "{}", stderr(&out));
+    assert!(!marker.exists());
 }
 
 /// The committed configurations are what the render script writes.
