@@ -641,7 +641,77 @@ fn a_failed_run_is_recorded_and_the_campaign_goes_on() {
     let out = campaign.run(&reset, &["--check", &check]);
     assert_exit(&out, 0);
     assert_eq!(campaign.results().len(), 4);
-    assert!(!campaign.results.join("dom0/rep-01.failed").exists());
+    // Every attempt is kept: the failed one's log and marker, then the retry's log.
+    let marker = std::fs::read_to_string(campaign.results.join("dom0/rep-01.failed")).unwrap();
+    assert!(marker.starts_with("attempt 1: reset failed (exit 5)"), "{marker}");
+    let log = std::fs::read_to_string(campaign.results.join("dom0/rep-01.log")).unwrap();
+    assert!(
+        log.contains("# attempt 1,") && log.contains("storage busy") && log.contains("# attempt 2,"),
+        "{log}"
+    );
+    assert!(
+        stdout(&out).lines().any(|l| l.starts_with("dom0") && l.split_whitespace().nth(2) == Some("0")),
+        "a run that succeeded on retry is not counted failed: {}",
+        stdout(&out)
+    );
+}
+
+/// A campaign is its manifest: another one into the same directory is refused; the same one resumes.
+#[test]
+fn a_different_campaign_into_the_same_directory_is_refused() {
+    let campaign = Campaign::new();
+    assert_exit(&campaign.run(&campaign.reset(), &[]), 0);
+    let manifest = std::fs::read_to_string(campaign.results.join("campaign.manifest")).unwrap();
+    assert!(
+        manifest.contains("bench_args: -b 256k -i 2") && manifest.contains("scenario: dom0 ranks=2"),
+        "{manifest}"
+    );
+    let out = assert_cmd::Command::from_std(campaign.command(&campaign.reset(), &[]))
+        .args(["-b", "512k"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("holds another campaign"), "{}", stderr(&out));
+    let out = campaign.run(&campaign.reset(), &[]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("0 new, 4 already done"), "{}", stderr(&out));
+}
+
+#[test]
+fn one_campaign_per_results_directory() {
+    let campaign = Campaign::new();
+    std::fs::create_dir_all(&campaign.results).unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(campaign.results.join(".campaign.lock"))
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let out = campaign.run(&campaign.reset(), &[]);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("another campaign is running on"), "{}", stderr(&out));
+}
+
+/// A value option without its value is an error, never a loop; an empty --results too.
+#[test]
+fn campaign_options_without_values_are_refused() {
+    let hostfile = format!("a:{}:1", repo().join("hostfiles/localhost").display());
+    for (args, needle) in [
+        (vec!["--scenario", hostfile.as_str(), "--reps"], "--reps needs a value"),
+        (vec!["--scenario", hostfile.as_str(), "--results", ""], "--results needs a value"),
+        (vec!["--scenario"], "--scenario needs a value"),
+    ] {
+        let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
+            .args(&args)
+            .timeout(Duration::from_secs(10))
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
 }
 
 /// A hung run is ended by the per-run timeout, recorded, and the campaign goes on.
