@@ -107,14 +107,13 @@ fn stack() -> Option<Stack> {
         println!("skipped: PVBENCH_PVFS2_PREFIX is not set (a stack built by scripts/build-pvfs2-stack)");
         return None;
     };
-    for need in ["orangefs/sbin/pvfs2-server", "orangefs/bin/pvfs2-ping", "mpich/bin/mpicc"] {
+    for need in ["orangefs/sbin/pvfs2-server", "orangefs/bin/pvfs2-ping", "pvbench/build.env"] {
         assert!(prefix.join(need).exists(), "PVBENCH_PVFS2_PREFIX={} has no {need}", prefix.display());
     }
-    let built = Command::new("cargo")
+    let built = Command::new("bash")
         .current_dir(repo())
-        .args(["build", "--release", "--quiet", "--target-dir"])
-        .arg(prefix.join("pvbench/target"))
-        .env("MPICC", prefix.join("mpich/bin/mpicc"))
+        .args(["-c", r#". "$1" && cargo build --release --quiet"#, "build"])
+        .arg(prefix.join("pvbench/build.env"))
         .status()
         .unwrap();
     assert!(built.success(), "pvbench builds against the stack's MPICH");

@@ -104,10 +104,12 @@ pub(super) fn describe(error: MpiIoError, path: &str) -> anyhow::Error {
 
 /// Deletes `path` if it exists; a missing file is fine.
 ///
-/// Never decided by the class of a failed delete: ROMIO's pvfs2 driver answers a delete of a
-/// missing file with a code of no class at all. A local path is removed by the kernel's own
-/// answer; any other is deleted only after a read-only open on this process alone found it,
-/// and a failure of that delete is an error.
+/// Never decided by a guessed class: ROMIO's pvfs2 driver (MPICH 4.0.2) answers both a delete
+/// and a read-only open of a missing file with a code of no class at all. A local path is
+/// removed by the kernel's own answer. Otherwise a delete that succeeds, or fails with
+/// `NoSuchFile`, settles it; any other failure may mean "missing" or a real fault, so the file
+/// is created (an open that fails now is a real fault) and deleted again, and a failure of that
+/// second delete, of a file known to exist, is an error.
 pub(super) fn delete_if_present(path: &str) -> anyhow::Result<()> {
     if let Some(local) = local_path(path) {
         return match std::fs::remove_file(local) {
@@ -115,15 +117,15 @@ pub(super) fn delete_if_present(path: &str) -> anyhow::Result<()> {
             removed => removed.with_context(|| format!("{path}: cannot delete it")),
         };
     }
-    let info = Info::new().map_err(|e| describe(e, path))?;
-    match File::open_self(path, Access::ReadOnly, &info) {
-        Err(e) if e.class == ErrorClass::NoSuchFile => Ok(()),
-        Err(e) => Err(describe(e, path)),
-        Ok(file) => {
-            file.close().map_err(|e| describe(e, path))?;
-            io::delete(path).map_err(|e| describe(e, path))
-        }
+    match io::delete(path) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.class == ErrorClass::NoSuchFile => return Ok(()),
+        Err(_) => {}
     }
+    let info = Info::new().map_err(|e| describe(e, path))?;
+    let file = File::open_self(path, Access::CreateWrite, &info).map_err(|e| describe(e, path))?;
+    file.close().map_err(|e| describe(e, path))?;
+    io::delete(path).map_err(|e| describe(e, path))
 }
 
 #[cfg(test)]
