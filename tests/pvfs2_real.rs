@@ -84,14 +84,24 @@ impl Stack {
         out
     }
 
-    fn file(&self, name: &str) -> String {
-        format!("pvfs2:/pvfs2/{}/{name}", self.port)
+    /// The tab's mount point: a directory of the test (OrangeFS's tools resolve paths in it).
+    fn mount(&self) -> PathBuf {
+        self.dir.path().join("mnt")
     }
 
-    fn orangefs_tool(&self, tool: &str) -> Command {
-        let mut cmd = Command::new(self.prefix.join("orangefs/bin").join(tool));
-        cmd.env("PVFS2TAB_FILE", self.tab());
-        cmd
+    fn file(&self, name: &str) -> String {
+        format!("pvfs2:{}/{name}", self.mount().display())
+    }
+
+    /// Runs one of OrangeFS's tools (pvfs2-cp, pvfs2-ls) against this server.
+    fn orangefs_tool(&self, tool: &str, args: &[&Path]) -> String {
+        let out = Command::new(self.prefix.join("orangefs/bin").join(tool))
+            .args(args)
+            .env("PVFS2TAB_FILE", self.tab())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{tool} {args:?}: {}{}", stdout(&out), stderr(&out));
+        stdout(&out)
     }
 }
 
@@ -119,7 +129,7 @@ fn stack() -> Option<Stack> {
     assert!(built.success(), "pvbench builds against the stack's MPICH");
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let stack = Stack { prefix, dir: tempfile::tempdir().unwrap(), port };
-    // The mount is per port, so that the tab of this test names only this server.
+    std::fs::create_dir(stack.mount()).unwrap();
     let rendered = Command::new(repo().join("scripts/render-pvfs2-config"))
         .args(["--servers", "node6", "--address", "node6=127.0.0.1", "--port", &port.to_string()])
         .arg("--out")
@@ -128,7 +138,8 @@ fn stack() -> Option<Stack> {
         .arg(stack.dir.path().join("storage"))
         .arg("--log")
         .arg(stack.dir.path().join("server.log"))
-        .args(["--mount", &format!("/pvfs2/{port}")])
+        .arg("--mount")
+        .arg(stack.mount())
         .output()
         .unwrap();
     assert_exit(&rendered, 0);
@@ -177,8 +188,8 @@ fn pvbench_on_a_real_orangefs_server() {
     let doc = common::read_json(&json);
     assert_eq!(doc["results"]["verification"]["bytes_checked"], 2 * 3 * 8 * 1024 * 1024);
     assert!(doc["mpi_library_version"].as_str().unwrap().contains("pvfs2"), "the stack's MPICH ran");
-    let listed = stack.orangefs_tool("pvfs2-ls").arg(format!("/pvfs2/{}", stack.port)).output().unwrap();
-    assert!(!stdout(&listed).contains("testfile"), "the test file is deleted: {}", stdout(&listed));
+    let listed = stack.orangefs_tool("pvfs2-ls", &[&stack.mount()]);
+    assert!(!listed.contains("testfile"), "the test file is deleted: {listed}");
 
     for extra in [&["--independent"][..], &["--file-per-process"], &["--sync"], &["--transfer-size", "1MiB"]]
     {
@@ -192,16 +203,16 @@ fn pvbench_on_a_real_orangefs_server() {
     // A flipped byte in the file on the server is found.
     let file = stack.file("kept");
     assert_exit(&stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &file, "--keep", "--phases", "write"]), 0);
-    let server_path = format!("/pvfs2/{}/kept", stack.port);
+    let server_path = stack.mount().join("kept");
     let local = stack.dir.path().join("kept.local");
-    assert!(stack.orangefs_tool("pvfs2-cp").arg(&server_path).arg(&local).status().unwrap().success());
+    stack.orangefs_tool("pvfs2-cp", &[&server_path, &local]);
     let mut bytes = std::fs::read(&local).unwrap();
     assert_eq!(bytes.len(), 4 * 1024 * 1024);
     bytes[3 * 1024 * 1024 + 1000] ^= 0xff;
     std::fs::write(&local, bytes).unwrap();
-    assert!(stack.orangefs_tool("pvfs2-rm").arg(&server_path).status().unwrap().success());
-    assert!(stack.orangefs_tool("pvfs2-cp").arg(&local).arg(&server_path).status().unwrap().success());
-    let out = stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &file, "--phases", "read"]);
+    // OrangeFS 2.10 has no pvfs2-rm and pvfs2-cp does not overwrite: a copy under a new name.
+    stack.orangefs_tool("pvfs2-cp", &[&local, &stack.mount().join("flipped")]);
+    let out = stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &stack.file("flipped"), "--phases", "read"]);
     common::assert_fails_with(&out, 3, "verification failed");
     assert!(stderr(&out).contains("iteration 1, block of rank 1"), "{}", stderr(&out));
 
