@@ -22,7 +22,6 @@ fn repo() -> PathBuf {
 struct Stack {
     prefix: PathBuf,
     dir: tempfile::TempDir,
-    port: u16,
 }
 
 impl Stack {
@@ -128,7 +127,7 @@ fn stack() -> Option<Stack> {
         .unwrap();
     assert!(built.success(), "pvbench builds against the stack's MPICH");
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let stack = Stack { prefix, dir: tempfile::tempdir().unwrap(), port };
+    let stack = Stack { prefix, dir: tempfile::tempdir().unwrap() };
     std::fs::create_dir(stack.mount()).unwrap();
     let rendered = Command::new(repo().join("scripts/render-pvfs2-config"))
         .args(["--servers", "node6", "--address", "node6=127.0.0.1", "--port", &port.to_string()])
