@@ -24,6 +24,16 @@ fn unparsable_and_zero_sizes_are_usage_errors() {
     assert_fails_with(&out, 2, "--iterations");
 }
 
+/// Offsets are `MPI_Offset`s: a file that would end beyond 2^63 - 1 is a usage error, never a
+/// wrapped offset.
+#[test]
+fn a_file_beyond_the_largest_offset_is_a_usage_error() {
+    let out = mpiexec(2, &["mpiio", "-b", "4611686018427387904", "--transfer-size", "1MiB", "-i", "1"]);
+    assert_fails_with(&out, 2, "beyond the largest MPI-IO offset (9223372036854775807)");
+    let out = mpiexec(1, &["mpiio", "-b", "4611686018427387904", "--transfer-size", "1MiB", "-i", "3"]);
+    assert_fails_with(&out, 2, "3 iterations x 1 ranks");
+}
+
 #[test]
 fn block_not_a_multiple_of_transfer_is_a_usage_error() {
     let out = mpiexec(2, &["mpiio", "-b", "3MiB", "--transfer-size", "2MiB"]);

@@ -116,7 +116,8 @@ impl JsonTarget {
     }
 }
 
-fn parent_dir(path: &Path) -> &Path {
+/// The directory a path's file lives in (`.` for a bare name).
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -124,15 +125,23 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`:
-/// readers see the old document or the whole new one, never half of it.
+/// readers see the old document or the whole new one, never half of it; the directory is
+/// synced after the rename so that the new name survives a crash. The file gets the mode a
+/// plain create would (0666 less the umask), not the temporary file's 0600.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = parent_dir(path);
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
+    let mut temp = tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     temp.write_all(bytes)
         .and_then(|_| temp.as_file().sync_all())
         .with_context(|| format!("writing {}", temp.path().display()))?;
     temp.persist(path).with_context(|| format!("renaming the result into {}", path.display()))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing directory {}", dir.display()))?;
     Ok(())
 }
 
@@ -148,6 +157,13 @@ mod tests {
         write_atomically(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        // The mode of a plain create: 0666 less the umask (0644 with the usual 022).
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: umask only swaps the process's mask; it is put back at once.
+        let mask = unsafe { libc::umask(0o022) };
+        unsafe { libc::umask(mask) };
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !(mask as u32), "mode {mode:o} with umask {mask:o}");
     }
 
     #[test]

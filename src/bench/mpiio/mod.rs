@@ -8,7 +8,7 @@ mod pvfs2tab;
 mod runner;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, anyhow, bail};
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -106,6 +106,21 @@ impl Options {
         Ok(())
     }
 
+    /// The shared file ends at iterations × ranks × block: that must be a valid `MPI_Offset`
+    /// (a signed 64-bit integer), or offsets would wrap. Every rank finds the same answer.
+    fn check_file_size(&self, ranks: u64) -> Result<(), UsageError> {
+        let end = u128::from(self.block_size) * u128::from(self.iterations) * u128::from(ranks);
+        if end > i64::MAX as u128 {
+            return Err(UsageError(format!(
+                "{} iterations x {ranks} ranks x block {} bytes = {end} bytes, beyond the largest MPI-IO offset ({})",
+                self.iterations,
+                self.block_size,
+                i64::MAX
+            )));
+        }
+        Ok(())
+    }
+
     fn parameters(&self, file: &str) -> MpiioParameters {
         MpiioParameters {
             file: file.to_string(),
@@ -138,10 +153,7 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<()> {
     let Some(local) = local_path(&layout.file) else {
         return Ok(());
     };
-    let dir = match local.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = result::parent_dir(local);
     if !dir.is_dir() {
         bail!("{}: directory {} does not exist", layout.file, dir.display());
     }
@@ -183,6 +195,7 @@ fn default_file(world: &SimpleCommunicator) -> String {
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     let started_at = result::now_rfc3339();
+    options.check_file_size(world.size() as u64)?;
     let file = options.file.clone().unwrap_or_else(|| default_file(world));
     let layout = Layout {
         file: file.clone(),
@@ -197,7 +210,8 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     }
     let hosts = session.hosts();
     let info = Info::from_hints(options.hints.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| anyhow!("building the hints: {e}"))?;
+        .map_err(|e| anyhow!("building the hints: {e}"));
+    let info = mpi_util::agree(world, info)?;
 
     mpi_util::barrier(world);
     let mut runner = Runner {
