@@ -92,10 +92,10 @@ fn mpi_io_test_format_prints_its_lines() {
     assert!(text.lines().any(|l| l.starts_with("Write bandwidth = ") && l.ends_with(" Mbytes/sec")));
 }
 
-/// Every access variant writes what it reads back: independent, several transfers per block,
-/// sync, one file per rank, and reading the neighbour's blocks.
+/// Every access variant writes what it reads back, and does what it says: independent, several
+/// transfers per block, sync, one file per rank, reading the neighbour's blocks, hints.
 #[test]
-fn access_variants_pass_verification() {
+fn access_variants_pass_verification_and_take_effect() {
     let variants: [&[&str]; 4] = [
         &["--independent", "--transfer-size", "256k"],
         &["--collective", "--transfer-size", "128k", "--sync"],
@@ -113,6 +113,69 @@ fn access_variants_pass_verification() {
         let doc = read_json(&json);
         assert_eq!(doc["results"]["verification"]["bytes_checked"], 4 * MIB, "{extra:?}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the JSON is left: {extra:?}");
+        let chunked = extra.contains(&"--transfer-size");
+        for phase in doc["results"]["phases"].as_array().unwrap() {
+            // Bytes are ranks x block x iterations, whatever the transfer size.
+            assert_eq!(phase["bytes"], 4 * MIB, "{extra:?}");
+            let reordered = phase["phase"] == "read" && extra.contains(&"--reorder-read");
+            for it in phase["iterations"].as_array().unwrap() {
+                assert_eq!(it["bytes"], 2 * MIB, "{extra:?}");
+                for t in it["ranks"].as_array().unwrap() {
+                    let rank = t["rank"].as_u64().unwrap();
+                    let owner = if reordered { (rank + 1) % 2 } else { rank };
+                    assert_eq!(t["block_of_rank"], owner, "{extra:?} {}", phase["phase"]);
+                    // Pattern work between chunks is fenced and subtracted, never I/O time.
+                    let excluded = t["excluded_s"].as_f64().unwrap();
+                    assert!(excluded > 0.0, "{extra:?}: agreeing on the open is excluded");
+                    if chunked {
+                        assert!(
+                            excluded
+                                < t["close_end_s"].as_f64().unwrap() - t["open_start_s"].as_f64().unwrap()
+                        );
+                    }
+                }
+            }
+        }
+        if extra.contains(&"--hint") {
+            assert_eq!(doc["results"]["hints_in_effect"]["romio_cb_write"], "enable", "{extra:?}");
+        }
+    }
+}
+
+/// With --sync every rank calls fsync once per write iteration (seen by strace), without it never.
+#[test]
+fn sync_really_syncs() {
+    for (flag, expected) in [(Some("--sync"), 2 * 3), (None, 0)] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        let trace = dir.path().join("trace");
+        let mut cmd = assert_cmd::Command::new("strace");
+        cmd.args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", arg(&trace), "mpiexec", "-n", "2"])
+            .args([pvbench(), "mpiio", "-b", "256k", "-i", "3", "-f", arg(&file)])
+            .args(flag)
+            .timeout(std::time::Duration::from_secs(120));
+        let out = cmd.output().unwrap();
+        assert_exit(&out, 0);
+        let calls = std::fs::read_to_string(&trace)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains("fsync(") || l.contains("fdatasync("))
+            .count();
+        assert_eq!(calls, expected, "{flag:?}");
+    }
+}
+
+#[test]
+fn file_per_process_writes_one_file_per_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let out =
+        mpiexec(2, &["mpiio", "-b", "100k", "-i", "3", "-f", arg(&file), "--file-per-process", "--keep"]);
+    assert_exit(&out, 0);
+    assert!(!file.exists(), "no shared file");
+    for rank in 0..2 {
+        let own = dir.path().join(format!("f.{rank:08}"));
+        assert_eq!(std::fs::metadata(&own).unwrap().len(), 3 * 100 * 1024, "{own:?}");
     }
 }
 
@@ -199,6 +262,30 @@ fn a_truncated_file_is_a_verification_failure() {
     OpenOptions::new().write(true).open(&file).unwrap().set_len(3 * 65536 + 10).unwrap();
     let out = read_back(&file);
     assert_fails_with(&out, 3, "file ends early");
+    // Collective with several chunks per block: rank 1 fails in its first chunk of iteration 1
+    // and keeps joining the collective calls with empty transfers; the job ends, it does not hang.
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "64k",
+            "-i",
+            "2",
+            "-f",
+            arg(&file),
+            "--phases",
+            "read",
+            "--keep",
+            "--transfer-size",
+            "16k",
+        ],
+    );
+    assert_fails_with(
+        &out,
+        3,
+        "file ends early: read 10 of 16384 bytes at offset 196608 (iteration 1, block of rank 1)",
+    );
 }
 
 #[test]

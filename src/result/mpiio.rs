@@ -55,6 +55,8 @@ pub struct MpiioParameters {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct RankTiming {
     pub rank: u32,
+    /// Whose block this rank wrote or read: itself, or with `reorder_read` its neighbour's.
+    pub block_of_rank: u32,
     pub open_start_s: f64,
     pub open_s: f64,
     /// Sum of the durations of the read or write calls only.
@@ -62,8 +64,9 @@ pub struct RankTiming {
     pub sync_s: f64,
     pub close_s: f64,
     pub close_end_s: f64,
-    /// Time spent filling or checking the pattern between open and close; subtracted from
-    /// the elapsed time so it never counts as I/O.
+    /// Time between open and close spent outside I/O: agreeing on the open's outcome, and
+    /// pattern work between chunks, each fenced by barriers so it is the slowest rank's and the
+    /// same on every rank; subtracted from the elapsed time so it never counts as I/O.
     pub excluded_s: f64,
 }
 

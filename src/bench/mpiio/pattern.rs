@@ -5,6 +5,10 @@
 //! block that lands at the wrong offset, comes from another rank or iteration, or was never
 //! written (zeros, an older file) fails the check, not only an all-zero one.
 
+/// What a checked read's buffer holds before the read: a run of equal bytes matches the
+/// pattern in at most one word, so a read that moves no data fails the check.
+pub const POISON: u8 = 0xa5;
+
 /// The key of the block that `writer` wrote in `iteration` (splitmix64 finaliser, so keys of
 /// neighbouring ranks and iterations differ in about half their bits).
 pub fn block_key(writer: u32, iteration: u32) -> u64 {

@@ -50,107 +50,73 @@ impl Runner<'_> {
             .collect()
     }
 
+    /// One iteration: open, transfer the block in chunks, sync, close; this rank's marks.
+    ///
+    /// The window a bandwidth is computed from holds only open, transfers, sync and close.
+    /// Pattern work and bookkeeping happen before the open, after the close, or in steps
+    /// fenced by barriers on both sides (see [`Runner::fenced`]), whose length is subtracted.
     fn run_iteration(&mut self, phase: Phase, iteration: u32, writer: u32) -> anyhow::Result<RankTiming> {
         let opts = self.options;
-        let path = self.layout.path(writer);
-        let block_offset = self.layout.offset(writer, iteration);
-        let key = pattern::block_key(writer, iteration);
-        let transfers = opts.block_size / opts.transfer_size;
-        if phase == Phase::Write {
-            pattern::fill(&mut self.buffer, block_offset, key);
-        }
+        let world = self.session.world();
+        let mut pass = Pass {
+            path: self.layout.path(writer),
+            writer,
+            iteration,
+            block_offset: self.layout.offset(writer, iteration),
+            key: pattern::block_key(writer, iteration),
+            failure: None,
+            mismatch: None,
+            unchecked: None,
+        };
+        let chunks = opts.block_size / opts.transfer_size;
+        self.prepare_chunk(phase, &pass, 0);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
-        mpi_util::barrier(self.session.world());
+        mpi_util::barrier(world);
         let open_start_s = self.now();
-        let opened = self.open(&path, access);
+        let opened = self.open(&pass.path, access);
         let open_end = self.now();
-        let mut file = mpi_util::agree(self.session.world(), opened.map_err(|e| describe(e, &path)))?;
+        let (opened, mut excluded_s) = self.fenced(|runner| -> anyhow::Result<File> {
+            let file = mpi_util::agree(world, opened.map_err(|e| describe(e, &pass.path)))?;
+            if runner.hints_in_effect.is_none() && runner.rank == 0 {
+                match file.hints_in_effect() {
+                    Ok(hints) => runner.hints_in_effect = Some(hints),
+                    Err(e) => pass.failure = Some(describe(e, &pass.path)),
+                }
+            }
+            Ok(file)
+        });
+        let mut file = opened?;
 
-        // After a failure a rank keeps taking part in the remaining collective calls with
-        // empty transfers, so that no rank waits forever; the error is shared after close.
-        let mut failure: Option<anyhow::Error> = None;
-        if self.hints_in_effect.is_none() && self.rank == 0 {
-            match file.hints_in_effect() {
-                Ok(hints) => self.hints_in_effect = Some(hints),
-                Err(e) => failure = Some(describe(e, &path)),
+        let mut transfer_s = 0.0;
+        for k in 0..chunks {
+            if k > 0 && (phase == Phase::Write || opts.verify) {
+                let ((), fence_s) = self.fenced(|runner| {
+                    runner.check_chunk(&mut pass);
+                    runner.prepare_chunk(phase, &pass, k);
+                });
+                excluded_s += fence_s;
             }
-        }
-        let mut mismatch: Option<(pattern::Mismatch, u64)> = None;
-        let (mut transfer_s, mut excluded_s) = (0.0, 0.0);
-        for k in 0..transfers {
-            let offset = block_offset + k * opts.transfer_size;
-            if failure.is_some() && !opts.collective {
-                break;
-            }
-            if phase == Phase::Write && k > 0 && failure.is_none() {
-                let t = self.now();
-                pattern::fill(&mut self.buffer, offset, key);
-                excluded_s += self.now() - t;
-            }
-            let len = if failure.is_some() { 0 } else { self.buffer.len() };
-            let t = self.now();
-            let moved = match phase {
-                Phase::Write => file.write_at(offset, &self.buffer[..len], opts.collective),
-                Phase::Read => file.read_at(offset, &mut self.buffer[..len], opts.collective),
-            };
-            transfer_s += self.now() - t;
-            if failure.is_some() {
-                continue;
-            }
-            match moved {
-                Err(e) => failure = Some(describe(e, &path)),
-                Ok(n) if n != len && phase == Phase::Write => {
-                    failure = Some(anyhow!("{path}: short write at offset {offset}: {n} of {len} bytes"))
-                }
-                Ok(n) if n != len => {
-                    failure = Some(
-                        VerificationError(format!(
-                            "{path}: file ends early: read {n} of {len} bytes at offset {offset} \
-                         (iteration {iteration}, block of rank {writer})"
-                        ))
-                        .into(),
-                    )
-                }
-                Ok(_) if phase == Phase::Read && opts.verify => {
-                    let t = self.now();
-                    if let Some(bad) = pattern::check(&self.buffer, offset, key) {
-                        mismatch.get_or_insert((bad, 0)).1 += bad.bad_bytes;
-                    }
-                    self.bytes_checked += len as u64;
-                    excluded_s += self.now() - t;
-                }
-                Ok(_) => {}
-            }
+            transfer_s += self.transfer(&mut file, phase, &mut pass, k);
         }
         let transfer_end = self.now();
         if phase == Phase::Write && opts.sync {
             let synced = file.sync();
-            if failure.is_none() {
-                failure = synced.err().map(|e| describe(e, &path));
+            if pass.failure.is_none() {
+                pass.failure = synced.err().map(|e| describe(e, &pass.path));
             }
         }
         let sync_end = self.now();
         let closed = file.close();
         let close_end_s = self.now();
-        if failure.is_none() {
-            failure = closed.err().map(|e| describe(e, &path));
+        if pass.failure.is_none() {
+            pass.failure = closed.err().map(|e| describe(e, &pass.path));
         }
-        if failure.is_none()
-            && let Some((first, bad_bytes)) = mismatch
-        {
-            failure = Some(VerificationError(format!(
-                "verification failed: {path}, iteration {iteration}, block of rank {writer} read by rank {}: \
-                 first bad byte at file offset {} (byte {} of the block), {bad_bytes} of {} bytes differ",
-                self.rank,
-                first.first_bad_offset,
-                first.first_bad_offset - block_offset,
-                opts.block_size
-            )).into());
-        }
-        mpi_util::agree(self.session.world(), failure.map_or(Ok(()), Err))?;
+        self.check_chunk(&mut pass);
+        mpi_util::agree(world, pass.outcome(self.rank, opts.block_size))?;
         Ok(RankTiming {
             rank: self.rank,
+            block_of_rank: writer,
             open_start_s,
             open_s: open_end - open_start_s,
             transfer_s,
@@ -160,15 +126,134 @@ impl Runner<'_> {
             excluded_s,
         })
     }
+
+    /// Runs `step` between two barriers: it starts when every rank is done with its I/O and
+    /// ends when every rank is done with the step, so no rank's I/O call waits for another
+    /// rank's pattern work, and the length returned is the same on every rank.
+    fn fenced<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> (T, f64) {
+        mpi_util::barrier(self.session.world());
+        let start = self.now();
+        let value = step(self);
+        mpi_util::barrier(self.session.world());
+        (value, self.now() - start)
+    }
+
+    /// Gets the buffer ready for chunk `k`: the pattern to write, or poison before a read
+    /// that is checked (so a read that moves no data cannot pass).
+    fn prepare_chunk(&mut self, phase: Phase, pass: &Pass, k: u64) {
+        if pass.failure.is_some() {
+            return;
+        }
+        match phase {
+            Phase::Write => {
+                pattern::fill(&mut self.buffer, pass.block_offset + k * self.options.transfer_size, pass.key)
+            }
+            Phase::Read if self.options.verify => self.buffer.fill(pattern::POISON),
+            Phase::Read => {}
+        }
+    }
+
+    /// Checks the chunk the last read brought in, if it is still unchecked.
+    fn check_chunk(&mut self, pass: &mut Pass) {
+        let Some(offset) = pass.unchecked.take() else { return };
+        if let Some(bad) = pattern::check(&self.buffer, offset, pass.key) {
+            pass.mismatch.get_or_insert((bad, 0)).1 += bad.bad_bytes;
+        }
+        self.bytes_checked += self.buffer.len() as u64;
+    }
+
+    /// Moves chunk `k` and returns how long the call took. After a failure a rank keeps
+    /// taking part in collective calls with empty transfers, so that no rank waits forever.
+    fn transfer(&mut self, file: &mut File, phase: Phase, pass: &mut Pass, k: u64) -> f64 {
+        let opts = self.options;
+        if pass.failure.is_some() && !opts.collective {
+            return 0.0;
+        }
+        let offset = pass.block_offset + k * opts.transfer_size;
+        let len = if pass.failure.is_some() { 0 } else { self.buffer.len() };
+        let start = self.now();
+        let moved = match phase {
+            Phase::Write => file.write_at(offset, &self.buffer[..len], opts.collective),
+            Phase::Read => file.read_at(offset, &mut self.buffer[..len], opts.collective),
+        };
+        let took = self.now() - start;
+        if pass.failure.is_some() {
+            return took;
+        }
+        let path = &pass.path;
+        match moved {
+            Err(e) => pass.failure = Some(describe(e, path)),
+            Ok(n) if n != len && phase == Phase::Write => {
+                pass.failure = Some(anyhow!("{path}: short write at offset {offset}: {n} of {len} bytes"))
+            }
+            Ok(n) if n != len => {
+                pass.failure = Some(
+                    VerificationError(format!(
+                        "{path}: file ends early: read {n} of {len} bytes at offset {offset} \
+                         (iteration {}, block of rank {})",
+                        pass.iteration, pass.writer
+                    ))
+                    .into(),
+                )
+            }
+            Ok(_) if phase == Phase::Read && opts.verify => pass.unchecked = Some(offset),
+            Ok(_) => {}
+        }
+        took
+    }
 }
 
-const TIMING_FIELDS: usize = 7;
+/// One iteration's state on one rank while its file is open.
+struct Pass {
+    path: String,
+    /// Whose block of which iteration this is.
+    writer: u32,
+    iteration: u32,
+    block_offset: u64,
+    key: u64,
+    failure: Option<anyhow::Error>,
+    /// The first mismatch and the number of bad bytes over all chunks.
+    mismatch: Option<(pattern::Mismatch, u64)>,
+    /// The file offset of a chunk read into the buffer and not yet checked.
+    unchecked: Option<u64>,
+}
+
+impl Pass {
+    /// The iteration's outcome on this rank: the first failure, else a verification failure.
+    fn outcome(self, rank: u32, block_size: u64) -> anyhow::Result<()> {
+        if let Some(failure) = self.failure {
+            return Err(failure);
+        }
+        let Some((first, bad_bytes)) = self.mismatch else { return Ok(()) };
+        Err(VerificationError(format!(
+            "verification failed: {}, iteration {}, block of rank {} read by rank {rank}: \
+             first bad byte at file offset {} (byte {} of the block), {bad_bytes} of {block_size} bytes differ",
+            self.path,
+            self.iteration,
+            self.writer,
+            first.first_bad_offset,
+            first.first_bad_offset - self.block_offset,
+        ))
+        .into())
+    }
+}
+
+const TIMING_FIELDS: usize = 8;
 
 pub(super) fn flatten(timings: &[RankTiming]) -> Vec<f64> {
     timings
         .iter()
         .flat_map(|t| {
-            [t.open_start_s, t.open_s, t.transfer_s, t.sync_s, t.close_s, t.close_end_s, t.excluded_s]
+            [
+                t.open_start_s,
+                t.open_s,
+                t.transfer_s,
+                t.sync_s,
+                t.close_s,
+                t.close_end_s,
+                t.excluded_s,
+                f64::from(t.block_of_rank),
+            ]
         })
         .collect()
 }
@@ -190,6 +275,7 @@ pub(super) fn unflatten(all: &[f64], ranks: usize, iterations: usize) -> Vec<Vec
                         close_s: f[4],
                         close_end_s: f[5],
                         excluded_s: f[6],
+                        block_of_rank: f[7] as u32,
                     }
                 })
                 .collect()
@@ -205,6 +291,7 @@ mod tests {
     fn timings_survive_the_flattening() {
         let t = |rank, x: f64| RankTiming {
             rank,
+            block_of_rank: 1 - rank,
             open_start_s: x,
             open_s: x + 1.0,
             transfer_s: x + 2.0,
