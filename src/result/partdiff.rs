@@ -40,4 +40,7 @@ pub struct PartdiffResults {
     pub rows_per_rank: Vec<u64>,
     /// Rows and columns 0, (interlines+1), 2(interlines+1), ... 8(interlines+1), full precision.
     pub matrix_excerpt: Vec<Vec<f64>>,
+    /// A checksum of the whole final matrix, every value's bits (hex): the same on any rank
+    /// count exactly when every value is bit for bit the same.
+    pub matrix_checksum: String,
 }

@@ -122,6 +122,33 @@ fn excerpt_part(problem: &Problem, block: &Block, interlines: usize, ranks: usiz
     part
 }
 
+/// This rank's share of the whole-matrix checksum: for each row it holds (its interior rows;
+/// the first rank also row 0, the last also row N), FNV-1a over the values' bits, mixed with the
+/// row's index; shares are summed, so the total does not depend on how rows are split.
+fn checksum_part(block: &Block, ranks: usize, rank: usize) -> u64 {
+    let first_local = if rank == 0 { 0 } else { 1 };
+    let last_local = if rank == ranks - 1 { block.len + 1 } else { block.len };
+    (first_local..=last_local)
+        .map(|local| {
+            let global = (block.first + local - 1) as u64;
+            let row_hash = block.row(local).iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+                v.to_bits()
+                    .to_le_bytes()
+                    .iter()
+                    .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+            });
+            mix(row_hash ^ global.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        })
+        .fold(0u64, u64::wrapping_add)
+}
+
+/// splitmix64's finaliser: spreads every input bit over the whole word.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     let (ranks, rank) = (world.size() as usize, world.rank() as usize);
@@ -155,6 +182,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         world,
         &excerpt_part(&problem, &solution.block, options.interlines, ranks, rank)[..],
     );
+    let checksum = mpi_util::all_gather(world, &[checksum_part(&solution.block, ranks, rank)])
+        .into_iter()
+        .fold(0u64, u64::wrapping_add);
     let memory = mpi_util::all_gather(world, &[solution.memory_bytes]);
     let rows_per_rank = mpi_util::all_gather(world, &[solution.block.len as u64]);
     if !session.is_root() {
@@ -193,6 +223,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
             memory_per_rank_bytes: memory,
             rows_per_rank,
             matrix_excerpt,
+            matrix_checksum: format!("{checksum:016x}"),
         },
     };
     report::print_human(
