@@ -176,6 +176,14 @@ fn bad_arguments_are_usage_errors() {
     assert!(stderr(&out).contains("Usage: pvbench partdiff"), "{}", stderr(&out));
 }
 
+/// A grid that cannot fit is refused before anything is allocated (not the OOM killer).
+#[test]
+fn a_grid_larger_than_memory_is_refused_before_allocating() {
+    let out = mpiexec(2, &["partdiff", "1", "2", "100000", "1", "2", "10"]);
+    assert_fails_with(&out, 1, "partdiff's matrices: 9.3 TiB needed on host");
+    assert!(stderr(&out).contains("(2 ranks there), only"), "{}", stderr(&out));
+}
+
 #[test]
 fn more_ranks_than_rows_is_a_clear_error() {
     // interlines 0: 7 interior rows; 8 ranks would leave one without a row.

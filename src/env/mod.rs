@@ -1,5 +1,5 @@
 //! What machine this is. Reads everything through a root directory so tests can hand it a
-//! fake `/proc` and `/etc`. A later issue adds the virtualisation role and network details.
+//! fake `/proc` and `/etc`.
 
 use std::path::Path;
 
@@ -41,6 +41,16 @@ impl Environment {
     }
 }
 
+/// `MemAvailable` of this machine: what can be allocated without swapping, as the kernel
+/// estimates it.
+pub fn memory_available_bytes() -> Option<u64> {
+    memory_available_from(Path::new("/"))
+}
+
+fn memory_available_from(root: &Path) -> Option<u64> {
+    meminfo_bytes(&std::fs::read_to_string(root.join("proc/meminfo")).ok()?, "MemAvailable")
+}
+
 fn cpuinfo_field(cpuinfo: &str, name: &str) -> Option<String> {
     cpuinfo.lines().find_map(|line| {
         let (key, value) = line.split_once(':')?;
@@ -76,13 +86,14 @@ mod tests {
             "proc/cpuinfo",
             "processor\t: 0\nmodel name\t: AMD Opteron(tm) 248\nprocessor\t: 1\nmodel name\t: AMD Opteron(tm) 248\n",
         );
-        write("proc/meminfo", "MemTotal:        2048 kB\nMemFree: 1 kB\n");
+        write("proc/meminfo", "MemTotal:        2048 kB\nMemFree: 1 kB\nMemAvailable:   1536 kB\n");
         let env = Environment::detect_from(root.path());
         assert_eq!(env.hostname, "node6");
         assert_eq!(env.kernel, "Linux 2.6.18-xen");
         assert_eq!(env.cpu_model.as_deref(), Some("AMD Opteron(tm) 248"));
         assert_eq!(env.logical_cpus, 2);
         assert_eq!(env.memory_total_bytes, Some(2048 * 1024));
+        assert_eq!(memory_available_from(root.path()), Some(1536 * 1024));
     }
 
     #[test]

@@ -226,6 +226,27 @@ fn share_outcome<T>(
     })
 }
 
+/// Refuses, on every rank, to go on when the ranks of some host together need more memory
+/// than that host has available (`MemAvailable`), so a size that cannot fit is one clear
+/// line instead of the OOM killer. `need_bytes` is this rank's; `what` says what it is for.
+pub fn check_memory_per_host(session: &Session, need_bytes: u64, what: &str) -> anyhow::Result<()> {
+    let needs = all_gather(session.world(), &[need_bytes]);
+    let hosts = session.hosts();
+    let me = &hosts[session.rank() as usize];
+    let on_my_host: Vec<usize> = (0..hosts.len()).filter(|&r| &hosts[r] == me).collect();
+    let total: u64 = on_my_host.iter().map(|&r| needs[r]).sum();
+    let verdict = match crate::env::memory_available_bytes() {
+        Some(available) if total > available => Err(anyhow!(
+            "{what}: {} needed on host {me} ({} ranks there), only {} available",
+            bytesize::ByteSize(total).display().iec(),
+            on_my_host.len(),
+            bytesize::ByteSize(available).display().iec()
+        )),
+        _ => Ok(()),
+    };
+    agree(session.world(), verdict)
+}
+
 /// `MPI_Allreduce` with `MPI_MAX` of one value, waiting by yielding.
 pub fn all_reduce_max(comm: &SimpleCommunicator, value: f64) -> f64 {
     let mut result = 0.0;

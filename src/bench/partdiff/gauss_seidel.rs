@@ -70,6 +70,17 @@ fn sweep_pair(ring: &mut [Block], read: usize, write: usize) -> (kernels::Previo
     }
 }
 
+/// How far past a stop ranks may run: the pipeline depth plus one iteration of slack (only
+/// with TERM 1 on several ranks; otherwise every rank knows the stop in advance).
+fn lead(ranks: usize, termination: Termination) -> u64 {
+    if matches!(termination, Termination::Accuracy(_)) && ranks > 1 { ranks as u64 } else { 0 }
+}
+
+/// How many copies of its block each rank holds: lead + 1 (see `solve`).
+pub fn blocks(ranks: usize, termination: Termination) -> usize {
+    lead(ranks, termination) as usize + 1
+}
+
 pub fn solve(
     world: &SimpleCommunicator,
     problem: &Problem,
@@ -84,12 +95,11 @@ pub fn solve(
         Termination::Accuracy(eps) => Some(eps),
         Termination::Iterations(_) => None,
     };
-    // How far past a stop ranks may run: the pipeline depth plus one iteration of slack.
-    let lead = if accuracy.is_some() && ranks > 1 { ranks as u64 } else { 0 };
+    let lead = lead(ranks as usize, termination);
     // Iteration k reads block (k-1) % n and writes block k % n. With one block that is
     // partdiff's in-place sweep; with lead+1 blocks the result of each of the last lead
     // iterations stays intact, ready for a rollback, without copying anything.
-    let buffers = lead as usize + 1;
+    let buffers = blocks(ranks as usize, termination);
     let mut ring = vec![first; buffers];
     let message = || vec![0.0; width + 1];
 

@@ -12,6 +12,9 @@ use super::{Solution, TO_HIGHER, TO_LOWER, kernels};
 use crate::mpi::p2p::{Incoming, Outgoing};
 use crate::mpi::{self as mpi_util};
 
+/// Jacobi reads one matrix and writes the other.
+pub const BLOCKS: usize = 2;
+
 pub fn solve(
     world: &SimpleCommunicator,
     problem: &Problem,
@@ -74,6 +77,6 @@ pub fn solve(
             }
         }
     };
-    let memory_bytes = 2 * (old.data.len() * 8) as u64;
+    let memory_bytes = (BLOCKS * old.data.len() * 8) as u64;
     Solution { block: old, iterations: iteration, residuum, memory_bytes }
 }

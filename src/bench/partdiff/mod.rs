@@ -168,6 +168,13 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     }
     let hosts = session.hosts();
     let rows = grid::rows_of(problem.interior_rows(), ranks, rank);
+    let blocks = match options.method {
+        Method::Jacobi => jacobi::BLOCKS,
+        Method::GaussSeidel => gauss_seidel::blocks(ranks, options.termination),
+    };
+    // Each block is this rank's rows with a halo row above and below, all columns.
+    let need = blocks as u64 * (problem.n as u64 + 1) * (rows.len() as u64 + 2) * 8;
+    mpi_util::check_memory_per_host(session, need, "partdiff's matrices")?;
 
     mpi_util::barrier(world);
     let start = session.time();
