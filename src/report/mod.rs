@@ -6,9 +6,21 @@ pub mod partdiff;
 
 use std::io::Write;
 
-/// Prints the human report: to standard output, or to standard error when standard output
-/// carries the JSON document.
-pub fn print_human(text: &str, stdout_is_json: bool) {
+use serde::Serialize;
+
+use crate::result::JsonTarget;
+
+/// Prints the human report and writes the JSON document where `--json` asked for it (when that
+/// is standard output, the report goes to standard error).
+pub fn publish<T: Serialize>(text: &str, json: Option<&JsonTarget>, document: &T) -> anyhow::Result<()> {
+    print_human(text, json.is_some_and(JsonTarget::is_stdout));
+    match json {
+        Some(target) => target.write(document),
+        None => Ok(()),
+    }
+}
+
+fn print_human(text: &str, stdout_is_json: bool) {
     if stdout_is_json {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     } else {

@@ -195,24 +195,9 @@ fn default_file(world: &SimpleCommunicator) -> String {
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     let started_at = result::now_rfc3339();
-    options.check_file_size(world.size() as u64)?;
-    let file = options.file.clone().unwrap_or_else(|| default_file(world));
-    let layout = Layout {
-        file: file.clone(),
-        block_size: options.block_size,
-        ranks: world.size() as u64,
-        file_per_process: options.file_per_process,
-    };
-    mpi_util::root_checks(world, || preflight(&options, &layout))?;
-    // Every rank: each host reads its own tab, and libpvfs2 crashes the rank whose server is gone.
-    if let Some(pvfs2_path) = layout.file.strip_prefix("pvfs2:") {
-        mpi_util::agree(world, pvfs2tab::check(pvfs2_path))?;
-    }
+    let (layout, info) = prepare(session, &options)?;
+    let file = layout.file.clone();
     let hosts = session.hosts();
-    let info = Info::from_hints(options.hints.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(|e| anyhow!("building the hints: {e}"));
-    let info = mpi_util::agree(world, info)?;
-
     mpi_util::barrier(world);
     let mut runner = Runner {
         session,
@@ -225,34 +210,15 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         hints_in_effect: None,
         bytes_checked: 0,
     };
-    let own_files = runner.layout.own_files(runner.rank);
-    let measured = (|| -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>> {
-        let mut measured = Vec::new();
-        for &phase in &options.phases {
-            if phase == Phase::Write {
-                // Start from nothing, so stale data from an earlier file cannot pass the check.
-                mpi_util::agree(world, own_files.iter().try_for_each(|f| delete_if_present(f)))?;
-            }
-            measured.push((phase, runner.run_phase(phase)?));
-        }
-        Ok(measured)
-    })();
-    mpi_util::barrier(world);
-    if !options.keep {
-        let removed = own_files.iter().try_for_each(|f| delete_if_present(f));
-        if measured.is_ok() {
-            mpi_util::agree(world, removed).context("removing the test file")?;
-        }
-    }
-    let measured = measured?;
+    let measured = measure(&mut runner)?;
 
     let ranks = world.size() as usize;
-    let iterations = options.iterations as usize;
     let phases: Vec<PhaseResult> = measured
         .into_iter()
         .map(|(phase, timings)| {
             let all = mpi_util::all_gather(world, &flatten(&timings)[..]);
-            PhaseResult::from_timings(phase, options.block_size, unflatten(&all, ranks, iterations))
+            let timings = unflatten(&all, ranks, options.iterations as usize);
+            PhaseResult::from_timings(phase, options.block_size, timings)
         })
         .collect();
     let bytes_checked: u64 = mpi_util::all_gather(world, &[runner.bytes_checked]).iter().sum();
@@ -288,9 +254,54 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         TextFormat::Table => report::mpiio::table(&document),
         TextFormat::MpiIoTest => report::mpiio::mpi_io_test(&document),
     };
-    report::print_human(&text, options.json.as_ref().is_some_and(JsonTarget::is_stdout));
-    if let Some(json) = &options.json {
-        json.write(&document)?;
+    report::publish(&text, options.json.as_ref(), &document)
+}
+
+/// Everything checked and built before the first I/O, the same on every rank: the file and
+/// its layout, the paths, a `pvfs2:` path's server, the hints.
+fn prepare(session: &Session, options: &Options) -> anyhow::Result<(Layout, Info)> {
+    let world = session.world();
+    options.check_file_size(world.size() as u64)?;
+    let layout = Layout {
+        file: options.file.clone().unwrap_or_else(|| default_file(world)),
+        block_size: options.block_size,
+        ranks: world.size() as u64,
+        file_per_process: options.file_per_process,
+    };
+    mpi_util::root_checks(world, || preflight(options, &layout))?;
+    // Every rank: each host reads its own tab, and libpvfs2 crashes the rank whose server is gone.
+    if let Some(pvfs2_path) = layout.file.strip_prefix("pvfs2:") {
+        mpi_util::agree(world, pvfs2tab::check(pvfs2_path))?;
     }
-    Ok(())
+    let info = Info::from_hints(options.hints.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| anyhow!("building the hints: {e}"));
+    Ok((layout, mpi_util::agree(world, info)?))
+}
+
+/// Runs every phase, each write phase on a fresh file, then removes this rank's files unless
+/// `--keep`; this rank's marks per phase.
+fn measure(runner: &mut Runner) -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>> {
+    let world = runner.session.world();
+    let options = runner.options;
+    let own_files = runner.layout.own_files(runner.rank);
+    let mut measure_phases = || -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>> {
+        let mut measured = Vec::new();
+        for &phase in &options.phases {
+            if phase == Phase::Write {
+                // Start from nothing, so stale data from an earlier file cannot pass the check.
+                mpi_util::agree(world, own_files.iter().try_for_each(|f| delete_if_present(f)))?;
+            }
+            measured.push((phase, runner.run_phase(phase)?));
+        }
+        Ok(measured)
+    };
+    let measured = measure_phases();
+    mpi_util::barrier(world);
+    if !options.keep {
+        let removed = own_files.iter().try_for_each(|f| delete_if_present(f));
+        if measured.is_ok() {
+            mpi_util::agree(world, removed).context("removing the test file")?;
+        }
+    }
+    measured
 }

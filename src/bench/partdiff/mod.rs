@@ -233,12 +233,5 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
             matrix_checksum: format!("{checksum:016x}"),
         },
     };
-    report::print_human(
-        &report::partdiff::text(&document),
-        options.json.as_ref().is_some_and(JsonTarget::is_stdout),
-    );
-    if let Some(json) = &options.json {
-        json.write(&document)?;
-    }
-    Ok(())
+    report::publish(&report::partdiff::text(&document), options.json.as_ref(), &document)
 }
