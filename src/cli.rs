@@ -53,6 +53,9 @@ Layout: in iteration j, rank r of P owns bytes [(j*P + r)*b, (j*P + r + 1)*b) of
 Bandwidth: IOR's (bytes / (last close end - first open start), MiB/s, per iteration; stddev is
 the population one) and mpi-io-test's (all bytes / largest per-rank sum of transfer+sync times,
 MB/s = 10^6 bytes/s; open and close outside the timer).
+Timed: open, transfers, sync, close, and nothing else. Filling and checking the pattern happen
+before the open and after the close, or, between the chunks of --transfer-size, in a step fenced
+by barriers whose length (excluded_s) is subtracted; so is agreeing on the open's outcome.
 
 Example (the 2008 study): mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2://pvfs2/testfile")]
 pub struct MpiioArgs {

@@ -15,8 +15,17 @@ fn size(bytes: u64) -> String {
 
 /// pvbench's table: parameters, per-iteration figures, then both conventions' summaries.
 pub fn table(doc: &MpiioDocument) -> String {
+    let mut out = header(doc);
+    let _ = writeln!(out);
+    out.push_str(&iterations(doc));
+    let _ = writeln!(out);
+    out.push_str(&summary(doc));
+    out
+}
+
+/// What ran: file, ranks, sizes, hints in effect, MPI library.
+fn header(doc: &MpiioDocument) -> String {
     let p = &doc.parameters;
-    let r = &doc.results;
     let mut out = String::new();
     let mode = if p.collective { "collective" } else { "independent" };
     let _ =
@@ -37,9 +46,9 @@ pub fn table(doc: &MpiioDocument) -> String {
         if p.sync { ", sync" } else { "" },
         if p.reorder_read { ", reorder-read" } else { "" },
     );
-    if !r.hints_in_effect.is_empty() {
+    if !doc.results.hints_in_effect.is_empty() {
         let mut line = String::from("  hints      ");
-        for (key, value) in &r.hints_in_effect {
+        for (key, value) in &doc.results.hints_in_effect {
             if line.len() > 14 && line.len() + key.len() + value.len() > 100 {
                 let _ = writeln!(out, "{line}");
                 line = " ".repeat(13);
@@ -53,13 +62,18 @@ pub fn table(doc: &MpiioDocument) -> String {
         "  mpi         {}",
         mpi_summary(doc.mpi_library_version.as_deref().unwrap_or("unknown"))
     );
-    let _ = writeln!(out);
+    out
+}
+
+/// One line per iteration of each phase, with the slowest rank's times.
+fn iterations(doc: &MpiioDocument) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<6} {:>4} {:>10} {:>11} {:>9} {:>11} {:>9} {:>9}",
         "phase", "iter", "MiB/s", "elapsed_s", "open_s", "transfer_s", "sync_s", "close_s"
     );
-    for phase in &r.phases {
+    for phase in &doc.results.phases {
         for it in &phase.iterations {
             let max =
                 |f: fn(&crate::result::mpiio::RankTiming) -> f64| it.ranks.iter().map(f).fold(0.0, f64::max);
@@ -78,13 +92,18 @@ pub fn table(doc: &MpiioDocument) -> String {
         }
     }
     let _ = writeln!(out, "(per-rank times: the slowest rank's)");
-    let _ = writeln!(out);
+    out
+}
+
+/// Both conventions per phase, what they mean, and the verification.
+fn summary(doc: &MpiioDocument) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "{:<6} {:>10} {:>10} {:>10} {:>10}   {:>14}",
         "phase", "max_MiB/s", "min_MiB/s", "mean_MiB/s", "stddev", "mpi-io-test_MB/s"
     );
-    for phase in &r.phases {
+    for phase in &doc.results.phases {
         let _ = writeln!(
             out,
             "{:<6} {:>10.2} {:>10.2} {:>10.2} {:>10.2}   {:>16.2}",
@@ -101,7 +120,7 @@ pub fn table(doc: &MpiioDocument) -> String {
         "MiB/s: IOR's convention, bytes / (last close end - first open start) per iteration, population stddev.\n\
          MB/s: mpi-io-test's, all bytes / largest per-rank sum of transfer+sync times, 1 MB = 10^6 bytes."
     );
-    let v = &r.verification;
+    let v = &doc.results.verification;
     let _ = writeln!(
         out,
         "verification: {}",

@@ -19,12 +19,12 @@ use crate::env::Environment;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Everything one run produced. `P` are the parsed parameters and `R` the kind-specific
-/// results; `compare` reads any kind as `Document<serde_json::Value, serde_json::Value>`.
+/// results; a reader that does not know the kind can take `Document<Value, Value>`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Document<P, R> {
     pub schema_version: u32,
     pub tool: Tool,
-    /// `mpiio`, later `partdiff`, `net`, `fs`, ...
+    /// `mpiio` or `partdiff` (later `net`, `fs`, ...).
     pub kind: String,
     pub label: Option<String>,
     /// RFC 3339, UTC.

@@ -7,7 +7,7 @@ mod jacobi;
 mod kernels;
 
 use anyhow::Context;
-use mpi::topology::Communicator;
+use mpi::topology::{Communicator, SimpleCommunicator};
 
 use crate::cli::PartdiffArgs;
 use crate::error::UsageError;
@@ -149,6 +149,26 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The 9 x 9 excerpt on every rank, each row from the rank that holds it.
+fn gather_excerpt(
+    world: &SimpleCommunicator,
+    problem: &Problem,
+    block: &Block,
+    interlines: usize,
+) -> anyhow::Result<Vec<Vec<f64>>> {
+    let (ranks, rank) = (world.size() as usize, world.rank() as usize);
+    let parts = mpi_util::all_gather(world, &excerpt_part(problem, block, interlines, ranks, rank)[..]);
+    let stride = EXCERPT * EXCERPT + EXCERPT;
+    (0..EXCERPT)
+        .map(|y| {
+            let owner = (0..ranks)
+                .find(|r| parts[r * stride + EXCERPT * EXCERPT + y] == 1.0)
+                .context("an excerpt row no rank holds")?;
+            Ok(parts[owner * stride + y * EXCERPT..owner * stride + (y + 1) * EXCERPT].to_vec())
+        })
+        .collect()
+}
+
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     let (ranks, rank) = (world.size() as usize, world.rank() as usize);
@@ -185,10 +205,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let elapsed = mpi_util::all_gather(world, &[session.time() - start]);
     let calculation_time_s = elapsed.iter().copied().fold(0.0, f64::max);
 
-    let parts = mpi_util::all_gather(
-        world,
-        &excerpt_part(&problem, &solution.block, options.interlines, ranks, rank)[..],
-    );
+    let matrix_excerpt = gather_excerpt(world, &problem, &solution.block, options.interlines);
     let checksum = mpi_util::all_gather(world, &[checksum_part(&solution.block, ranks, rank)])
         .into_iter()
         .fold(0u64, u64::wrapping_add);
@@ -197,16 +214,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     if !session.is_root() {
         return Ok(());
     }
-    let stride = EXCERPT * EXCERPT + EXCERPT;
-    let matrix_excerpt = (0..EXCERPT)
-        .map(|y| {
-            let owner = (0..ranks)
-                .find(|r| parts[r * stride + EXCERPT * EXCERPT + y] == 1.0)
-                .context("an excerpt row no rank holds")?;
-            Ok(parts[owner * stride + y * EXCERPT..owner * stride + (y + 1) * EXCERPT].to_vec())
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let matrix_excerpt = matrix_excerpt?;
     let side = (problem.n + 1) as u64;
+    // partdiff's own figure: two matrices for Jacobi, one for Gauss-Seidel.
     let matrices = if options.method == Method::Jacobi { 2 } else { 1 };
     let interior = (problem.n as u64 - 1).pow(2);
     let document = Document {
