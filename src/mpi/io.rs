@@ -397,6 +397,14 @@ mod tests {
         for code in [-524286, 0x4000_0002, c_int::MAX, 256] {
             assert_eq!(classify(code), ErrorClass::Invalid, "code {code}");
         }
+        // A class added at run time (by a library in the process) is a class, not garbage.
+        let (mut added_class, mut added_code) = (0, 0);
+        // SAFETY: both calls only write their out-parameters.
+        unsafe {
+            assert_eq!(ffi::MPI_Add_error_class(&mut added_class), ffi::MPI_SUCCESS as c_int);
+            assert_eq!(ffi::MPI_Add_error_code(added_class, &mut added_code), ffi::MPI_SUCCESS as c_int);
+        }
+        assert_eq!(classify(added_code), ErrorClass::Other(added_class));
         let garbage =
             MpiIoError { call: "MPI_File_delete", class: classify(-524286), detail: Detail::Code(-524286) };
         assert_eq!(
