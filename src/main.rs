@@ -1,6 +1,7 @@
 //! pvbench: the front door. Parse, pick the subcommand, map errors to exit codes.
 
 mod bench;
+mod buffer;
 mod cli;
 mod env;
 mod error;

@@ -147,20 +147,63 @@ fn json_into_a_missing_directory_fails_before_the_benchmark() {
     assert!(!file.exists(), "the check runs before any I/O");
 }
 
-/// A file system that fills up mid-write (a 3 MiB tmpfs, 8 MiB to write).
+/// A 3 MiB tmpfs for the tests of full file systems; unmounted on drop.
+struct SmallTmpfs(tempfile::TempDir);
+
+impl SmallTmpfs {
+    fn new() -> Self {
+        let mount = tempfile::tempdir().unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs", arg(mount.path())])
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs needs root");
+        SmallTmpfs(mount)
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for SmallTmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+/// A write phase that cannot fit (8 MiB into 3 MiB) is refused before a byte is written.
 #[test]
-fn full_file_system() {
-    let mount = tempfile::tempdir().unwrap();
-    let status = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs", arg(mount.path())])
-        .status()
-        .unwrap();
-    assert!(status.success(), "mounting a tmpfs needs root");
-    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "4", "-f", arg(&mount.path().join("f"))]);
-    let listing = std::fs::read_dir(mount.path()).unwrap().count();
-    Command::new("umount").arg(mount.path()).status().unwrap();
+fn a_write_that_cannot_fit_is_refused_up_front() {
+    let fs = SmallTmpfs::new();
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "4", "-f", arg(&fs.path().join("f"))]);
+    assert_fails_with(&out, 1, "the write phase needs 8.0 MiB but the file system has 3.0 MiB free");
+    assert_eq!(std::fs::read_dir(fs.path()).unwrap().count(), 0, "nothing was written");
+}
+
+/// A file system that fills up mid-write: the old file's space counts as free, but another
+/// process still holds it open, so deleting it frees nothing and the write runs out.
+#[test]
+fn full_file_system_mid_write() {
+    let fs = SmallTmpfs::new();
+    let file = fs.path().join("f");
+    std::fs::write(&file, vec![1u8; 2 << 20]).unwrap();
+    let _held_open = std::fs::File::open(&file).unwrap();
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "1", "-f", arg(&file)]);
+    let listing = std::fs::read_dir(fs.path()).unwrap().count();
     assert_fails_with(&out, 1, "No space left on device");
     assert_eq!(listing, 0, "the partial file is removed");
+}
+
+/// Transfer buffers that cannot fit in the host's memory are refused before any allocation.
+#[test]
+fn buffers_larger_than_memory_are_refused() {
+    let out = assert_cmd::Command::new("mpiexec")
+        .args(["-n", "16", pvbench(), "mpiio", "-b", "2047MiB", "-i", "1"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_fails_with(&out, 1, "the transfer buffers: 32.0 GiB needed on host");
 }
 
 /// No permission: the job runs as `nobody` against a directory only root may write.

@@ -47,6 +47,18 @@ pub fn memory_available_bytes() -> Option<u64> {
     memory_available_from(Path::new("/"))
 }
 
+/// Bytes an unprivileged writer may still use on the file system holding `dir` (`statvfs`).
+pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
+    // SAFETY: `stat` is plain data that statvfs fills; `c_dir` is NUL-terminated.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c_dir.as_ptr(), &mut stat) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
 fn memory_available_from(root: &Path) -> Option<u64> {
     meminfo_bytes(&std::fs::read_to_string(root.join("proc/meminfo")).ok()?, "MemAvailable")
 }

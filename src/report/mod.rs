@@ -10,6 +10,11 @@ use serde::Serialize;
 
 use crate::result::JsonTarget;
 
+/// A byte count for people: `1.5 GiB`.
+pub fn size(bytes: u64) -> String {
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
+}
+
 /// Prints the human report and writes the JSON document where `--json` asked for it (when that
 /// is standard output, the report goes to standard error).
 pub fn publish<T: Serialize>(text: &str, json: Option<&JsonTarget>, document: &T) -> anyhow::Result<()> {

@@ -2,16 +2,12 @@
 
 use std::fmt::Write;
 
-use bytesize::ByteSize;
 
 use crate::result::Document;
+use super::size;
 use crate::result::mpiio::{MpiioParameters, MpiioResults, Phase};
 
 type MpiioDocument = Document<MpiioParameters, MpiioResults>;
-
-fn size(bytes: u64) -> String {
-    ByteSize::b(bytes).display().iec().to_string()
-}
 
 /// pvbench's table: parameters, per-iteration figures, then both conventions' summaries.
 pub fn table(doc: &MpiioDocument) -> String {
@@ -45,6 +41,16 @@ fn header(doc: &MpiioDocument) -> String {
         p.iterations,
         if p.sync { ", sync" } else { "" },
         if p.reorder_read { ", reorder-read" } else { "" },
+    );
+    let needed = p.block_size_bytes * u64::from(p.iterations) * u64::from(doc.ranks.count);
+    let _ = writeln!(
+        out,
+        "  space       {} written{}",
+        size(needed),
+        match doc.results.free_space_bytes {
+            Some(free) => format!(", {} free before the run", size(free)),
+            None => ", free space not known for this path (checked for local paths only)".into(),
+        }
     );
     if !doc.results.hints_in_effect.is_empty() {
         let mut line = String::from("  hints      ");

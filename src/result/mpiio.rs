@@ -123,6 +123,9 @@ pub struct MpiioResults {
     /// `MPI_File_get_info` on rank 0 after its first open.
     pub hints_in_effect: BTreeMap<String, String>,
     pub phases: Vec<PhaseResult>,
+    /// Free space of the file system before the run (old test files counted as free), checked
+    /// against the write phase; `None` where it cannot be known (a `pvfs2:` path through ROMIO).
+    pub free_space_bytes: Option<u64>,
     pub verification: Verification,
 }
 

@@ -15,6 +15,7 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 
 use self::files::{Layout, delete_if_present, local_path};
 use self::runner::{Runner, flatten, unflatten};
+use crate::buffer::AlignedBuffer;
 use crate::cli::{MpiioArgs, TextFormat};
 use crate::error::UsageError;
 use crate::mpi::io::Info;
@@ -146,12 +147,15 @@ impl Options {
 
 /// Checks that can be made before any I/O, so a typo fails in a second and not after the
 /// write phase: the output path, the directory, and what the path is.
-fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<()> {
+///
+/// Returns the free space of a local path's file system (`None` where it cannot be known, as
+/// for a `pvfs2:` path through ROMIO), after refusing a write phase that cannot fit in it.
+fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<Option<u64>> {
     if let Some(json) = &options.json {
         json.check_writable()?;
     }
     let Some(local) = local_path(&layout.file) else {
-        return Ok(());
+        return Ok(None);
     };
     let dir = result::parent_dir(local);
     if !dir.is_dir() {
@@ -162,6 +166,8 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<()> {
     } else {
         vec![layout.file.clone()]
     };
+    // The old files are deleted before the write phase: their space counts as free.
+    let mut reclaimed = 0;
     for file in files {
         let path = local_path(&file).expect("same prefix as the base");
         if path.is_dir() {
@@ -172,8 +178,19 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<()> {
                 "{file}: does not exist (a read-only run checks a file an earlier `--phases write --keep` run wrote)"
             );
         }
+        reclaimed += std::fs::metadata(path).map_or(0, |m| m.len());
     }
-    Ok(())
+    let free = crate::env::free_bytes(dir).with_context(|| format!("{}: statvfs", dir.display()))?;
+    let needed = options.block_size * u64::from(options.iterations) * layout.ranks;
+    if options.phases.contains(&Phase::Write) && needed > free + reclaimed {
+        bail!(
+            "{}: the write phase needs {} but the file system has {} free",
+            layout.file,
+            report::size(needed),
+            report::size(free + reclaimed)
+        );
+    }
+    Ok(Some(free + reclaimed))
 }
 
 /// A fresh file name in the temporary directory, chosen by rank 0 and shared.
@@ -195,9 +212,12 @@ fn default_file(world: &SimpleCommunicator) -> String {
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     let started_at = result::now_rfc3339();
-    let (layout, info) = prepare(session, &options)?;
+    let (layout, info, free_space_bytes) = prepare(session, &options)?;
     let file = layout.file.clone();
     let hosts = session.hosts();
+    let buffer = AlignedBuffer::zeroed(options.transfer_size as usize)
+        .ok_or_else(|| anyhow!("cannot allocate a transfer buffer of {} bytes", options.transfer_size));
+    let buffer = mpi_util::agree(world, buffer)?;
     mpi_util::barrier(world);
     let mut runner = Runner {
         session,
@@ -206,7 +226,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         info,
         rank: world.rank() as u32,
         epoch: session.time(),
-        buffer: vec![0u8; options.transfer_size as usize],
+        buffer,
         hints_in_effect: None,
         bytes_checked: 0,
     };
@@ -244,6 +264,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
                 .into_iter()
                 .collect::<BTreeMap<_, _>>(),
             phases,
+            free_space_bytes,
             verification: Verification {
                 performed: options.verify && options.phases.contains(&Phase::Read),
                 bytes_checked,
@@ -259,23 +280,25 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
 
 /// Everything checked and built before the first I/O, the same on every rank: the file and
 /// its layout, the paths, a `pvfs2:` path's server, the hints.
-fn prepare(session: &Session, options: &Options) -> anyhow::Result<(Layout, Info)> {
+fn prepare(session: &Session, options: &Options) -> anyhow::Result<(Layout, Info, Option<u64>)> {
     let world = session.world();
     options.check_file_size(world.size() as u64)?;
+    mpi_util::check_memory_per_host(session, options.transfer_size, "the transfer buffers")?;
     let layout = Layout {
         file: options.file.clone().unwrap_or_else(|| default_file(world)),
         block_size: options.block_size,
         ranks: world.size() as u64,
         file_per_process: options.file_per_process,
     };
-    mpi_util::root_checks(world, || preflight(options, &layout))?;
+    let mut free_bytes = None;
+    mpi_util::root_checks(world, || preflight(options, &layout).map(|free| free_bytes = free))?;
     // Every rank: each host reads its own tab, and libpvfs2 crashes the rank whose server is gone.
     if let Some(pvfs2_path) = layout.file.strip_prefix("pvfs2:") {
         mpi_util::agree(world, pvfs2tab::check(pvfs2_path))?;
     }
     let info = Info::from_hints(options.hints.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| anyhow!("building the hints: {e}"));
-    Ok((layout, mpi_util::agree(world, info)?))
+    Ok((layout, mpi_util::agree(world, info)?, free_bytes))
 }
 
 /// Runs every phase, each write phase on a fresh file, then removes this rank's files unless

@@ -5,6 +5,7 @@ use anyhow::anyhow;
 
 use super::files::{Layout, describe};
 use super::{Options, pattern};
+use crate::buffer::AlignedBuffer;
 use crate::error::VerificationError;
 use crate::mpi::io::{Access, File, Info, MpiIoError};
 use crate::mpi::{self as mpi_util, Session};
@@ -18,7 +19,7 @@ pub(super) struct Runner<'a> {
     pub info: Info,
     pub rank: u32,
     pub epoch: f64,
-    pub buffer: Vec<u8>,
+    pub buffer: AlignedBuffer,
     pub hints_in_effect: Option<Vec<(String, String)>>,
     pub bytes_checked: u64,
 }
