@@ -12,13 +12,34 @@ pub struct UsageError(pub String);
 #[error("{0}")]
 pub struct VerificationError(pub String);
 
+/// The run was stopped by a signal (exit 128 + signal: 130 for SIGINT, 143 for SIGTERM).
+#[derive(Debug, Error)]
+#[error("interrupted by {}", signal_name(*.0))]
+pub struct Interrupted(pub i32);
+
+impl Interrupted {
+    pub fn exit_code(&self) -> i32 {
+        128 + self.0
+    }
+}
+
+fn signal_name(signal: i32) -> String {
+    match signal {
+        2 => "SIGINT".into(),
+        15 => "SIGTERM".into(),
+        other => format!("signal {other}"),
+    }
+}
+
 pub const EXIT_RUNTIME: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_VERIFICATION: i32 = 3;
 
 /// The process exit code for an error: the kind found anywhere in its chain.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if error.chain().any(|e| e.is::<VerificationError>()) {
+    if let Some(interrupted) = error.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+        interrupted.exit_code()
+    } else if error.chain().any(|e| e.is::<VerificationError>()) {
         EXIT_VERIFICATION
     } else if error.chain().any(|e| e.is::<UsageError>()) {
         EXIT_USAGE

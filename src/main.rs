@@ -5,6 +5,7 @@ mod buffer;
 mod cli;
 mod env;
 mod error;
+mod interrupt;
 mod mpi;
 mod report;
 mod result;
@@ -19,7 +20,9 @@ fn main() {
         Ok(()) => 0,
         Err(error) => {
             let code = exit_code(&error);
-            if prints() {
+            if prints() && code > 128 {
+                eprintln!("pvbench: {error:#}");
+            } else if prints() {
                 eprintln!("pvbench: error: {error:#}");
                 if code == EXIT_USAGE {
                     eprintln!("\n{}\n\nFor more information, try '--help'.", usage());
@@ -72,11 +75,13 @@ fn run() -> anyhow::Result<()> {
             let options = bench::mpiio::Options::from_args(args)?;
             options.prepare_process()?;
             let session = mpi::Session::init()?;
+            interrupt::install(interrupt::Policy::Agree)?;
             bench::mpiio::run(&session, options, command_line)
         }
         Command::Partdiff(args) => {
             let options = bench::partdiff::Options::from_args(args)?;
             let session = mpi::Session::init()?;
+            interrupt::install(interrupt::Policy::ExitAtOnce)?;
             bench::partdiff::run(&session, options, command_line)
         }
     }

@@ -248,3 +248,25 @@ fn missing_pvfs2tab() {
     let out = mpiexec(2, &["mpiio", "-b", "64k", "--pvfs2tab", "/nonexistent-pvbench/pvfs2tab"]);
     assert_fails_with(&out, 1, "--pvfs2tab /nonexistent-pvbench/pvfs2tab: no such file");
 }
+
+/// Ctrl-C (SIGINT, forwarded by mpiexec to every rank) stops the run at the next agreement,
+/// removes the test file and exits 130 with one line; SIGTERM with --keep exits 143 and keeps it.
+#[test]
+fn an_interrupted_run_removes_its_file() {
+    for (signal, keep, code, name) in [("INT", false, 130, "SIGINT"), ("TERM", true, 143, "SIGTERM")] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        let mut args = vec!["mpiio", "-b", "1GiB", "-i", "20", "--transfer-size", "64MiB", "-f", arg(&file)];
+        if keep {
+            args.push("--keep");
+        }
+        // Interrupted once the write phase is under way (the file has data).
+        let out = interrupt_job(2, &args, signal, || std::fs::metadata(&file).is_ok_and(|m| m.len() > 0));
+        assert_exit(&out, code);
+        // One line of pvbench's; hydra's own notes ("[mpiexec@host] Sending Ctrl-C …") aside.
+        let err = stderr(&out);
+        let ours: Vec<&str> = err.lines().filter(|l| !l.starts_with("[mpiexec@")).collect();
+        assert_eq!(ours, [format!("pvbench: interrupted by {name}")], "{err}");
+        assert_eq!(file.exists(), keep, "--keep {keep}");
+    }
+}

@@ -2,6 +2,9 @@
  * (rank r of P writes block j*P + r of one shared file, then reads it back), with nothing
  * but the MPI calls inside the timer. Used by scripts/bench-mpiio only.
  *
+ * The buffer is aligned to 128 bytes, as mpi-io-test's is (an unaligned one makes the kernel's
+ * copy from the page cache up to 4x slower on AMD EPYC).
+ *
  * usage: mpiio-plain FILE BLOCK_BYTES ITERATIONS collective|independent
  * prints: write_mib_per_s read_mib_per_s (bytes / (last close end - first open start),
  * summed over iterations, as pvbench's IOR convention does per iteration). */
@@ -53,7 +56,9 @@ int main(int argc, char **argv)
     long long block = atoll(argv[2]);
     int iters = atoi(argv[3]);
     int coll = strcmp(argv[4], "collective") == 0;
-    char *buf = malloc(block);
+    /* Aligned to 128 bytes, as PVFS2's mpi-io-test aligns its buffer. */
+    char *raw = malloc(block + 256);
+    char *buf = raw + 128 - ((size_t)raw % 128);
     memset(buf, 0x5a, block);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -66,7 +71,7 @@ int main(int argc, char **argv)
         printf("%.1f %.1f\n", w, r);
         MPI_File_delete(argv[1], MPI_INFO_NULL);
     }
-    free(buf);
+    free(raw);
     MPI_Finalize();
     return 0;
 }

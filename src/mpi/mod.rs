@@ -17,7 +17,7 @@ use mpi::environment::Universe;
 use mpi::request::{Request, Scope};
 use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 
-use crate::error::{EXIT_USAGE, EXIT_VERIFICATION, UsageError, VerificationError, exit_code};
+use crate::error::{EXIT_USAGE, EXIT_VERIFICATION, Interrupted, UsageError, VerificationError, exit_code};
 
 static MPI_RUNNING: AtomicBool = AtomicBool::new(false);
 
@@ -121,6 +121,7 @@ fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
             Ok(_) => return,
             Err(pending) => {
                 request = pending;
+                crate::interrupt::exit_if_received();
                 std::thread::yield_now();
             }
         }
@@ -219,6 +220,10 @@ fn share_outcome<T>(
         if failed > 1 {
             message.push_str(&format!(" ({failed} of {} ranks failed)", comm.size()));
         }
+    }
+    // A signal on any rank outranks other failures: every rank stops for it.
+    if let Some(&code) = codes.iter().find(|&&c| c > 128) {
+        return Err(Interrupted(code - 128).into());
     }
     Err(match codes[first] {
         EXIT_VERIFICATION => VerificationError(message).into(),

@@ -47,6 +47,7 @@ impl InFlight {
 
     fn wait(&mut self) {
         while !self.test() {
+            crate::interrupt::exit_if_received();
             std::thread::yield_now();
         }
     }

@@ -2,9 +2,8 @@
 
 use std::fmt::Write;
 
-
-use crate::result::Document;
 use super::size;
+use crate::result::Document;
 use crate::result::mpiio::{MpiioParameters, MpiioResults, Phase};
 
 type MpiioDocument = Document<MpiioParameters, MpiioResults>;

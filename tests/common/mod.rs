@@ -62,3 +62,27 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).expect("result file exists");
     serde_json::from_str(&text).expect("result is valid JSON")
 }
+
+/// Starts `mpiexec -n RANKS pvbench ARGS`, waits until `ready()` holds, sends `signal` (a name
+/// such as `INT`) to mpiexec, which forwards it to every rank, and returns the job's output.
+pub fn interrupt_job(ranks: u32, args: &[&str], signal: &str, ready: impl Fn() -> bool) -> Output {
+    let child = std::process::Command::new("mpiexec")
+        .arg("-n")
+        .arg(ranks.to_string())
+        .arg(pvbench())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpiexec runs");
+    let deadline = std::time::Instant::now() + JOB_TIMEOUT;
+    while !ready() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent =
+        std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+    assert!(sent.unwrap().success(), "kill -{signal}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    rx.recv_timeout(JOB_TIMEOUT).expect("the job ends after the signal").expect("mpiexec output")
+}

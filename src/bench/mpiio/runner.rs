@@ -7,6 +7,7 @@ use super::files::{Layout, describe};
 use super::{Options, pattern};
 use crate::buffer::AlignedBuffer;
 use crate::error::VerificationError;
+use crate::interrupt;
 use crate::mpi::io::{Access, File, Info, MpiIoError};
 use crate::mpi::{self as mpi_util, Session};
 use crate::result::mpiio::{Phase, RankTiming};
@@ -73,11 +74,12 @@ impl Runner<'_> {
         self.prepare_chunk(phase, &pass, 0);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
-        mpi_util::barrier(world);
+        // Starts together, and stops together when a signal came (see `interrupt`).
+        mpi_util::agree(world, interrupt::check().map_err(anyhow::Error::from))?;
         let open_start_s = self.now();
         let opened = self.open(&pass.path, access);
         let open_end = self.now();
-        let (opened, mut excluded_s) = self.fenced(|runner| -> anyhow::Result<File> {
+        let (opened, mut excluded_s, stop) = self.fenced(|runner| -> anyhow::Result<File> {
             let file = mpi_util::agree(world, opened.map_err(|e| describe(e, &pass.path)))?;
             if runner.hints_in_effect.is_none() && runner.rank == 0 {
                 match file.hints_in_effect() {
@@ -88,15 +90,17 @@ impl Runner<'_> {
             Ok(file)
         });
         let mut file = opened?;
+        pass.fail(stop);
 
         let mut transfer_s = 0.0;
         for k in 0..chunks {
             if k > 0 && (phase == Phase::Write || opts.verify) {
-                let ((), fence_s) = self.fenced(|runner| {
+                let ((), fence_s, stop) = self.fenced(|runner| {
                     runner.check_chunk(&mut pass);
                     runner.prepare_chunk(phase, &pass, k);
                 });
                 excluded_s += fence_s;
+                pass.fail(stop);
             }
             transfer_s += self.transfer(&mut file, phase, &mut pass, k);
         }
@@ -130,13 +134,14 @@ impl Runner<'_> {
 
     /// Runs `step` between two barriers: it starts when every rank is done with its I/O and
     /// ends when every rank is done with the step, so no rank's I/O call waits for another
-    /// rank's pattern work, and the length returned is the same on every rank.
-    fn fenced<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> (T, f64) {
+    /// rank's pattern work, and the length returned is the same on every rank. The closing
+    /// barrier is an agreement on signals: an interrupted run stops on every rank at once.
+    fn fenced<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> (T, f64, anyhow::Result<()>) {
         mpi_util::barrier(self.session.world());
         let start = self.now();
         let value = step(self);
-        mpi_util::barrier(self.session.world());
-        (value, self.now() - start)
+        let stop = mpi_util::agree(self.session.world(), interrupt::check().map_err(anyhow::Error::from));
+        (value, self.now() - start, stop)
     }
 
     /// Gets the buffer ready for chunk `k`: the pattern to write, or poison before a read
@@ -220,6 +225,13 @@ struct Pass {
 }
 
 impl Pass {
+    /// Keeps the first failure: from here on this rank only joins collective calls.
+    fn fail(&mut self, outcome: anyhow::Result<()>) {
+        if let (None, Err(e)) = (&self.failure, outcome) {
+            self.failure = Some(e);
+        }
+    }
+
     /// The iteration's outcome on this rank: the first failure, else a verification failure.
     fn outcome(self, rank: u32, block_size: u64) -> anyhow::Result<()> {
         if let Some(failure) = self.failure {

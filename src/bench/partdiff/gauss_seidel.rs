@@ -233,6 +233,7 @@ pub fn solve(
     let mut last_residuum = 0.0;
     let mut iteration = 0u64;
     loop {
+        crate::interrupt::exit_if_received();
         iteration += 1;
         let want_residuum =
             matches!(termination, Termination::Accuracy(_)) || final_iteration == Some(iteration);

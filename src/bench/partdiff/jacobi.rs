@@ -33,6 +33,7 @@ pub fn solve(
 
     let mut iteration = 0u64;
     let residuum = loop {
+        crate::interrupt::exit_if_received();
         iteration += 1;
         let last = matches!(termination, Termination::Iterations(n) if iteration == n);
         let want_residuum = last || matches!(termination, Termination::Accuracy(_));

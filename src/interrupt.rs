@@ -1,0 +1,55 @@
+//! SIGINT and SIGTERM: hydra's mpiexec forwards both (Ctrl-C, `timeout`, a batch system's
+//! kill) to every rank. The handler only notes the signal; what happens then depends on what
+//! the run must undo:
+//! - a run that created files (`mpiio`) looks at the note at its agreement points and stops
+//!   there on every rank together, removes its files, and exits with 128 + signal;
+//! - a run with nothing to undo (`partdiff`) asks for [`Policy::ExitAtOnce`]: the note is read
+//!   in its loops and wait loops, and the process exits with 128 + signal right there.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+
+use crate::error::Interrupted;
+
+static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+static EXIT_AT_ONCE: AtomicBool = AtomicBool::new(false);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Stop at the next point where all ranks agree (see `mpi::agree`), then clean up.
+    Agree,
+    /// Exit as soon as a loop notices: there is nothing to clean up.
+    ExitAtOnce,
+}
+
+/// Installs the handlers (with SA_RESTART, so no I/O call sees EINTR).
+pub fn install(policy: Policy) -> anyhow::Result<()> {
+    EXIT_AT_ONCE.store(policy == Policy::ExitAtOnce, Ordering::SeqCst);
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_usize(signal, &RECEIVED, signal as usize)?;
+    }
+    Ok(())
+}
+
+/// The signal received so far, as an error (exit code 128 + signal).
+pub fn check() -> Result<(), Interrupted> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => Ok(()),
+        signal => Err(Interrupted(signal as i32)),
+    }
+}
+
+/// Under [`Policy::ExitAtOnce`], ends the process if a signal came: one line from the launcher's
+/// rank 0, exit code 128 + signal. Cheap enough for every iteration and every poll.
+pub fn exit_if_received() {
+    if !EXIT_AT_ONCE.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Err(interrupted) = check() {
+        if crate::mpi::launcher_rank().unwrap_or(0) == 0 {
+            eprintln!("pvbench: {interrupted}");
+        }
+        std::process::exit(interrupted.exit_code());
+    }
+}
