@@ -201,13 +201,14 @@ fn json_to_stdout_moves_partdiffs_output_to_stderr() {
     assert!(stderr(&out).contains("Number of iterations:   10"), "{}", stderr(&out));
 }
 
-/// SIGTERM (forwarded by mpiexec to every rank) ends a long solve at once: exit 143, one line.
+/// SIGTERM to every rank ends a long solve at once: exit 143, one line.
 #[test]
 fn a_terminated_solve_exits_cleanly() {
     let started = std::time::Instant::now();
-    let out = interrupt_job(2, &["partdiff", "1", "1", "200", "1", "2", "100000"], "TERM", || {
-        started.elapsed() > std::time::Duration::from_millis(500)
-    });
+    let out =
+        interrupt_job(2, &["partdiff", "1", "1", "200", "1", "2", "100000"], "TERM", SignalTo::Ranks, || {
+            started.elapsed() > std::time::Duration::from_millis(500)
+        });
     assert_exit(&out, 143);
     let err = stderr(&out);
     assert_eq!(err.trim(), "pvbench: interrupted by SIGTERM", "{err}");

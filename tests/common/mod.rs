@@ -63,9 +63,45 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("result is valid JSON")
 }
 
+/// Who gets the signal in [`interrupt_job`]: mpiexec (Ctrl-C: hydra forwards it to every
+/// rank) or the ranks themselves (as a batch system's kill does).
+#[derive(Clone, Copy)]
+pub enum SignalTo {
+    Mpiexec,
+    Ranks,
+}
+
+/// The pvbench processes below `pid` (mpiexec → hydra_pmi_proxy → ranks).
+fn ranks_below(pid: u32) -> Vec<u32> {
+    let parent_of = |p: u32| -> Option<(u32, String)> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+        Some((rest.split_whitespace().nth(1)?.parse().ok()?, name.to_string()))
+    };
+    let all: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| parent_of(p).map(|(ppid, name)| (p, ppid, name)))
+        .collect();
+    let mut below = vec![pid];
+    let mut i = 0;
+    while i < below.len() {
+        let parent = below[i];
+        below.extend(all.iter().filter(|(_, ppid, _)| *ppid == parent).map(|(p, _, _)| *p));
+        i += 1;
+    }
+    all.iter().filter(|(p, _, name)| below.contains(p) && name == "pvbench").map(|(p, _, _)| *p).collect()
+}
+
 /// Starts `mpiexec -n RANKS pvbench ARGS`, waits until `ready()` holds, sends `signal` (a name
-/// such as `INT`) to mpiexec, which forwards it to every rank, and returns the job's output.
-pub fn interrupt_job(ranks: u32, args: &[&str], signal: &str, ready: impl Fn() -> bool) -> Output {
+/// such as `INT`) to mpiexec or to every rank, and returns the job's output.
+pub fn interrupt_job(
+    ranks: u32,
+    args: &[&str],
+    signal: &str,
+    to: SignalTo,
+    ready: impl Fn() -> bool,
+) -> Output {
     let child = std::process::Command::new("mpiexec")
         .arg("-n")
         .arg(ranks.to_string())
@@ -79,9 +115,15 @@ pub fn interrupt_job(ranks: u32, args: &[&str], signal: &str, ready: impl Fn() -
     while !ready() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let sent =
-        std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
-    assert!(sent.unwrap().success(), "kill -{signal}");
+    let targets = match to {
+        SignalTo::Mpiexec => vec![child.id()],
+        SignalTo::Ranks => ranks_below(child.id()),
+    };
+    assert!(!targets.is_empty(), "no process to signal");
+    for pid in targets {
+        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+        assert!(sent.unwrap().success(), "kill -{signal} {pid}");
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || tx.send(child.wait_with_output()));
     rx.recv_timeout(JOB_TIMEOUT).expect("the job ends after the signal").expect("mpiexec output")
