@@ -270,15 +270,18 @@ fn missing_pvfs2tab() {
     assert_fails_with(&out, 1, "--pvfs2tab /nonexistent-pvbench/pvfs2tab: no such file");
 }
 
-/// Ctrl-C (SIGINT to mpiexec, which forwards it to every rank) stops the run at the next
-/// agreement, removes the test file and exits 130 with one line; SIGTERM to the ranks (a batch
-/// system's kill) with --keep exits 143 and keeps it. (SIGTERM to hydra's mpiexec is forwarded
-/// too, but mpiexec then sometimes exits 0 itself: its business, not the ranks'.)
+/// SIGINT and SIGTERM stop the run on every rank at the next agreement, remove the test file
+/// unless --keep, and end each rank with 128 + signal and one line. Sent to the ranks (as a
+/// batch system does) mpiexec passes 130/143 on; sent to mpiexec (Ctrl-C), hydra forwards it
+/// to every rank but then exits 0 or 130 itself, a race of its own.
 #[test]
 fn an_interrupted_run_removes_its_file() {
-    let cases =
-        [("INT", SignalTo::Mpiexec, false, 130, "SIGINT"), ("TERM", SignalTo::Ranks, true, 143, "SIGTERM")];
-    for (signal, to, keep, code, name) in cases {
+    let cases = [
+        ("INT", SignalTo::Ranks, false, &[130][..], "SIGINT"),
+        ("TERM", SignalTo::Ranks, true, &[143], "SIGTERM"),
+        ("INT", SignalTo::Mpiexec, false, &[0, 130], "SIGINT"),
+    ];
+    for (signal, to, keep, codes, name) in cases {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         let mut args = vec!["mpiio", "-b", "1GiB", "-i", "20", "--transfer-size", "64MiB", "-f", arg(&file)];
@@ -287,7 +290,8 @@ fn an_interrupted_run_removes_its_file() {
         }
         // Interrupted once the write phase is under way (the file has data).
         let out = interrupt_job(2, &args, signal, to, || std::fs::metadata(&file).is_ok_and(|m| m.len() > 0));
-        assert_exit(&out, code);
+        let code = out.status.code().expect("mpiexec exits");
+        assert!(codes.contains(&code), "exit {code} for {name}: {}", stderr(&out));
         // One line of pvbench's; hydra's own notes ("[mpiexec@host] Sending Ctrl-C …") aside.
         let err = stderr(&out);
         let ours: Vec<&str> = err.lines().filter(|l| !l.starts_with("[mpiexec@")).collect();
