@@ -790,3 +790,28 @@ fn the_standin_fails_like_the_real_server() {
     assert_exit(&run(&["-r", "-a", "node6"]), 0);
     assert!(!server.path().join("storage/collections.db").exists());
 }
+
+/// A hostfile whose host does not resolve (the name a user must add for dom0-nobridge) is
+/// named in a dry run; one that resolves is not.
+#[test]
+fn dry_run_warns_about_hosts_that_do_not_resolve() {
+    let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
+        .current_dir(repo())
+        .args(["--dry-run", "--no-reset", "--reps", "1"])
+        .args([
+            "--scenario",
+            "nobridge:hostfiles/dom0-nobridge:2",
+            "--scenario",
+            "local:hostfiles/localhost:2",
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("scenario nobridge: host 'node7-eth0' of hostfiles/dom0-nobridge does not resolve"),
+        "{err}"
+    );
+    assert!(!err.contains("scenario local:"), "{err}");
+}
