@@ -38,6 +38,8 @@ fn results_are_complete_json_on_one_and_two_ranks() {
         assert_eq!(doc["ranks"]["count"], ranks);
         assert_eq!(doc["ranks"]["hosts"].as_array().unwrap().len(), ranks as usize);
         assert!(doc["mpi_library_version"].as_str().unwrap().contains("MPICH"));
+        assert!(doc["mpi_library_path"].as_str().unwrap().contains("libmpi"), "{}", doc["mpi_library_path"]);
+        assert!(stdout(&out).contains("  library     /"), "{}", stdout(&out));
         assert!(doc["environment"]["kernel"].as_str().unwrap().starts_with("Linux"));
         assert_eq!(doc["parameters"]["block_size_bytes"], MIB);
         assert_eq!(doc["parameters"]["iterations"], 3);

@@ -41,6 +41,20 @@ impl Environment {
     }
 }
 
+/// The MPI library this process has loaded (`libmpi*.so` or `libmpich*.so` in
+/// `/proc/self/maps`): after a rebuild against another MPI, this says which one a run used.
+pub fn mpi_library_path() -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    mapped_mpi_library(&maps)
+}
+
+fn mapped_mpi_library(maps: &str) -> Option<String> {
+    maps.lines().filter_map(|line| line.split_whitespace().nth(5)).find_map(|path| {
+        let name = path.rsplit('/').next()?;
+        (name.starts_with("libmpi.so") || name.starts_with("libmpich.so")).then(|| path.to_string())
+    })
+}
+
 /// `MemAvailable` of this machine: what can be allocated without swapping, as the kernel
 /// estimates it.
 pub fn memory_available_bytes() -> Option<u64> {
@@ -106,6 +120,19 @@ mod tests {
         assert_eq!(env.logical_cpus, 2);
         assert_eq!(env.memory_total_bytes, Some(2048 * 1024));
         assert_eq!(memory_available_from(root.path()), Some(1536 * 1024));
+    }
+
+    #[test]
+    fn finds_the_mpi_library_in_the_maps() {
+        let maps = "7f00-7f01 r--p 00000000 fe:01 1 /usr/lib/x86_64-linux-gnu/libucs.so.0\n\
+                    7f01-7f02 r-xp 00001000 fe:01 2 /opt/ompi/lib/libmpi.so.40.30.0\n\
+                    7f02-7f03 rw-p 00000000 00:00 0 \n";
+        assert_eq!(mapped_mpi_library(maps).as_deref(), Some("/opt/ompi/lib/libmpi.so.40.30.0"));
+        assert_eq!(
+            mapped_mpi_library("7f-80 r--p 0 fe:01 1 /lib/libmpich.so.12\n").as_deref(),
+            Some("/lib/libmpich.so.12")
+        );
+        assert_eq!(mapped_mpi_library("7f-80 r--p 0 fe:01 1 /lib/libmpi_cxx.so.40\n"), None);
     }
 
     #[test]

@@ -67,6 +67,9 @@ fn header(doc: &MpiioDocument) -> String {
         "  mpi         {}",
         mpi_summary(doc.mpi_library_version.as_deref().unwrap_or("unknown"))
     );
+    if let Some(path) = &doc.mpi_library_path {
+        let _ = writeln!(out, "  library     {path}");
+    }
     out
 }
 

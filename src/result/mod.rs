@@ -33,6 +33,8 @@ pub struct Document<P, R> {
     pub parameters: P,
     pub ranks: Ranks,
     pub mpi_library_version: Option<String>,
+    /// The MPI library file this process loaded (rank 0's), e.g. `/usr/lib/x86_64-linux-gnu/libmpich.so.12`.
+    pub mpi_library_path: Option<String>,
     pub environment: Environment,
     pub results: R,
 }

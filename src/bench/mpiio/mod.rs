@@ -255,6 +255,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         parameters: options.parameters(&file),
         ranks: Ranks { count: ranks as u32, hosts },
         mpi_library_version: Some(session.library_version()),
+        mpi_library_path: crate::env::mpi_library_path(),
         environment: crate::env::Environment::detect(),
         results: MpiioResults {
             hints_in_effect: runner
