@@ -65,6 +65,14 @@ fn results_are_complete_json_on_one_and_two_ranks() {
                     assert!(t["transfer_s"].as_f64().unwrap() > 0.0);
                     // Clock marks are seconds since the run's common epoch, not since 1970.
                     assert!((0.0..600.0).contains(&open_start), "{open_start}");
+                    // Open, transfer, sync and close are parts of the rank's window.
+                    let window = t["close_end_s"].as_f64().unwrap() - open_start;
+                    let parts: Vec<f64> = ["open_s", "transfer_s", "sync_s", "close_s"]
+                        .iter()
+                        .map(|k| t[*k].as_f64().unwrap())
+                        .collect();
+                    assert!(parts.iter().all(|&p| p >= 0.0), "{t}");
+                    assert!(parts.iter().sum::<f64>() <= window + 1e-6, "{t}");
                 }
             }
         }
@@ -336,4 +344,21 @@ fn transfers_use_page_aligned_buffers() {
     for address in transfers {
         assert_eq!(address % 4096, 0, "buffer at {address:#x}");
     }
+}
+
+/// Every chunk of a block is written with its own part of the pattern, checked or not: a
+/// write run without verification is read back and checked by a second run.
+#[test]
+fn chunks_written_without_verification_hold_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let chunked = ["-b", "1MiB", "-i", "2", "--transfer-size", "256k", "-f", arg(&file), "--keep"];
+    let mut write = vec!["mpiio", "--phases", "write", "--no-verify"];
+    write.extend_from_slice(&chunked);
+    assert_exit(&mpiexec(2, &write), 0);
+    let mut read = vec!["mpiio", "--phases", "read"];
+    read.extend_from_slice(&chunked);
+    let out = mpiexec(2, &read);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("verification: passed, 4.0 MiB checked"), "{}", stdout(&out));
 }
