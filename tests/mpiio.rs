@@ -165,8 +165,9 @@ fn sync_really_syncs() {
         let file = dir.path().join("f");
         let trace = dir.path().join("trace");
         let mut cmd = assert_cmd::Command::new("strace");
-        cmd.args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", arg(&trace), "mpiexec", "-n", "2"])
-            .args([pvbench(), "mpiio", "-b", "256k", "-i", "3", "-f", arg(&file)])
+        cmd.args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", arg(&trace)])
+            .args(launcher())
+            .args(["-n", "2", pvbench(), "mpiio", "-b", "256k", "-i", "3", "-f", arg(&file)])
             .args(flag)
             .timeout(std::time::Duration::from_secs(120));
         let out = cmd.output().unwrap();
@@ -324,7 +325,8 @@ fn transfers_use_page_aligned_buffers() {
     let trace = dir.path().join("trace");
     let out = assert_cmd::Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=pread64,pwrite64", "-e", "raw=pread64,pwrite64", "-o", arg(&trace)])
-        .args(["mpiexec", "-n", "2", pvbench(), "mpiio", "-b", "1MiB", "-i", "2", "--independent"])
+        .args(launcher())
+        .args(["-n", "2", pvbench(), "mpiio", "-b", "1MiB", "-i", "2", "--independent"])
         .args(["--transfer-size", "256k", "-f", arg(&dir.path().join("f"))])
         .timeout(std::time::Duration::from_secs(120))
         .output()

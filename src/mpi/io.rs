@@ -76,6 +76,16 @@ impl MpiIoError {
     }
 }
 
+#[cfg(test)]
+impl MpiIoError {
+    /// An error as a failed call would give it, for tests of how callers render it.
+    pub fn for_test(call: &'static str, class: ErrorClass, text: &str) -> Self {
+        let detail =
+            if class == ErrorClass::Invalid { Detail::Code(-524286) } else { Detail::Text(text.into()) };
+        MpiIoError { call, class, detail }
+    }
+}
+
 impl fmt::Display for MpiIoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.class {

@@ -13,14 +13,39 @@ pub fn pvbench() -> &'static str {
     env!("CARGO_BIN_EXE_pvbench")
 }
 
+/// True when the tests run under Open MPI (`PVBENCH_TEST_MPI=openmpi`, with pvbench built
+/// against it): its `mpirun`, and OMPIO instead of ROMIO for MPI-IO.
+pub fn open_mpi() -> bool {
+    std::env::var("PVBENCH_TEST_MPI").is_ok_and(|v| v == "openmpi")
+}
+
+/// The launcher and its options: MPICH's `mpiexec` (hydra), or Open MPI's `mpirun` named
+/// explicitly (Debian's alternatives may point `mpiexec` at either), as root and beyond the
+/// core count.
+pub fn launcher() -> Vec<&'static str> {
+    if open_mpi() {
+        vec!["mpirun.openmpi", "--allow-run-as-root", "--oversubscribe"]
+    } else {
+        vec!["mpiexec"]
+    }
+}
+
+/// A command that runs `pvbench` under the launcher with `ranks` ranks.
+pub fn launch(ranks: u32) -> std::process::Command {
+    let launcher = launcher();
+    let mut cmd = std::process::Command::new(launcher[0]);
+    cmd.args(&launcher[1..]).arg("-n").arg(ranks.to_string()).arg(pvbench());
+    cmd
+}
+
 /// Runs `pvbench ARGS` under `mpiexec -n RANKS` and returns its output (panics on a hang).
 pub fn mpiexec(ranks: u32, args: &[&str]) -> Output {
     mpiexec_in(ranks, args, None)
 }
 
 pub fn mpiexec_in(ranks: u32, args: &[&str], dir: Option<&Path>) -> Output {
-    let mut cmd = assert_cmd::Command::new("mpiexec");
-    cmd.arg("-n").arg(ranks.to_string()).arg(pvbench()).args(args).timeout(JOB_TIMEOUT);
+    let mut cmd = assert_cmd::Command::from_std(launch(ranks));
+    cmd.args(args).timeout(JOB_TIMEOUT);
     if let Some(dir) = dir {
         cmd.current_dir(dir);
     }
@@ -102,10 +127,7 @@ pub fn interrupt_job(
     to: SignalTo,
     ready: impl Fn() -> bool,
 ) -> Output {
-    let child = std::process::Command::new("mpiexec")
-        .arg("-n")
-        .arg(ranks.to_string())
-        .arg(pvbench())
+    let child = launch(ranks)
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

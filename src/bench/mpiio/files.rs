@@ -143,6 +143,42 @@ mod tests {
     }
 
     #[test]
+    fn each_failure_class_reads_as_what_it_means() {
+        let line = |path: &str, call, class| {
+            FileError { path: path.into(), error: MpiIoError::for_test(call, class, "the library's words") }
+                .to_string()
+        };
+        let open = "MPI_File_open";
+        assert_eq!(
+            line("/d/f", open, ErrorClass::Access),
+            "/d/f: permission denied (MPI_File_open: the library's words)"
+        );
+        assert!(line("/d/f", open, ErrorClass::NoSuchFile).starts_with("/d/f: no such file or directory ("));
+        assert!(
+            line("/d/f", "MPI_File_write_at", ErrorClass::NoSpace)
+                .starts_with("/d/f: no space left on the file system (")
+        );
+        assert!(
+            line("/d/f", open, ErrorClass::BadFile)
+                .starts_with("/d/f: not a valid file name (a directory?) (")
+        );
+        assert!(line("/d/f", open, ErrorClass::Io).starts_with("/d/f: I/O error ("));
+        assert_eq!(
+            line("pvfs2:/m/f", "MPI_File_delete", ErrorClass::Invalid),
+            "pvfs2:/m/f: the MPI library returned an invalid error code -524286 from MPI_File_delete"
+        );
+        assert!(
+            line("pvfs2:/m/f", open, ErrorClass::Io)
+                .contains("ROMIO does not support the `pvfs2:` file system")
+        );
+        // Only the calls that first meet the prefix say so; a later failure is an I/O error.
+        assert!(
+            line("pvfs2:/m/f", "MPI_File_write_at_all", ErrorClass::Io)
+                .starts_with("pvfs2:/m/f: I/O error (")
+        );
+    }
+
+    #[test]
     fn layout_is_mpi_io_test_striping() {
         let shared = Layout { file: "f".into(), block_size: 10, ranks: 3, file_per_process: false };
         assert_eq!(shared.offset(0, 0), 0);
