@@ -4,7 +4,7 @@
 //! - a run that created files (`mpiio`) looks at the note at its agreement points and stops
 //!   there on every rank together, removes its files, and exits with 128 + signal;
 //! - a run with nothing to undo (`partdiff`) asks for [`Policy::ExitAtOnce`]: the note is read
-//!   in its loops and wait loops, and the process exits with 128 + signal right there.
+//!   in its loops and wait loops, and the job is aborted with 128 + signal right there.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -40,16 +40,18 @@ pub fn check() -> Result<(), Interrupted> {
     }
 }
 
-/// Under [`Policy::ExitAtOnce`], ends the process if a signal came: one line from the launcher's
-/// rank 0, exit code 128 + signal. Cheap enough for every iteration and every poll.
+/// Under [`Policy::ExitAtOnce`], ends the job if a signal came: one line, then `MPI_Abort` with
+/// 128 + signal. Not a plain exit: a peer may be in the middle of
+/// reading this rank's message from its memory (UCX's CMA), and dies of it when the memory goes.
+/// Cheap enough for every iteration and every poll.
 pub fn exit_if_received() {
     if !EXIT_AT_ONCE.load(Ordering::Relaxed) {
         return;
     }
     if let Err(interrupted) = check() {
-        if crate::mpi::launcher_rank().unwrap_or(0) == 0 {
-            eprintln!("pvbench: {interrupted}");
-        }
-        std::process::exit(interrupted.exit_code());
+        // Every rank that gets here says so: the first one's abort may end the others before
+        // rank 0 would have printed.
+        eprintln!("pvbench: {interrupted}");
+        crate::mpi::abort_job(interrupted.exit_code());
     }
 }

@@ -201,7 +201,8 @@ fn json_to_stdout_moves_partdiffs_output_to_stderr() {
     assert!(stderr(&out).contains("Number of iterations:   10"), "{}", stderr(&out));
 }
 
-/// SIGTERM to every rank ends a long solve at once: exit 143, one line.
+/// SIGTERM to every rank ends a long solve at once (MPI_Abort, so no rank is left reading from
+/// a peer that is gone): exit 143, pvbench's one line.
 #[test]
 fn a_terminated_solve_exits_cleanly() {
     let started = std::time::Instant::now();
@@ -210,6 +211,9 @@ fn a_terminated_solve_exits_cleanly() {
             started.elapsed() > std::time::Duration::from_millis(500)
         });
     assert_exit(&out, 143);
+    // pvbench's line (from each rank that got there before the first abort ended the job),
+    // else only MPICH's notes of that MPI_Abort: no backtrace, no other words.
     let err = stderr(&out);
-    assert_eq!(err.trim(), "pvbench: interrupted by SIGTERM", "{err}");
+    let ours = err.lines().filter(|l| !l.contains("MPI_Abort")).collect::<Vec<_>>();
+    assert!(!ours.is_empty() && ours.iter().all(|l| *l == "pvbench: interrupted by SIGTERM"), "{err}");
 }

@@ -86,13 +86,20 @@ fn install_abort_on_panic() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
-        if MPI_RUNNING.load(Ordering::SeqCst) {
-            // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
-            unsafe {
-                mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
-            }
-        }
+        abort_job(101);
     }));
+}
+
+/// Ends the whole job with `code` (`MPI_Abort`: the launcher takes every rank down at once, so
+/// no rank is left reading from a peer that is gone), or just this process outside MPI.
+pub fn abort_job(code: i32) -> ! {
+    if MPI_RUNNING.load(Ordering::SeqCst) {
+        // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, code);
+        }
+    }
+    std::process::exit(code)
 }
 
 /// The rank the launcher gave this process, read from its environment before `MPI_Init`
