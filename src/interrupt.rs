@@ -51,7 +51,8 @@ pub fn exit_if_received() {
     if let Err(interrupted) = check() {
         // Every rank that gets here says so: the first one's abort may end the others before
         // rank 0 would have printed.
-        eprintln!("pvbench: {interrupted}");
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(format!("pvbench: {interrupted}\n").as_bytes());
         crate::mpi::abort_job(interrupted.exit_code());
     }
 }

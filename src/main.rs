@@ -18,21 +18,48 @@ use crate::error::{EXIT_USAGE, exit_code};
 fn main() {
     let code = match run() {
         Ok(()) => 0,
-        Err(error) => {
-            let code = exit_code(&error);
-            if prints() && code > 128 {
-                eprintln!("pvbench: {error:#}");
-            } else if prints() {
-                eprintln!("pvbench: error: {error:#}");
-                if code == EXIT_USAGE {
-                    eprintln!("\n{}\n\nFor more information, try '--help'.", usage());
-                }
-            }
-            code
-        }
+        Err(error) => match error.downcast_ref::<Reported>() {
+            Some(Reported(code)) => *code,
+            None => report(&error),
+        },
     };
     mpi::settle_before_exit();
     std::process::exit(code);
+}
+
+/// Prints `error` on the launcher's rank 0, as one write (a launcher that merges the ranks'
+/// output must not cut the line), and returns its exit code.
+fn report(error: &anyhow::Error) -> i32 {
+    let code = exit_code(error);
+    if prints() {
+        let mut text =
+            if code > 128 { format!("pvbench: {error:#}\n") } else { format!("pvbench: error: {error:#}\n") };
+        if code == EXIT_USAGE {
+            text.push_str(&format!("\n{}\n\nFor more information, try '--help'.\n", usage()));
+        }
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+    code
+}
+
+/// An error already printed, while MPI still ran: Open MPI's mpirun ends the whole job as
+/// soon as one rank exits non-zero, so rank 0 must print before any rank can leave
+/// `MPI_Finalize` (which waits for all).
+#[derive(Debug)]
+struct Reported(i32);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit code {}", self.0)
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// The outcome of a subcommand, reported while its MPI session is still open.
+fn reported(outcome: anyhow::Result<()>) -> anyhow::Result<()> {
+    outcome.map_err(|error| Reported(report(&error)).into())
 }
 
 /// Usage errors are found before MPI starts, on every rank: only the launcher's rank 0 prints.
@@ -76,13 +103,13 @@ fn run() -> anyhow::Result<()> {
             options.prepare_process()?;
             let session = mpi::Session::init()?;
             interrupt::install(interrupt::Policy::Agree)?;
-            bench::mpiio::run(&session, options, command_line)
+            reported(bench::mpiio::run(&session, options, command_line))
         }
         Command::Partdiff(args) => {
             let options = bench::partdiff::Options::from_args(args)?;
             let session = mpi::Session::init()?;
             interrupt::install(interrupt::Policy::ExitAtOnce)?;
-            bench::partdiff::run(&session, options, command_line)
+            reported(bench::partdiff::run(&session, options, command_line))
         }
     }
 }
