@@ -85,6 +85,18 @@ impl std::fmt::Display for FileError {
                     error.message()
                 );
             }
+            // Open MPI's OMPIO does not know ROMIO's prefixes: it looks for the path as given.
+            (ErrorClass::NoSuchFile, Some(prefix))
+                if matches!(error.call, "MPI_File_open" | "MPI_File_delete") =>
+            {
+                return write!(
+                    f,
+                    "{path}: no such file or directory ({}: {}); if this MPI's MPI-IO is not ROMIO \
+                     (Open MPI's OMPIO), it does not understand the `{prefix}:` prefix",
+                    error.call,
+                    error.message()
+                );
+            }
             (ErrorClass::Invalid, _) => return write!(f, "{path}: {error}"),
             (ErrorClass::Access, _) => "permission denied",
             (ErrorClass::NoSuchFile, _) => "no such file or directory",
@@ -170,6 +182,10 @@ mod tests {
         assert!(
             line("pvfs2:/m/f", open, ErrorClass::Io)
                 .contains("ROMIO does not support the `pvfs2:` file system")
+        );
+        assert!(
+            line("pvfs2:/m/f", open, ErrorClass::NoSuchFile)
+                .ends_with("(Open MPI's OMPIO), it does not understand the `pvfs2:` prefix")
         );
         // Only the calls that first meet the prefix say so; a later failure is an I/O error.
         assert!(
