@@ -106,17 +106,13 @@ impl Runner<'_> {
         }
         let transfer_end = self.now();
         if phase == Phase::Write && opts.sync {
-            let synced = file.sync();
-            if pass.failure.is_none() {
-                pass.failure = synced.err().map(|e| describe(e, &pass.path));
-            }
+            let synced = file.sync().map_err(|e| describe(e, &pass.path));
+            pass.fail(synced);
         }
         let sync_end = self.now();
-        let closed = file.close();
+        let closed = file.close().map_err(|e| describe(e, &pass.path));
         let close_end_s = self.now();
-        if pass.failure.is_none() {
-            pass.failure = closed.err().map(|e| describe(e, &pass.path));
-        }
+        pass.fail(closed);
         self.check_chunk(&mut pass);
         mpi_util::agree(world, pass.outcome(self.rank, opts.block_size))?;
         Ok(RankTiming {
