@@ -86,7 +86,9 @@ fn install_abort_on_panic() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
-        abort_job(101);
+        if MPI_RUNNING.load(Ordering::SeqCst) {
+            abort_job(101);
+        }
     }));
 }
 
