@@ -23,6 +23,18 @@ pub enum Command {
     Mpiio(MpiioArgs),
     /// The partdiff PDE solver (Jacobi / Gauss-Seidel), MPI-parallel, with partdiff's output.
     Partdiff(PartdiffArgs),
+    /// Where the numbers come from: host or guest (with the evidence), clock, CPU steal, the
+    /// network path to the other ranks' hosts, the MPI launcher and ROMIO drivers.
+    Env(EnvArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Under mpiexec every rank's host is described (one entry per host, with its ranks), including the
+route to every other host; without mpiexec, this machine. Example: mpiexec -f hostfiles/domU pvbench env")]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Flags every subcommand shares: where the result document goes and what it is called.

@@ -111,5 +111,11 @@ fn run() -> anyhow::Result<()> {
             interrupt::install(interrupt::Policy::ExitAtOnce)?;
             reported(bench::partdiff::run(&session, options, command_line))
         }
+        Command::Env(args) => {
+            let options = bench::env::Options::from_args(args);
+            let session = mpi::Session::init()?;
+            interrupt::install(interrupt::Policy::ExitAtOnce)?;
+            reported(bench::env::run(&session, options, command_line))
+        }
     }
 }

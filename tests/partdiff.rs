@@ -145,6 +145,7 @@ fn json_result_carries_the_full_excerpt_and_rates() {
     assert_eq!(excerpt[8][8], 1.0);
     assert!(doc["results"]["mlup_per_s"].as_f64().unwrap() > 0.0);
     assert_eq!(doc["results"]["memory_per_rank_bytes"].as_array().unwrap().len(), 2);
+    assert_environment(&doc, 2);
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! One module per benchmark. Benchmarks never import each other: shared needs live in
 //! `mpi`, `result` and `env`.
 
+pub mod env;
 pub mod mpiio;
 pub mod partdiff;

@@ -1,43 +1,217 @@
-//! What machine this is. Reads everything through a root directory so tests can hand it a
-//! fake `/proc` and `/etc`.
+//! What machine this is, seen from inside: host or guest and the evidence for it, the clock
+//! and CPU steal, the network path to the other hosts, the MPI launcher. Everything read from
+//! files goes through a [`Probe`]'s root directory, so tests hand it a fake `/proc` and `/sys`;
+//! the few system-call facts (CPUID, addresses, routes, ethtool) go through the probe too.
 
+pub mod cpu;
+#[cfg(test)]
+mod fixture;
+pub mod net;
+mod sys;
+pub mod virt;
+
+use std::net::IpAddr;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use cpu::{CpuTimes, Steal};
+pub use net::{Interface, InterfaceAddress, KernelRoute, Offloads, PeerRoute};
+pub use sys::Cpuid;
+pub use virt::{Fact, Virtualization};
+
+/// Where facts about this machine come from.
+pub trait Probe {
+    /// The directory standing for `/`.
+    fn root(&self) -> &Path;
+    fn cpuid(&self) -> Option<Cpuid>;
+    fn addresses(&self) -> Vec<InterfaceAddress>;
+    fn route_to(&self, destination: IpAddr) -> Result<KernelRoute, String>;
+    fn offloads(&self, interface: &str) -> Offloads;
+    fn ethtool_driver(&self, interface: &str) -> Option<String>;
+    /// `(systemd-detect-virt --vm, systemd-detect-virt)`, where it is installed.
+    fn systemd_detect_virt(&self) -> Option<(String, String)>;
+
+    /// A file below the root, trimmed; `None` when missing, unreadable or empty.
+    fn read(&self, relative: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.root().join(relative)).ok()?;
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_string())
+    }
+}
+
+/// The running machine.
+pub struct Live;
+
+impl Probe for Live {
+    fn root(&self) -> &Path {
+        Path::new("/")
+    }
+
+    fn cpuid(&self) -> Option<Cpuid> {
+        sys::cpuid()
+    }
+
+    fn addresses(&self) -> Vec<InterfaceAddress> {
+        sys::interface_addresses().unwrap_or_default()
+    }
+
+    fn route_to(&self, destination: IpAddr) -> Result<KernelRoute, String> {
+        sys::route_to(destination).map_err(|e| e.to_string())
+    }
+
+    fn offloads(&self, interface: &str) -> Offloads {
+        sys::offloads(interface)
+    }
+
+    fn ethtool_driver(&self, interface: &str) -> Option<String> {
+        sys::driver(interface)
+    }
+
+    fn systemd_detect_virt(&self) -> Option<(String, String)> {
+        // It prints its answer and exits non-zero for "none": the text is the answer.
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("systemd-detect-virt").args(args).output().ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            (!text.is_empty()).then_some(text)
+        };
+        Some((run(&["--vm"])?, run(&[])?))
+    }
+}
+
+/// The environment block of every result: the launcher, and one entry per host.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
+    pub launcher: Launcher,
+    pub hosts: Vec<Host>,
+}
+
+/// One machine (or network namespace: see `virtualization.network_namespace`) and its ranks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Host {
     pub hostname: String,
+    /// The ranks that ran here.
+    pub ranks: Vec<u32>,
     pub kernel: String,
     pub cpu_model: Option<String>,
     pub logical_cpus: u32,
     pub memory_total_bytes: Option<u64>,
+    pub clocksource: Option<String>,
+    /// Steal since boot, as `/proc/stat` counts it.
+    pub steal_since_boot_s: Option<f64>,
+    /// Steal while the measured phase ran (absent for `pvbench env`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_during_run: Option<Steal>,
+    pub virtualization: Virtualization,
+    pub interfaces: Vec<Interface>,
+    /// The kernel's route to each other host of the run.
+    pub routes: Vec<PeerRoute>,
+    /// ROMIO drivers of the MPI library (only `pvbench env` probes them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub romio_drivers: Option<Vec<RomioDriver>>,
 }
 
-impl Environment {
-    /// The environment of the running machine.
+/// Whether the MPI library opens files with one ROMIO prefix.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RomioDriver {
+    pub prefix: String,
+    pub supported: bool,
+    /// The error class (and MPI's message) the probe got, or `success`.
+    pub evidence: String,
+}
+
+/// Which program started the ranks, and the variables that say so.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Launcher {
+    /// `hydra` (MPICH's mpiexec), `slurm`, `open-mpi` (mpirun/prterun), `pmi` (another PMI
+    /// launcher), or `none` (a singleton).
+    pub name: String,
+    pub evidence: Vec<Fact>,
+}
+
+impl Launcher {
     pub fn detect() -> Self {
-        Self::detect_from(Path::new("/"))
+        Self::from_variables(std::env::vars())
     }
 
-    pub fn detect_from(root: &Path) -> Self {
-        let read = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
-        let first_line = |rel: &str| read(rel).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        let cpuinfo = read("proc/cpuinfo").unwrap_or_default();
-        let kernel = [first_line("proc/sys/kernel/ostype"), first_line("proc/sys/kernel/osrelease")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        Environment {
-            hostname: first_line("proc/sys/kernel/hostname")
-                .or_else(|| first_line("etc/hostname"))
-                .unwrap_or_else(|| "unknown".into()),
-            kernel: if kernel.is_empty() { "unknown".into() } else { kernel },
-            cpu_model: cpuinfo_field(&cpuinfo, "model name"),
-            logical_cpus: cpuinfo.lines().filter(|l| l.starts_with("processor")).count() as u32,
-            memory_total_bytes: read("proc/meminfo").and_then(|m| meminfo_bytes(&m, "MemTotal")),
+    fn from_variables(vars: impl Iterator<Item = (String, String)>) -> Self {
+        let vars: Vec<(String, String)> = vars.collect();
+        let has = |name: &str| vars.iter().find(|(k, _)| k == name);
+        let rules: [(&str, &[&str]); 4] = [
+            ("slurm", &["SLURM_STEP_ID", "SLURM_PROCID"]),
+            ("open-mpi", &["OMPI_COMM_WORLD_RANK", "PRTE_LAUNCHED", "PMIX_NAMESPACE"]),
+            // hydra alone sets MPI_LOCALNRANKS beside PMI_RANK.
+            ("hydra", &["MPI_LOCALNRANKS"]),
+            ("pmi", &["PMI_RANK", "PMIX_RANK"]),
+        ];
+        for (name, markers) in rules {
+            let evidence: Vec<Fact> = markers
+                .iter()
+                .filter_map(|m| has(m))
+                .map(|(k, v)| Fact { source: format!("environment {k}"), value: v.clone() })
+                .collect();
+            if !evidence.is_empty() {
+                return Launcher { name: name.into(), evidence };
+            }
         }
+        Launcher { name: "none".into(), evidence: vec![] }
+    }
+}
+
+/// What tells hosts apart, and what peers need to route to a host.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Identity {
+    pub hostname: String,
+    /// Boot id, network namespace and host name: ranks in two network namespaces of one
+    /// machine are two hosts, as the testbed intends.
+    pub key: String,
+    pub addresses: Vec<InterfaceAddress>,
+}
+
+impl Identity {
+    pub fn detect(probe: &dyn Probe) -> Self {
+        let hostname = hostname(probe);
+        let netns = std::fs::read_link(probe.root().join("proc/self/ns/net"))
+            .map(|t| t.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let boot_id = probe.read("proc/sys/kernel/random/boot_id").unwrap_or_default();
+        Identity { key: format!("{boot_id}/{netns}/{hostname}"), hostname, addresses: probe.addresses() }
+    }
+}
+
+fn hostname(probe: &dyn Probe) -> String {
+    probe
+        .read("proc/sys/kernel/hostname")
+        .or_else(|| probe.read("etc/hostname"))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Everything about this host; `peers` are the other hosts of the run (named by
+/// `peer_names`), to which routes are looked up.
+pub fn describe_host(probe: &dyn Probe, me: &Identity, peers: &[(String, &Identity)]) -> Host {
+    let cpuinfo = probe.read("proc/cpuinfo").unwrap_or_default();
+    let kernel = [probe.read("proc/sys/kernel/ostype"), probe.read("proc/sys/kernel/osrelease")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Host {
+        hostname: me.hostname.clone(),
+        ranks: Vec::new(),
+        kernel: if kernel.is_empty() { "unknown".into() } else { kernel },
+        cpu_model: cpuinfo_field(&cpuinfo, "model name"),
+        logical_cpus: cpuinfo.lines().filter(|l| l.starts_with("processor")).count() as u32,
+        memory_total_bytes: probe.read("proc/meminfo").and_then(|m| meminfo_bytes(&m, "MemTotal")),
+        clocksource: cpu::clocksource(probe),
+        steal_since_boot_s: CpuTimes::read(probe).map(|t| t.steal_since(&CpuTimes::default()).seconds),
+        steal_during_run: None,
+        virtualization: virt::detect(probe),
+        interfaces: net::interfaces(probe, &me.addresses),
+        routes: peers
+            .iter()
+            .map(|(name, peer)| net::route_to_peer(probe, name, &me.addresses, &peer.addresses))
+            .collect(),
+        romio_drivers: None,
     }
 }
 
@@ -95,31 +269,172 @@ fn meminfo_bytes(meminfo: &str, name: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use super::fixture::Fixture;
     use super::*;
 
+    /// The host a fixture describes, with one peer at `peer` (if any).
+    fn host(name: &str, peer: Option<&str>) -> Host {
+        let probe = Fixture::load(name);
+        let me = Identity::detect(&probe);
+        let peer = peer.map(|address| Identity {
+            hostname: "peer".into(),
+            key: "peer".into(),
+            addresses: vec![InterfaceAddress {
+                interface: "eth0".into(),
+                address: address.parse().unwrap(),
+                prefix_len: 24,
+            }],
+        });
+        let peers: Vec<(String, &Identity)> = peer.iter().map(|p| ("peer".to_string(), p)).collect();
+        describe_host(&probe, &me, &peers)
+    }
+
+    fn sources(v: &Virtualization) -> Vec<&str> {
+        v.evidence.iter().map(|f| f.source.as_str()).collect()
+    }
+
     #[test]
-    fn reads_a_fake_root() {
-        let root = tempfile::tempdir().unwrap();
-        let write = |rel: &str, text: &str| {
-            let path = root.path().join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
-        write("proc/sys/kernel/hostname", "node6\n");
-        write("proc/sys/kernel/ostype", "Linux\n");
-        write("proc/sys/kernel/osrelease", "2.6.18-xen\n");
-        write(
-            "proc/cpuinfo",
-            "processor\t: 0\nmodel name\t: AMD Opteron(tm) 248\nprocessor\t: 1\nmodel name\t: AMD Opteron(tm) 248\n",
+    fn xen_dom0_is_the_host_and_its_route_leaves_through_the_bridge() {
+        let h = host("xen-dom0", Some("10.0.0.6"));
+        let v = &h.virtualization;
+        assert_eq!(
+            (v.role.as_str(), v.guest, v.decided_by.as_str()),
+            ("xen-dom0", false, "/proc/xen/capabilities")
         );
-        write("proc/meminfo", "MemTotal:        2048 kB\nMemFree: 1 kB\nMemAvailable:   1536 kB\n");
-        let env = Environment::detect_from(root.path());
-        assert_eq!(env.hostname, "node6");
-        assert_eq!(env.kernel, "Linux 2.6.18-xen");
-        assert_eq!(env.cpu_model.as_deref(), Some("AMD Opteron(tm) 248"));
-        assert_eq!(env.logical_cpus, 2);
-        assert_eq!(env.memory_total_bytes, Some(2048 * 1024));
-        assert_eq!(memory_available_from(root.path()), Some(1536 * 1024));
+        assert_eq!(v.xen_guest_type.as_deref(), Some("PV"));
+        assert!(sources(v).contains(&"/sys/hypervisor/properties/features"));
+        assert_eq!(h.clocksource.as_deref(), Some("xen"));
+        assert_eq!(
+            (h.hostname.as_str(), h.kernel.as_str(), h.logical_cpus),
+            ("node7", "Linux 2.6.18-6-xen-amd64", 2)
+        );
+        assert_eq!(h.memory_total_bytes, Some(2097152 * 1024));
+
+        let route = &h.routes[0];
+        assert_eq!(route.peer_address_chosen_by, "same subnet as xenbr0");
+        assert_eq!(route.interface.as_deref(), Some("xenbr0"));
+        assert_eq!(route.source_address, Some("10.0.0.7".parse().unwrap()));
+        let bridge = h.interfaces.iter().find(|i| i.name == "xenbr0").unwrap();
+        assert_eq!(
+            (bridge.kind.as_str(), bridge.ports.clone()),
+            ("bridge", vec!["peth0".to_string(), "vif3.0".into()])
+        );
+        let port = h.interfaces.iter().find(|i| i.name == "peth0").expect("a bridge's ports are listed");
+        assert_eq!(
+            (port.kind.as_str(), port.bridge.as_deref(), port.driver.as_deref()),
+            ("physical", Some("xenbr0"), Some("tg3"))
+        );
+        assert_eq!(port.offloads.tx_checksum, Some(false), "the study's `ethtool -K eth0 tx off`");
+        assert_eq!(
+            (port.mtu_bytes, port.tx_queue_len, port.speed_mbit_per_s),
+            (Some(1500), Some(1000), Some(1000))
+        );
+        let vif = h.interfaces.iter().find(|i| i.name == "vif3.0").unwrap();
+        assert_eq!(
+            (vif.kind.as_str(), vif.bridge.as_deref(), vif.tx_queue_len),
+            ("xen-vif", Some("xenbr0"), Some(32))
+        );
+    }
+
+    #[test]
+    fn xen_pv_guest_is_told_by_sys_hypervisor() {
+        let h = host("xen-domU-pv", Some("10.0.0.6"));
+        let v = &h.virtualization;
+        assert_eq!(
+            (v.role.as_str(), v.guest, v.decided_by.as_str()),
+            ("xen-domU", true, "/sys/hypervisor/type")
+        );
+        assert_eq!(v.xen_guest_type.as_deref(), Some("PV"));
+        assert!(v.systemd_detect_virt.as_ref().unwrap().vm_agrees);
+        assert_eq!(h.routes[0].interface.as_deref(), Some("eth0"));
+        assert_eq!(h.interfaces[1].kind, "xen-vif", "netfront's driver is vif too");
+        assert!(h.interfaces.iter().all(|i| i.bridge.is_none()));
+        assert_eq!(h.steal_since_boot_s.map(|s| s > 0.0), Some(true));
+    }
+
+    #[test]
+    fn xen_hvm_guest_keeps_every_source() {
+        let v = host("xen-domU-hvm", None).virtualization;
+        assert_eq!((v.role.as_str(), v.xen_guest_type.as_deref()), ("xen-domU", Some("HVM")));
+        for source in [
+            "/sys/hypervisor/type",
+            "/sys/class/dmi/id/product_name",
+            "cpuid leaf 0x40000000 (vendor)",
+            "/proc/cpuinfo flags",
+        ] {
+            assert!(sources(&v).contains(&source), "{source} missing from {:?}", v.evidence);
+        }
+        assert!(v.evidence.contains(&Fact {
+            source: "cpuid leaf 0x40000000 (vendor)".into(),
+            value: "XenVMMXenVMM".into()
+        }));
+    }
+
+    #[test]
+    fn kvm_guest_is_decided_by_cpuid_before_dmi() {
+        let h = host("kvm-guest", None);
+        let v = &h.virtualization;
+        assert_eq!((v.role.as_str(), v.hypervisor.as_deref()), ("kvm", Some("kvm")));
+        assert_eq!(v.decided_by, "cpuid leaf 0x40000000 (vendor)");
+        assert!(
+            v.evidence
+                .contains(&Fact { source: "/sys/class/dmi/id/sys_vendor".into(), value: "QEMU".into() })
+        );
+        assert_eq!(h.clocksource.as_deref(), Some("kvm-clock"));
+        assert_eq!(v.xen_guest_type, None);
+        assert_eq!(
+            h.interfaces.iter().find(|i| i.name == "eth0").unwrap().driver.as_deref(),
+            Some("virtio_net")
+        );
+    }
+
+    #[test]
+    fn bare_metal_route_leaves_through_a_plain_nic() {
+        let h = host("bare-metal", Some("10.0.0.7"));
+        let v = &h.virtualization;
+        assert_eq!((v.role.as_str(), v.guest), ("bare-metal", false));
+        assert_eq!(v.decided_by, "no source shows a hypervisor");
+        assert!(v.systemd_detect_virt.as_ref().unwrap().vm_agrees);
+        assert_eq!((v.container.runtime.as_deref(), v.container.pid1.as_str()), (None, "denies"));
+        assert_eq!(v.network_namespace.initial, Some(true));
+        let route = &h.routes[0];
+        assert_eq!(route.interface.as_deref(), Some("eno1"));
+        let nic = h.interfaces.iter().find(|i| i.name == "eno1").unwrap();
+        assert_eq!((nic.kind.as_str(), nic.bridge.as_deref()), ("physical", None));
+        assert_eq!(nic.offloads.tso, Some(true));
+        assert_eq!(h.steal_since_boot_s, Some(0.0));
+    }
+
+    #[test]
+    fn docker_container_is_confirmed_by_pid1_and_cgroups() {
+        let h = host("docker", None);
+        let c = &h.virtualization.container;
+        assert_eq!(c.runtime.as_deref(), Some("docker"));
+        assert_eq!((c.pid1.as_str(), c.cgroups.as_str()), ("confirms", "confirms"));
+        assert!(c.evidence.iter().any(|m| m.source == "/.dockerenv"));
+        assert_eq!(h.virtualization.role, "bare-metal");
+        assert_eq!(h.virtualization.network_namespace.compared_with, "/proc/1/ns/net (PID 1)");
+        let eth0 = h.interfaces.iter().find(|i| i.name == "eth0").unwrap();
+        assert_eq!((eth0.kind.as_str(), eth0.tx_queue_len), ("veth", Some(0)));
+    }
+
+    #[test]
+    fn routes_that_fail_say_why() {
+        let h = host("bare-metal", Some("192.0.2.99"));
+        assert_eq!(h.routes[0].peer_address_chosen_by, "the peer's first address");
+        assert!(h.routes[0].error.as_deref().unwrap().contains("unreachable"));
+    }
+
+    #[test]
+    fn launcher_is_named_by_its_variables() {
+        let vars = |list: &[(&str, &str)]| {
+            Launcher::from_variables(list.iter().map(|(k, v)| (k.to_string(), v.to_string()))).name
+        };
+        assert_eq!(vars(&[("PMI_RANK", "0"), ("MPI_LOCALNRANKS", "2")]), "hydra");
+        assert_eq!(vars(&[("OMPI_COMM_WORLD_RANK", "1"), ("PMIX_RANK", "1")]), "open-mpi");
+        assert_eq!(vars(&[("SLURM_PROCID", "0"), ("PMI_RANK", "0")]), "slurm");
+        assert_eq!(vars(&[("PMI_RANK", "0")]), "pmi");
+        assert_eq!(vars(&[("HOME", "/")]), "none");
     }
 
     #[test]
@@ -136,9 +451,42 @@ mod tests {
     }
 
     #[test]
+    fn memory_available_comes_from_meminfo() {
+        assert_eq!(memory_available_from(&Fixture::load("bare-metal").root), Some(2097152 / 2 * 1024));
+    }
+
+    #[test]
     fn missing_files_give_unknown_not_a_crash() {
-        let env = Environment::detect_from(Path::new("/nonexistent-root"));
-        assert_eq!(env.hostname, "unknown");
-        assert_eq!(env.memory_total_bytes, None);
+        struct Empty;
+        impl Probe for Empty {
+            fn root(&self) -> &Path {
+                Path::new("/nonexistent-root")
+            }
+            fn cpuid(&self) -> Option<Cpuid> {
+                None
+            }
+            fn addresses(&self) -> Vec<InterfaceAddress> {
+                vec![]
+            }
+            fn route_to(&self, _: IpAddr) -> Result<KernelRoute, String> {
+                Err("none".into())
+            }
+            fn offloads(&self, _: &str) -> Offloads {
+                Offloads::default()
+            }
+            fn ethtool_driver(&self, _: &str) -> Option<String> {
+                None
+            }
+            fn systemd_detect_virt(&self) -> Option<(String, String)> {
+                None
+            }
+        }
+        let h = describe_host(&Empty, &Identity::detect(&Empty), &[]);
+        assert_eq!(
+            (h.hostname.as_str(), h.kernel.as_str(), h.memory_total_bytes),
+            ("unknown", "unknown", None)
+        );
+        assert_eq!(h.virtualization.role, "bare-metal");
+        assert_eq!(h.virtualization.container.pid1, "unreadable");
     }
 }

@@ -43,6 +43,19 @@ impl ErrorClass {
             _ => ErrorClass::Other(class),
         }
     }
+
+    /// The class's name in the MPI standard, e.g. `MPI_ERR_NO_SUCH_FILE`.
+    pub fn name(self) -> String {
+        match self {
+            ErrorClass::Access => "MPI_ERR_ACCESS".into(),
+            ErrorClass::BadFile => "MPI_ERR_BAD_FILE".into(),
+            ErrorClass::NoSuchFile => "MPI_ERR_NO_SUCH_FILE".into(),
+            ErrorClass::NoSpace => "MPI_ERR_NO_SPACE".into(),
+            ErrorClass::Io => "MPI_ERR_IO".into(),
+            ErrorClass::Other(class) => format!("error class {class}"),
+            ErrorClass::Invalid => "an invalid error code".into(),
+        }
+    }
 }
 
 /// A failed MPI-IO call: which call, its error class, and the library's own explanation.

@@ -5,8 +5,10 @@
 //! rank they wait for (a barrier at 4 ranks on 2 cores takes ~14 ms). A non-blocking call
 //! completed with `MPI_Test` + `yield_now()` lets the other rank run (~0.1 ms).
 
+pub mod environment;
 pub mod io;
 pub mod p2p;
+mod romio;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

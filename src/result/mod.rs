@@ -4,6 +4,7 @@
 //! Units live in field names (`_bytes`, `_s`, `_mib_per_s`, `_mb_per_s`); MB = 10^6 bytes,
 //! MiB = 2^20 bytes.
 
+pub mod env;
 pub mod mpiio;
 pub mod partdiff;
 
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::env::Environment;
 
 /// Bumped whenever a field changes meaning or disappears (adding a field does not bump it).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything one run produced. `P` are the parsed parameters and `R` the kind-specific
 /// results; a reader that does not know the kind can take `Document<Value, Value>`.

@@ -150,3 +150,24 @@ pub fn interrupt_job(
     std::thread::spawn(move || tx.send(child.wait_with_output()));
     rx.recv_timeout(JOB_TIMEOUT).expect("the job ends after the signal").expect("mpiexec output")
 }
+
+/// The environment block every result carries: this one machine (one host holding every
+/// rank), its role, and the CPU steal of the measured phase.
+pub fn assert_environment(doc: &serde_json::Value, ranks: u32) {
+    assert_eq!(doc["schema_version"], 2);
+    let env = &doc["environment"];
+    let expected_launcher = if open_mpi() { "open-mpi" } else { "hydra" };
+    assert_eq!(env["launcher"]["name"], expected_launcher, "{}", env["launcher"]);
+    let hosts = env["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 1, "{env}");
+    let host = &hosts[0];
+    assert_eq!(host["ranks"], serde_json::json!((0..ranks).collect::<Vec<_>>()));
+    assert!(host["kernel"].as_str().unwrap().starts_with("Linux"));
+    assert!(host["virtualization"]["role"].is_string());
+    assert!(!host["virtualization"]["evidence"].as_array().unwrap().is_empty());
+    assert!(host["interfaces"].as_array().unwrap().iter().any(|i| i["name"] == "lo"));
+    let steal = &host["steal_during_run"];
+    assert!(steal["seconds"].as_f64().unwrap() >= 0.0, "{host}");
+    assert!((0.0..=100.0).contains(&steal["share_percent"].as_f64().unwrap()));
+    assert!(host.get("romio_drivers").is_none(), "only pvbench env probes ROMIO");
+}

@@ -18,6 +18,7 @@ use self::runner::{Runner, flatten, unflatten};
 use crate::buffer::AlignedBuffer;
 use crate::cli::{MpiioArgs, TextFormat};
 use crate::error::UsageError;
+use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::io::Info;
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
@@ -230,6 +231,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         hints_in_effect: None,
         bytes_checked: 0,
     };
+    let steal = StealClock::start();
     let measured = measure(&mut runner)?;
 
     let ranks = world.size() as usize;
@@ -242,9 +244,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         })
         .collect();
     let bytes_checked: u64 = mpi_util::all_gather(world, &[runner.bytes_checked]).iter().sum();
-    if !session.is_root() {
+    let Some(environment) = environment::gather(session, Some(&steal), Extent::Result)? else {
         return Ok(());
-    }
+    };
     let document = Document {
         schema_version: result::SCHEMA_VERSION,
         tool: Tool::this(),
@@ -256,7 +258,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         ranks: Ranks { count: ranks as u32, hosts },
         mpi_library_version: Some(session.library_version()),
         mpi_library_path: crate::env::mpi_library_path(),
-        environment: crate::env::Environment::detect(),
+        environment,
         results: MpiioResults {
             hints_in_effect: runner
                 .hints_in_effect

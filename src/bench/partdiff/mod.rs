@@ -11,6 +11,7 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 
 use crate::cli::PartdiffArgs;
 use crate::error::UsageError;
+use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::partdiff::{MethodName, PartdiffParameters, PartdiffResults};
@@ -197,6 +198,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     mpi_util::check_memory_per_host(session, need, "partdiff's matrices")?;
 
     mpi_util::barrier(world);
+    let steal = StealClock::start();
     let start = session.time();
     let solution = match options.method {
         Method::Jacobi => jacobi::solve(world, &problem, rows, options.termination),
@@ -211,9 +213,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         .fold(0u64, u64::wrapping_add);
     let memory = mpi_util::all_gather(world, &[solution.memory_bytes]);
     let rows_per_rank = mpi_util::all_gather(world, &[solution.block.len as u64]);
-    if !session.is_root() {
+    let Some(environment) = environment::gather(session, Some(&steal), Extent::Result)? else {
         return Ok(());
-    }
+    };
     let matrix_excerpt = matrix_excerpt?;
     let side = (problem.n + 1) as u64;
     // partdiff's own figure: two matrices for Jacobi, one for Gauss-Seidel.
@@ -230,7 +232,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         ranks: Ranks { count: ranks as u32, hosts },
         mpi_library_version: Some(session.library_version()),
         mpi_library_path: crate::env::mpi_library_path(),
-        environment: crate::env::Environment::detect(),
+        environment,
         results: PartdiffResults {
             grid_points_per_side: side,
             calculation_time_s,

@@ -1,0 +1,51 @@
+//! `pvbench env`: the environment block every result carries, on its own, with the ROMIO
+//! drivers of the MPI library probed as well.
+
+use std::time::Instant;
+
+use crate::cli::EnvArgs;
+use crate::mpi::environment::{self, Extent};
+use crate::mpi::{self as mpi_util, Session};
+use crate::report;
+use crate::result::env::{EnvParameters, EnvResults};
+use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+
+#[derive(Debug)]
+pub struct Options {
+    json: Option<JsonTarget>,
+    label: Option<String>,
+}
+
+impl Options {
+    pub fn from_args(args: EnvArgs) -> Self {
+        Options { json: args.output.json.as_deref().map(JsonTarget::parse), label: args.output.label }
+    }
+}
+
+pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
+    let world = session.world();
+    if let Some(json) = &options.json {
+        mpi_util::root_checks(world, || json.check_writable())?;
+    }
+    let started_at = result::now_rfc3339();
+    let started = Instant::now();
+    let hosts = session.hosts();
+    let Some(environment) = environment::gather(session, None, Extent::WithRomioDrivers)? else {
+        return Ok(());
+    };
+    let document = Document {
+        schema_version: result::SCHEMA_VERSION,
+        tool: Tool::this(),
+        kind: "env".into(),
+        label: options.label,
+        started_at,
+        command_line,
+        parameters: EnvParameters {},
+        ranks: Ranks { count: hosts.len() as u32, hosts },
+        mpi_library_version: Some(session.library_version()),
+        mpi_library_path: crate::env::mpi_library_path(),
+        environment,
+        results: EnvResults { detection_s: started.elapsed().as_secs_f64() },
+    };
+    report::publish(&report::env::text(&document), options.json.as_ref(), &document)
+}

@@ -1,0 +1,74 @@
+//! Time and CPU truth for guests: the clock the kernel keeps time with, and the CPU time a
+//! hypervisor took from this machine (steal).
+
+use serde::{Deserialize, Serialize};
+
+use super::Probe;
+
+/// The clocksource in use (`tsc`, `kvm-clock`, `xen`, `hpet`, ...).
+pub fn clocksource(probe: &dyn Probe) -> Option<String> {
+    probe.read("sys/devices/system/clocksource/clocksource0/current_clocksource")
+}
+
+/// The first line of `/proc/stat`: every CPU's time, in clock ticks (USER_HZ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuTimes {
+    pub total_ticks: u64,
+    pub steal_ticks: u64,
+}
+
+impl CpuTimes {
+    pub fn read(probe: &dyn Probe) -> Option<Self> {
+        parse_stat(&probe.read("proc/stat")?)
+    }
+
+    /// The steal between `earlier` and `self`.
+    pub fn steal_since(&self, earlier: &CpuTimes) -> Steal {
+        let total = self.total_ticks.saturating_sub(earlier.total_ticks);
+        let steal = self.steal_ticks.saturating_sub(earlier.steal_ticks);
+        Steal {
+            seconds: steal as f64 / ticks_per_second(),
+            share_percent: if total == 0 { 0.0 } else { 100.0 * steal as f64 / total as f64 },
+        }
+    }
+}
+
+/// CPU time the hypervisor gave to others while this machine's CPUs wanted it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Steal {
+    /// Summed over all CPUs.
+    pub seconds: f64,
+    /// Of all CPU time of all CPUs in the interval (idle included).
+    pub share_percent: f64,
+}
+
+/// `cpu  user nice system idle iowait irq softirq steal guest guest_nice`; guest time is
+/// already counted in user and nice, so it is left out of the total.
+fn parse_stat(stat: &str) -> Option<CpuTimes> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let fields: Vec<u64> = line.split_whitespace().skip(1).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let steal_ticks = *fields.get(7)?;
+    Some(CpuTimes { total_ticks: fields.iter().take(8).sum(), steal_ticks })
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 { hz as f64 } else { 100.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steal_is_the_eighth_field_and_guest_time_is_not_counted_twice() {
+        let before = parse_stat("cpu  100 0 50 800 10 0 5 35 20 0\ncpu0 1 2 3\n").unwrap();
+        assert_eq!(before, CpuTimes { total_ticks: 1000, steal_ticks: 35 });
+        let after = CpuTimes { total_ticks: 2000, steal_ticks: 235 };
+        let steal = after.steal_since(&before);
+        assert!((steal.share_percent - 20.0).abs() < 1e-9);
+        assert!((steal.seconds - 200.0 / ticks_per_second()).abs() < 1e-9);
+        assert_eq!(parse_stat("cpu  1 2 3\n"), None, "a kernel without a steal field");
+    }
+}

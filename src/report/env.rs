@@ -1,0 +1,151 @@
+//! `pvbench env` for people: per host, the verdict first, then the facts behind it.
+
+use std::fmt::Write;
+
+use crate::env::{Host, Interface};
+use crate::result::Document;
+use crate::result::env::{EnvParameters, EnvResults};
+
+pub fn text(doc: &Document<EnvParameters, EnvResults>) -> String {
+    let env = &doc.environment;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "pvbench env: {} host(s), {} rank(s), launcher {}, {:.3} s",
+        env.hosts.len(),
+        doc.ranks.count,
+        env.launcher.name,
+        doc.results.detection_s
+    );
+    if let Some(version) = &doc.mpi_library_version {
+        let _ = writeln!(out, "MPI: {}", version.lines().next().unwrap_or_default());
+    }
+    if let Some(path) = &doc.mpi_library_path {
+        let _ = writeln!(out, "MPI library: {path}");
+    }
+    for host in &env.hosts {
+        out.push('\n');
+        host_text(&mut out, host);
+    }
+    out
+}
+
+fn host_text(out: &mut String, h: &Host) {
+    let v = &h.virtualization;
+    let ranks: Vec<String> = h.ranks.iter().map(u32::to_string).collect();
+    let _ = writeln!(out, "host {} (ranks {})", h.hostname, ranks.join(","));
+    let guest = if v.guest { "guest" } else { "host" };
+    let xen = v.xen_guest_type.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+    let _ = writeln!(out, "  role           {}{xen} ({guest}), decided by {}", v.role, v.decided_by);
+    if let Some(s) = &v.systemd_detect_virt {
+        let agrees = if s.vm_agrees { "agrees" } else { "DISAGREES" };
+        let _ = writeln!(out, "  systemd        --vm: {} ({agrees}); plain: {}", s.vm, s.any);
+    }
+    let c = &v.container;
+    let evidence: Vec<String> = c.evidence.iter().map(|m| format!("{} {}", m.source, m.value)).collect();
+    let _ = writeln!(
+        out,
+        "  container      {}; PID 1 {}, cgroups {}{}",
+        c.runtime.as_deref().unwrap_or("none confirmed"),
+        c.pid1,
+        c.cgroups,
+        if evidence.is_empty() { String::new() } else { format!("; {}", evidence.join("; ")) }
+    );
+    let ns = &v.network_namespace;
+    let initial = match ns.initial {
+        Some(true) => "the initial one",
+        Some(false) => "NOT the initial one",
+        None => "unknown whether initial",
+    };
+    let _ = writeln!(out, "  net namespace  {} ({initial})", ns.id.as_deref().unwrap_or("?"));
+    let _ = writeln!(out, "  kernel         {}", h.kernel);
+    let memory = h.memory_total_bytes.map(super::size).unwrap_or_else(|| "?".into());
+    let _ = writeln!(
+        out,
+        "  cpu            {} x {}, memory {memory}",
+        h.logical_cpus,
+        h.cpu_model.as_deref().unwrap_or("?")
+    );
+    let steal = h.steal_since_boot_s.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "?".into());
+    let _ = writeln!(
+        out,
+        "  clock          {}; steal since boot {steal}",
+        h.clocksource.as_deref().unwrap_or("?")
+    );
+    if let Some(s) = &h.steal_during_run {
+        let _ = writeln!(out, "  steal (run)    {:.2} s, {:.2}% of CPU time", s.seconds, s.share_percent);
+    }
+    let _ = writeln!(out, "  evidence");
+    for f in &v.evidence {
+        let _ = writeln!(out, "    {:<40} {}", f.source, f.value);
+    }
+    let _ = writeln!(out, "  interfaces");
+    let _ = writeln!(
+        out,
+        "    {:<12} {:<9} {:<10} {:>6} {:>7} {:>8} {:<12} {:<31} addresses",
+        "name", "kind", "bridge", "mtu", "txqlen", "Mbit/s", "driver", "offloads tx rx sg tso gso gro"
+    );
+    for i in &h.interfaces {
+        interface_line(out, i);
+    }
+    if !h.routes.is_empty() {
+        let _ = writeln!(out, "  routes ({})", h.routes[0].method);
+        for r in &h.routes {
+            let peer = r.peer_address.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+            let way = match (&r.interface, &r.error) {
+                (_, Some(error)) => format!("no route: {error}"),
+                (Some(iface), None) => {
+                    let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
+                    let src = r.source_address.map(|s| format!(" from {s}")).unwrap_or_default();
+                    format!("dev {iface}{src}{via}")
+                }
+                (None, None) => "not looked up".into(),
+            };
+            let _ = writeln!(out, "    to {} {peer} ({}): {way}", r.peer_host, r.peer_address_chosen_by);
+        }
+    }
+    if let Some(drivers) = &h.romio_drivers {
+        let list: Vec<String> = drivers
+            .iter()
+            .map(|d| format!("{}{}", d.prefix, if d.supported { "yes" } else { "no" }))
+            .collect();
+        let _ = writeln!(out, "  ROMIO drivers  {}", list.join(" "));
+    }
+}
+
+fn interface_line(out: &mut String, i: &Interface) {
+    let num = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    let flag = |v: Option<bool>| match v {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "-",
+    };
+    let o = &i.offloads;
+    let offloads = format!(
+        "{} {} {} {} {} {}",
+        flag(o.tx_checksum),
+        flag(o.rx_checksum),
+        flag(o.scatter_gather),
+        flag(o.tso),
+        flag(o.gso),
+        flag(o.gro)
+    );
+    let bridge = match (&i.bridge, i.ports.is_empty()) {
+        (Some(b), _) => format!("port of {b}"),
+        (None, false) => format!("{} ports", i.ports.len()),
+        (None, true) => "-".into(),
+    };
+    let _ = writeln!(
+        out,
+        "    {:<12} {:<9} {:<10} {:>6} {:>7} {:>8} {:<12} {:<31} {}",
+        i.name,
+        i.kind,
+        bridge,
+        num(i.mtu_bytes.map(u64::from)),
+        num(i.tx_queue_len.map(u64::from)),
+        num(i.speed_mbit_per_s),
+        i.driver.as_deref().unwrap_or("-"),
+        offloads,
+        i.addresses.join(" ")
+    );
+}
