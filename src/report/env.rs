@@ -82,7 +82,7 @@ fn host_text(out: &mut String, h: &Host) {
     let _ = writeln!(out, "  interfaces");
     let _ = writeln!(
         out,
-        "    {:<12} {:<9} {:<10} {:>6} {:>7} {:>8} {:<12} {:<31} addresses",
+        "    {:<12} {:<9} {:<14} {:>6} {:>7} {:>8} {:<12} {:<31} addresses",
         "name", "kind", "bridge", "mtu", "txqlen", "Mbit/s", "driver", "offloads tx rx sg tso gso gro"
     );
     for i in &h.interfaces {
@@ -137,7 +137,7 @@ fn interface_line(out: &mut String, i: &Interface) {
     };
     let _ = writeln!(
         out,
-        "    {:<12} {:<9} {:<10} {:>6} {:>7} {:>8} {:<12} {:<31} {}",
+        "    {:<12} {:<9} {:<14} {:>6} {:>7} {:>8} {:<12} {:<31} {}",
         i.name,
         i.kind,
         bridge,
