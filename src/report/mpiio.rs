@@ -70,6 +70,9 @@ fn header(doc: &MpiioDocument) -> String {
     if let Some(path) = &doc.mpi_library_path {
         let _ = writeln!(out, "  library     {path}");
     }
+    for line in super::host_lines(&doc.environment) {
+        let _ = writeln!(out, "  host        {line}");
+    }
     out
 }
 
