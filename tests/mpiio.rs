@@ -41,7 +41,10 @@ fn results_are_complete_json_on_one_and_two_ranks() {
         assert!(doc["mpi_library_version"].as_str().unwrap().contains(library));
         assert!(doc["mpi_library_path"].as_str().unwrap().contains("libmpi"), "{}", doc["mpi_library_path"]);
         assert!(stdout(&out).contains("  library     /"), "{}", stdout(&out));
-        assert!(stdout(&out).contains(&format!("  host        {} (ranks ", doc["ranks"]["hosts"][0].as_str().unwrap())));
+        assert!(
+            stdout(&out)
+                .contains(&format!("  host        {} (ranks ", doc["ranks"]["hosts"][0].as_str().unwrap()))
+        );
         assert_eq!(doc["parameters"]["block_size_bytes"], MIB);
         assert_eq!(doc["parameters"]["iterations"], 3);
         assert_eq!(doc["parameters"]["collective"], true);

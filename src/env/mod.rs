@@ -195,6 +195,10 @@ pub fn describe_host(probe: &dyn Probe, me: &Identity, peers: &[(String, &Identi
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
+    let routes: Vec<PeerRoute> = peers
+        .iter()
+        .map(|(name, peer)| net::route_to_peer(probe, name, &me.addresses, &peer.addresses))
+        .collect();
     Host {
         hostname: me.hostname.clone(),
         ranks: Vec::new(),
@@ -206,11 +210,8 @@ pub fn describe_host(probe: &dyn Probe, me: &Identity, peers: &[(String, &Identi
         steal_since_boot_s: CpuTimes::read(probe).map(|t| t.steal_since(&CpuTimes::default()).seconds),
         steal_during_run: None,
         virtualization: virt::detect(probe),
-        interfaces: net::interfaces(probe, &me.addresses),
-        routes: peers
-            .iter()
-            .map(|(name, peer)| net::route_to_peer(probe, name, &me.addresses, &peer.addresses))
-            .collect(),
+        interfaces: net::interfaces(probe, &me.addresses, &routes),
+        routes,
         romio_drivers: None,
     }
 }
@@ -416,6 +417,15 @@ mod tests {
         assert_eq!(h.virtualization.network_namespace.compared_with, "/proc/1/ns/net (PID 1)");
         let eth0 = h.interfaces.iter().find(|i| i.name == "eth0").unwrap();
         assert_eq!((eth0.kind.as_str(), eth0.tx_queue_len), ("veth", Some(0)));
+    }
+
+    #[test]
+    fn an_interface_carrying_a_route_is_listed_without_an_address() {
+        let h = host("bare-metal", Some("203.0.113.5"));
+        assert_eq!(h.routes[0].interface.as_deref(), Some("tun0"));
+        let tun = h.interfaces.iter().find(|i| i.name == "tun0").expect("the route's interface is listed");
+        assert_eq!((tun.kind.as_str(), tun.tx_queue_len), ("tun", Some(500)));
+        assert!(tun.addresses.is_empty());
     }
 
     #[test]

@@ -99,12 +99,15 @@ pub struct PeerRoute {
     pub error: Option<String>,
 }
 
-/// Every interface that has an address, and every port of a bridge among them.
-pub fn interfaces(probe: &dyn Probe, addresses: &[InterfaceAddress]) -> Vec<Interface> {
+/// Every interface that has an address or carries a route in `routes`, and every port of a
+/// bridge among them.
+pub fn interfaces(probe: &dyn Probe, addresses: &[InterfaceAddress], routes: &[PeerRoute]) -> Vec<Interface> {
     let mut names: Vec<String> = Vec::new();
-    for a in addresses {
-        if !names.contains(&a.interface) {
-            names.push(a.interface.clone());
+    let wanted =
+        addresses.iter().map(|a| &a.interface).chain(routes.iter().filter_map(|r| r.interface.as_ref()));
+    for name in wanted {
+        if !names.contains(name) {
+            names.push(name.clone());
         }
     }
     let mut listed: Vec<Interface> = names.iter().map(|n| describe(probe, n, addresses)).collect();
