@@ -51,10 +51,10 @@ fn parse_stat(stat: &str) -> Option<CpuTimes> {
     Some(CpuTimes { total_ticks: fields.iter().take(8).sum(), steal_ticks })
 }
 
+/// USER_HZ, the unit of `/proc/stat` (100 on Linux).
 fn ticks_per_second() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as f64 } else { 100.0 }
+    // SAFETY: sysconf only reads a configuration value; Linux always answers _SC_CLK_TCK.
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64
 }
 
 #[cfg(test)]
@@ -68,7 +68,7 @@ mod tests {
         let after = CpuTimes { total_ticks: 2000, steal_ticks: 235 };
         let steal = after.steal_since(&before);
         assert!((steal.share_percent - 20.0).abs() < 1e-9);
-        assert!((steal.seconds - 200.0 / ticks_per_second()).abs() < 1e-9);
+        assert!((steal.seconds - 2.0).abs() < 1e-9, "200 ticks of USER_HZ = 100: {steal:?}");
         assert_eq!(parse_stat("cpu  1 2 3\n"), None, "a kernel without a steal field");
     }
 }

@@ -429,6 +429,43 @@ mod tests {
     }
 
     #[test]
+    fn pvh_dom0_without_xenfs_is_told_by_the_dom0_feature_bit() {
+        let v = host("xen-dom0-pvh", None).virtualization;
+        assert_eq!((v.role.as_str(), v.guest), ("xen-dom0", false));
+        assert_eq!(v.decided_by, "/sys/hypervisor/properties/features");
+        assert_eq!(v.xen_guest_type.as_deref(), Some("PVH"));
+    }
+
+    #[test]
+    fn a_hypervisor_without_a_vendor_is_other() {
+        let v = host("hidden-hypervisor", None).virtualization;
+        assert_eq!((v.role.as_str(), v.hypervisor.as_deref(), v.guest), ("other-hypervisor", None, true));
+        assert!(v.decided_by.starts_with("cpuid leaf 1 ecx bit 31"), "{}", v.decided_by);
+        assert!(v.systemd_detect_virt.is_none());
+    }
+
+    #[test]
+    fn nspawn_is_confirmed_by_pid1_alone() {
+        let c = host("nspawn", None).virtualization.container;
+        assert_eq!(c.runtime.as_deref(), Some("systemd-nspawn"));
+        assert_eq!((c.pid1.as_str(), c.cgroups.as_str()), ("confirms", "denies"));
+        assert!(
+            c.evidence.contains(&Fact {
+                source: "/proc/1/environ container=".into(),
+                value: "systemd-nspawn".into()
+            })
+        );
+    }
+
+    #[test]
+    fn lxc_with_an_unreadable_pid1_environment_is_told_by_namespaces_and_cgroups() {
+        let c = host("lxc", None).virtualization.container;
+        assert_eq!(c.runtime.as_deref(), Some("lxc"));
+        assert_eq!((c.pid1.as_str(), c.cgroups.as_str()), ("confirms", "confirms"));
+        assert!(c.evidence.iter().any(|f| f.source == "/proc/1/cgroup" && f.value.contains("/lxc/c1")));
+    }
+
+    #[test]
     fn routes_that_fail_say_why() {
         let h = host("bare-metal", Some("192.0.2.99"));
         assert_eq!(h.routes[0].peer_address_chosen_by, "the peer's first address");

@@ -249,6 +249,22 @@ mod tests {
             Some(("192.0.2.4".parse().unwrap(), "the peer's first address".to_string()))
         );
         assert_eq!(peer_address(&mine, &[addr("lo", "127.0.0.1/8")]), None);
+        // IPv6: never loopback or link-local; IPv4 first where both share a subnet.
+        let v6_only = [addr("lo", "::1/128"), addr("eth0", "fe80::1/64"), addr("eth0", "2001:db8::7/64")];
+        assert_eq!(
+            peer_address(&mine, &v6_only),
+            Some(("2001:db8::7".parse().unwrap(), "the peer's first address".to_string()))
+        );
+        let dual = [addr("eth0", "2001:db8::1/64"), addr("eth0", "10.0.0.1/24")];
+        let peer = [addr("eth0", "2001:db8::2/64"), addr("eth0", "10.0.0.2/24")];
+        assert_eq!(
+            peer_address(&dual, &peer),
+            Some(("10.0.0.2".parse().unwrap(), "same subnet as eth0".to_string()))
+        );
+        assert_eq!(
+            peer_address(&dual[..1], &peer),
+            Some(("2001:db8::2".parse().unwrap(), "same subnet as eth0".to_string()))
+        );
     }
 
     #[test]
@@ -258,6 +274,7 @@ mod tests {
         assert!(!net.contains("198.20.0.1".parse().unwrap()));
         assert!(addr("x", "0.0.0.0/0").contains("8.8.8.8".parse().unwrap()));
         assert!(addr("x", "2001:db8::1/32").contains("2001:db8:ffff::2".parse().unwrap()));
+        assert!(!addr("x", "2001:db8::1/32").contains("2001:db9::2".parse().unwrap()));
         assert!(!addr("x", "2001:db8::1/32").contains("198.18.0.1".parse().unwrap()));
     }
 }

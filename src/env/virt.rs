@@ -163,11 +163,12 @@ pub fn detect(probe: &dyn Probe) -> Virtualization {
         v
     } else if let Some(v) = by_dmi(&dmi) {
         v
-    } else if cpuid.as_ref().is_some_and(|c| c.hypervisor_bit) || cpuinfo_flag == Some(true) {
+    } else if cpuid.as_ref().is_some_and(|c| c.hypervisor_bit) {
+        // The kernel's `hypervisor` flag in /proc/cpuinfo is this bit: evidence, not a second vote.
         Verdict {
             role: "other-hypervisor",
             hypervisor: None,
-            decided_by: "the hypervisor flag, without a vendor pvbench knows".into(),
+            decided_by: "cpuid leaf 1 ecx bit 31 (hypervisor), without a vendor".into(),
         }
     } else {
         Verdict { role: "bare-metal", hypervisor: None, decided_by: "no source shows a hypervisor".into() }

@@ -41,25 +41,18 @@ pub fn gather(
         .map(|text| serde_json::from_str(text))
         .collect::<Result<_, _>>()
         .context("reading another rank's host identity")?;
-    // Hosts in the order of their first rank; their names made unique (network namespaces
-    // of one machine share its host name).
-    let mut first_ranks: Vec<usize> = Vec::new();
-    for (rank, identity) in identities.iter().enumerate() {
-        if !first_ranks.iter().any(|&f| identities[f].key == identity.key) {
-            first_ranks.push(rank);
-        }
-    }
-    let name_of = |rank: usize| {
-        let identity = &identities[rank];
-        let namesakes = first_ranks.iter().filter(|&&f| identities[f].hostname == identity.hostname).count();
-        if namesakes > 1 { format!("{} (rank {rank})", identity.hostname) } else { identity.hostname.clone() }
-    };
+    let hosts = hosts_of(&identities);
+    let first_ranks: Vec<usize> = hosts.iter().map(|(first, _)| *first).collect();
+    let name_of = |rank: usize| hosts.iter().find(|(first, _)| *first == rank).map(|(_, name)| name.clone());
     let rank = world.rank() as usize;
     let describes = first_ranks.contains(&rank);
     let local = if describes {
-        let peers: Vec<(String, &Identity)> =
-            first_ranks.iter().filter(|&&f| f != rank).map(|&f| (name_of(f), &identities[f])).collect();
-        describe(&me, &peers, name_of(rank), steal, extent)
+        let peers: Vec<(String, &Identity)> = hosts
+            .iter()
+            .filter(|(f, _)| *f != rank)
+            .map(|(f, name)| (name.clone(), &identities[*f]))
+            .collect();
+        describe(&me, &peers, name_of(rank).unwrap_or_default(), steal, extent)
     } else {
         Ok(String::new())
     };
@@ -81,6 +74,25 @@ pub fn gather(
     Ok(Some(Environment { launcher: Launcher::detect(), hosts }))
 }
 
+/// The hosts among the ranks' identities, in the order of their first rank: `(first rank,
+/// name)`, the name made unique where hosts share one (network namespaces of one machine).
+fn hosts_of(identities: &[Identity]) -> Vec<(usize, String)> {
+    let mut first_ranks: Vec<usize> = Vec::new();
+    for (rank, identity) in identities.iter().enumerate() {
+        if !first_ranks.iter().any(|&f| identities[f].key == identity.key) {
+            first_ranks.push(rank);
+        }
+    }
+    first_ranks
+        .iter()
+        .map(|&rank| {
+            let hostname = &identities[rank].hostname;
+            let namesakes = first_ranks.iter().filter(|&&f| &identities[f].hostname == hostname).count();
+            (rank, if namesakes > 1 { format!("{hostname} (rank {rank})") } else { hostname.clone() })
+        })
+        .collect()
+}
+
 /// This host, as JSON for the trip to rank 0.
 fn describe(
     me: &Identity,
@@ -98,4 +110,28 @@ fn describe(
         host.romio_drivers = Some(romio::drivers(dir.path()));
     }
     Ok(serde_json::to_string(&host)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(hostname: &str, key: &str) -> Identity {
+        Identity { hostname: hostname.into(), key: key.into(), addresses: vec![] }
+    }
+
+    #[test]
+    fn hosts_are_told_apart_by_key_and_named_uniquely() {
+        let ranks = [
+            identity("vm", "boot/net:[1]/vm"),
+            identity("vm", "boot/net:[2]/vm"),
+            identity("vm", "boot/net:[1]/vm"),
+            identity("node6", "other/net:[1]/node6"),
+        ];
+        assert_eq!(
+            hosts_of(&ranks),
+            vec![(0, "vm (rank 0)".to_string()), (1, "vm (rank 1)".to_string()), (3, "node6".to_string())]
+        );
+        assert_eq!(hosts_of(&ranks[..1]), vec![(0, "vm".to_string())]);
+    }
 }
