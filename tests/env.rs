@@ -83,7 +83,9 @@ fn romio_drivers_of_debians_mpich() {
     assert!(!supported("pvfs2:"), "{drivers:?}");
     assert!(!supported("lustre:"), "{drivers:?}");
     let ufs = drivers.iter().find(|d| d["prefix"] == "ufs:").unwrap();
-    assert!(ufs["evidence"].as_str().unwrap().starts_with("MPI_ERR_NO_SUCH_FILE"), "{ufs}");
+    assert!(ufs["evidence"].as_str().unwrap().starts_with("MPI_ERR_NO_SUCH_FILE: "), "{ufs}");
+    let pvfs2 = drivers.iter().find(|d| d["prefix"] == "pvfs2:").unwrap();
+    assert_eq!(pvfs2["evidence"], "MPI_ERR_IO, as for a prefix no library has");
 }
 
 /// Network namespaces standing in for two hosts, removed on drop.
