@@ -26,6 +26,61 @@ pub enum Command {
     /// Where the numbers come from: host or guest (with the evidence), clock, CPU steal, the
     /// network path to the other ranks' hosts, the MPI launcher and ROMIO drivers.
     Env(EnvArgs),
+    /// Groups of result documents side by side (guest next to host): statistics, ratios to a
+    /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormat {
+    /// Aligned text for the terminal.
+    Table,
+    Markdown,
+    Csv,
+    /// The comparison document (groups, rows, every run's value).
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Groups: by label, or by --by fields of the documents (several combine). Runs of one group must
+share their parameters (rank count included); --split-on-params splits a group that does not.
+Statistics per group and metric: n, mean, median, min, max, sample sd, CV and the 95% interval of
+the mean (Student t). With --baseline: each group's mean over the baseline's with Fieller's 95%
+interval, and a verdict: same (the interval holds 1), lower, higher, or n too small (< 3 runs).
+
+Example (the study's Table 3.3): pvbench compare results/ --baseline dom0-bridge --runs --plot plots")]
+pub struct CompareArgs {
+    /// Result documents: files, directories (searched recursively for *.json), glob patterns.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Group by this field (a dotted path: environment.hosts[0].virtualization.role,
+    /// parameters.block_size_bytes, ranks.count); repeat to combine. Default: the label.
+    #[arg(long = "by", value_name = "FIELD")]
+    pub by: Vec<String>,
+    /// Split a group whose runs differ in parameters instead of refusing it.
+    #[arg(long)]
+    pub split_on_params: bool,
+    /// Warn about documents that cannot be read (not pvbench, truncated, too new) and go on.
+    #[arg(long)]
+    pub skip_bad: bool,
+    /// The group every other group is divided by.
+    #[arg(long, value_name = "GROUP")]
+    pub baseline: Option<String>,
+    /// Formats printed on standard output, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
+    pub format: Vec<CompareFormat>,
+    /// Also write every format to DIR: summary.txt, summary.md, summary.csv, comparison.json
+    /// (and runs.* with --runs).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
+    /// Also the table of every run (rows: repetition; columns: group and metric), as the
+    /// study's Table 3.3.
+    #[arg(long)]
+    pub runs: bool,
+    /// Draw SVG charts into DIR: per metric the groups' means with 95% intervals, and every run.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod bench;
 mod buffer;
 mod cli;
+mod compare;
 mod env;
 mod error;
 mod interrupt;
@@ -111,6 +112,7 @@ fn run() -> anyhow::Result<()> {
             interrupt::install(interrupt::Policy::ExitAtOnce)?;
             reported(bench::partdiff::run(&session, options, command_line))
         }
+        Command::Compare(args) => compare::run(compare::Options::from_args(args)?),
         Command::Env(args) => {
             let options = bench::env::Options::from_args(args);
             let session = mpi::Session::init()?;

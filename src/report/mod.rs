@@ -1,6 +1,7 @@
 //! Human and machine renderings of result documents. Knows nothing of MPI: it only reads the
 //! result model. JSON output lives with the model (`result::JsonTarget`).
 
+pub mod compare;
 pub mod env;
 pub mod mpiio;
 pub mod partdiff;

@@ -1,0 +1,117 @@
+//! What each kind of result is compared by: one entry per kind, so a new kind adds an entry
+//! here, not a new code path.
+
+use serde_json::Value;
+
+/// One number a document contributes to a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValue {
+    /// Stable identifier, unit in the name: `write_ior_mib_per_s`.
+    pub id: String,
+    /// What a chart's title says: `write bandwidth (IOR convention)`.
+    pub title: String,
+    pub unit: &'static str,
+    pub value: f64,
+}
+
+#[derive(Debug)]
+pub struct Kind {
+    pub name: &'static str,
+    /// Parameters that may differ between runs of one group without making them different
+    /// experiments (a temporary file's name, whether it was kept).
+    pub incidental_parameters: &'static [&'static str],
+    pub metrics: fn(&Value) -> Vec<MetricValue>,
+}
+
+pub const KINDS: &[Kind] = &[
+    Kind { name: "mpiio", incidental_parameters: &["file", "keep", "pvfs2tab"], metrics: mpiio },
+    Kind { name: "partdiff", incidental_parameters: &[], metrics: partdiff },
+    // The environment alone has nothing to compare; such documents are counted and left out.
+    Kind { name: "env", incidental_parameters: &[], metrics: |_| Vec::new() },
+];
+
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.name == name)
+}
+
+fn metric(id: String, title: String, unit: &'static str, value: Option<f64>) -> Option<MetricValue> {
+    value.filter(|v| v.is_finite()).map(|value| MetricValue { id, title, unit, value })
+}
+
+/// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's.
+fn mpiio(results: &Value) -> Vec<MetricValue> {
+    let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
+    phases
+        .iter()
+        .filter_map(|phase| Some((phase["phase"].as_str()?, phase)))
+        .flat_map(|(name, phase)| {
+            [
+                metric(
+                    format!("{name}_ior_mib_per_s"),
+                    format!("{name} bandwidth (IOR convention)"),
+                    "MiB/s",
+                    phase["ior"]["mean_mib_per_s"].as_f64(),
+                ),
+                metric(
+                    format!("{name}_mpi_io_test_mb_per_s"),
+                    format!("{name} bandwidth (mpi-io-test convention)"),
+                    "MB/s",
+                    phase["mpi_io_test"]["bandwidth_mb_per_s"].as_f64(),
+                ),
+            ]
+        })
+        .flatten()
+        .collect()
+}
+
+fn partdiff(results: &Value) -> Vec<MetricValue> {
+    [
+        metric(
+            "calculation_time_s".into(),
+            "partdiff calculation time".into(),
+            "s",
+            results["calculation_time_s"].as_f64(),
+        ),
+        metric(
+            "mlup_per_s".into(),
+            "partdiff lattice updates".into(),
+            "MLUP/s",
+            results["mlup_per_s"].as_f64(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mpiio_gives_both_conventions_per_phase() {
+        let results = serde_json::json!({"phases": [
+            {"phase": "write", "ior": {"mean_mib_per_s": 100.0}, "mpi_io_test": {"bandwidth_mb_per_s": 110.0}},
+            {"phase": "read", "ior": {"mean_mib_per_s": 200.0}, "mpi_io_test": {"bandwidth_mb_per_s": null}}
+        ]});
+        let got: Vec<(String, f64)> = mpiio(&results).into_iter().map(|m| (m.id, m.value)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("write_ior_mib_per_s".into(), 100.0),
+                ("write_mpi_io_test_mb_per_s".into(), 110.0),
+                ("read_ior_mib_per_s".into(), 200.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn partdiff_gives_time_and_rate() {
+        let got = (kind("partdiff").unwrap().metrics)(
+            &serde_json::json!({"calculation_time_s": 2.5, "mlup_per_s": 40.0}),
+        );
+        assert_eq!(got.iter().map(|m| m.unit).collect::<Vec<_>>(), ["s", "MLUP/s"]);
+        assert!(kind("nonsense").is_none());
+        assert!((kind("env").unwrap().metrics)(&Value::Null).is_empty());
+    }
+}

@@ -1,0 +1,116 @@
+//! `pvbench compare`: result documents grouped and set side by side. Runs without MPI; reads
+//! documents, builds one comparison model, and hands it to `report::compare` for every format.
+
+mod load;
+mod metrics;
+pub mod model;
+mod path;
+pub mod stats;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::cli::{CompareArgs, CompareFormat};
+use crate::error::UsageError;
+use crate::report;
+use load::Grouping;
+use path::FieldPath;
+
+/// Above this many files, loading shows a progress bar (on a terminal).
+const PROGRESS_ABOVE_FILES: usize = 300;
+
+pub struct Options {
+    inputs: Vec<String>,
+    grouping: Grouping,
+    split_on_params: bool,
+    skip_bad: bool,
+    baseline: Option<String>,
+    formats: Vec<CompareFormat>,
+    output: Option<PathBuf>,
+    runs: bool,
+    plot: Option<PathBuf>,
+}
+
+impl Options {
+    pub fn from_args(args: CompareArgs) -> Result<Self, UsageError> {
+        let grouping = if args.by.is_empty() {
+            Grouping::Label
+        } else {
+            Grouping::Fields(args.by.iter().map(|f| FieldPath::parse(f)).collect::<Result<_, _>>()?)
+        };
+        for (flag, dir) in [("--output", &args.output), ("--plot", &args.plot)] {
+            if let Some(dir) = dir.as_ref().filter(|d| d.exists() && !d.is_dir()) {
+                return Err(UsageError(format!("{flag} {}: not a directory", dir.display())));
+            }
+        }
+        let mut formats = args.format;
+        formats.dedup();
+        Ok(Options {
+            inputs: args.inputs,
+            grouping,
+            split_on_params: args.split_on_params,
+            skip_bad: args.skip_bad,
+            baseline: args.baseline,
+            formats,
+            output: args.output,
+            runs: args.runs,
+            plot: args.plot,
+        })
+    }
+}
+
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let files = load::expand(&options.inputs)?;
+    let progress = if files.len() > PROGRESS_ABOVE_FILES {
+        indicatif::ProgressBar::new(files.len() as u64) // draws only when stderr is a terminal
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let (mut runs, mut skipped_bad, mut without_metrics) = (Vec::new(), 0, 0);
+    for file in &files {
+        match load::read(file, &options.grouping) {
+            Ok(Some(run)) => runs.push(run),
+            Ok(None) => without_metrics += 1,
+            Err(bad) if options.skip_bad => {
+                progress.suspend(|| eprintln!("pvbench: warning: {bad}"));
+                skipped_bad += 1;
+            }
+            Err(bad) => return Err(bad.into()),
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    if skipped_bad > 0 {
+        eprintln!("pvbench: {skipped_bad} of {} documents skipped (--skip-bad)", files.len());
+    }
+    if runs.is_empty() {
+        return Err(UsageError(format!(
+            "nothing to compare: {} documents, none with metrics ({without_metrics} without, {skipped_bad} bad)",
+            files.len()
+        ))
+        .into());
+    }
+    let plan = model::Plan {
+        grouped_by: options.grouping.names(),
+        baseline: options.baseline.as_deref(),
+        split_on_params: options.split_on_params,
+    };
+    let comparison = model::build(runs, &plan, skipped_bad, without_metrics)?;
+
+    let mut out = String::new();
+    for format in &options.formats {
+        out.push_str(&report::compare::render(&comparison, *format, options.runs)?);
+    }
+    report::compare::print(&out);
+    if let Some(dir) = &options.output {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        report::compare::write_all(dir, &comparison, options.runs)?;
+    }
+    if let Some(dir) = &options.plot {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let charts = report::compare::plot::draw_all(dir, &comparison)?;
+        eprintln!("pvbench: {} charts in {}", charts, dir.display());
+    }
+    Ok(())
+}

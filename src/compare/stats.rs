@@ -1,0 +1,196 @@
+//! The statistics of a group of runs, and the ratio of two groups' means with Fieller's
+//! interval. The t quantiles come from `statrs`; the rest is a few lines of arithmetic.
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// What the README and every output call the ratio interval.
+pub const RATIO_METHOD: &str =
+    "Fieller's 95% interval for a ratio of independent means (t with Welch-Satterthwaite degrees of freedom)";
+
+/// Below this many runs in either group a ratio gets no verdict.
+pub const MIN_RUNS_FOR_VERDICT: usize = 3;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub n: usize,
+    pub mean: f64,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Sample standard deviation (n - 1); absent for one run.
+    pub sd: Option<f64>,
+    /// sd / mean, in percent.
+    pub cv_percent: Option<f64>,
+    /// 95% confidence interval of the mean, Student t with n - 1 degrees of freedom.
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+}
+
+/// The 0.975 quantile of Student's t: half of a two-sided 95% interval.
+fn t975(degrees_of_freedom: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, degrees_of_freedom).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
+}
+
+impl Summary {
+    /// `None` for no values.
+    pub fn of(values: &[f64]) -> Option<Summary> {
+        let n = values.len();
+        if n == 0 {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        let sd = (n > 1).then(|| {
+            let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+            (squares / (n - 1) as f64).sqrt()
+        });
+        let half = sd.map(|sd| t975((n - 1) as f64) * sd / (n as f64).sqrt());
+        Some(Summary {
+            n,
+            mean,
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+            sd,
+            cv_percent: sd.filter(|_| mean != 0.0).map(|sd| 100.0 * sd / mean.abs()),
+            ci95_low: half.map(|h| mean - h),
+            ci95_high: half.map(|h| mean + h),
+        })
+    }
+
+    /// The squared standard error of the mean.
+    fn variance_of_mean(&self) -> f64 {
+        self.sd.map_or(0.0, |sd| sd * sd / self.n as f64)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ratio {
+    /// This group's mean over the baseline's.
+    pub value: f64,
+    /// Fieller's 95% interval; both absent when it is unbounded (the baseline's mean is not
+    /// told apart from zero) or a group has a single run.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// `same` (the interval holds 1.0), `lower`, `higher`, or `n too small`.
+    pub verdict: String,
+}
+
+/// The ratio of `group`'s mean to `baseline`'s, for two independent samples.
+pub fn ratio(group: &Summary, baseline: &Summary) -> Ratio {
+    let (a, b) = (group.mean, baseline.mean);
+    let q = a / b;
+    let (va, vb) = (group.variance_of_mean(), baseline.variance_of_mean());
+    let bounds = if group.n < 2 || baseline.n < 2 || b == 0.0 {
+        None
+    } else if va == 0.0 && vb == 0.0 {
+        Some((q, q))
+    } else {
+        // Fieller: the set of r with (a - r b)^2 <= t^2 (va + r^2 vb). Its degrees of
+        // freedom are those of a - q b's variance, by Welch-Satterthwaite.
+        let combined = va + q * q * vb;
+        let df = combined.powi(2)
+            / (va.powi(2) / (group.n - 1) as f64 + (q * q * vb).powi(2) / (baseline.n - 1) as f64);
+        let t = t975(df);
+        let g = t * t * vb / (b * b);
+        (g < 1.0).then(|| {
+            let half = t / b.abs() * (va * (1.0 - g) + q * q * vb).sqrt();
+            ((q - half) / (1.0 - g), (q + half) / (1.0 - g))
+        })
+    };
+    let verdict = if group.n < MIN_RUNS_FOR_VERDICT || baseline.n < MIN_RUNS_FOR_VERDICT {
+        "n too small"
+    } else {
+        match bounds {
+            Some((_, high)) if high < 1.0 => "lower",
+            Some((low, _)) if low > 1.0 => "higher",
+            _ => "same",
+        }
+    };
+    Ratio { value: q, low: bounds.map(|b| b.0), high: bounds.map(|b| b.1), verdict: verdict.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tolerance: f64) -> bool {
+        (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn summary_matches_hand_computation() {
+        let s = Summary::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!((s.n, s.mean, s.median, s.min, s.max), (8, 5.0, 4.5, 2.0, 9.0));
+        // Sample sd: sqrt(32 / 7).
+        assert!(close(s.sd.unwrap(), (32.0f64 / 7.0).sqrt(), 1e-12));
+        assert!(close(s.cv_percent.unwrap(), 100.0 * (32.0f64 / 7.0).sqrt() / 5.0, 1e-9));
+        // t(0.975, 7) = 2.364624; half width = t * sd / sqrt(8).
+        let half = 2.364624 * (32.0f64 / 7.0).sqrt() / 8f64.sqrt();
+        assert!(close(s.ci95_low.unwrap(), 5.0 - half, 1e-5), "{s:?}");
+        assert!(close(s.ci95_high.unwrap(), 5.0 + half, 1e-5));
+        let one = Summary::of(&[3.0]).unwrap();
+        assert_eq!((one.sd, one.ci95_low, one.median), (None, None, 3.0));
+        assert!(Summary::of(&[]).is_none());
+    }
+
+    #[test]
+    fn t_quantiles_are_the_tabled_ones() {
+        assert!(close(t975(1.0), 12.706205, 1e-5));
+        assert!(close(t975(4.0), 2.776445, 1e-5));
+        assert!(close(t975(1e6), 1.959966, 1e-4));
+    }
+
+    #[test]
+    fn fieller_interval_and_verdicts() {
+        // The study's domU reads at about 35% of dom0: clearly lower.
+        let dom0 = Summary::of(&[100.0, 102.0, 98.0, 101.0, 99.0]).unwrap();
+        let domu = Summary::of(&[35.0, 36.0, 34.0, 35.5, 34.5]).unwrap();
+        let r = ratio(&domu, &dom0);
+        assert!(close(r.value, 0.35, 1e-12));
+        let (low, high) = (r.low.unwrap(), r.high.unwrap());
+        assert!(low < 0.35 && 0.35 < high && high < 0.4 && low > 0.3, "{r:?}");
+        assert_eq!(r.verdict, "lower");
+        assert_eq!(ratio(&dom0, &domu).verdict, "higher");
+        // Overlapping noise: the interval holds 1.
+        let bridge = Summary::of(&[99.0, 103.0, 97.0, 100.5, 101.0]).unwrap();
+        let r = ratio(&bridge, &dom0);
+        assert!(r.low.unwrap() < 1.0 && r.high.unwrap() > 1.0);
+        assert_eq!(r.verdict, "same");
+        // Two runs: a ratio, an interval, no verdict.
+        let two = Summary::of(&[50.0, 51.0]).unwrap();
+        assert_eq!(ratio(&two, &dom0).verdict, "n too small");
+        assert_eq!(ratio(&dom0, &two).verdict, "n too small");
+    }
+
+    #[test]
+    fn fieller_matches_the_closed_form_with_known_numbers() {
+        // a = 10 (sd 1, n 4), b = 20 (sd 2, n 4): va = 0.25, vb = 1, q = 0.5,
+        // df = (0.25 + 0.25)^2 / (0.0625/3 + 0.0625/3) = 6.
+        let a = Summary::of(&[9.0, 11.0, 9.0, 11.0]).unwrap();
+        let b = Summary::of(&[18.0, 22.0, 18.0, 22.0]).unwrap();
+        assert!(close(a.sd.unwrap(), (4.0f64 / 3.0).sqrt(), 1e-12));
+        let r = ratio(&a, &b);
+        let (va, vb, q) = (4.0 / 3.0 / 4.0, 16.0 / 3.0 / 4.0, 0.5);
+        let t =
+            t975((va + q * q * vb) * (va + q * q * vb) / (va * va / 3.0 + (q * q * vb) * (q * q * vb) / 3.0));
+        assert!(close(t, 2.446912, 1e-5), "df 6");
+        let g = t * t * vb / 400.0;
+        let half = t / 20.0 * (va * (1.0 - g) + q * q * vb).sqrt();
+        assert!(close(r.low.unwrap(), (q - half) / (1.0 - g), 1e-12));
+        assert!(close(r.high.unwrap(), (q + half) / (1.0 - g), 1e-12));
+    }
+
+    #[test]
+    fn an_unbounded_interval_gives_no_bounds_and_says_same() {
+        let noisy = Summary::of(&[1.0, -1.0, 2.0, -2.0]).unwrap();
+        let r = ratio(&Summary::of(&[1.0, 1.1, 0.9]).unwrap(), &noisy);
+        assert_eq!((r.low, r.high, r.verdict.as_str()), (None, None, "same"));
+        let exact = Summary::of(&[2.0, 2.0, 2.0]).unwrap();
+        let r = ratio(&exact, &Summary::of(&[4.0, 4.0, 4.0]).unwrap());
+        assert_eq!((r.low, r.high, r.verdict.as_str()), (Some(0.5), Some(0.5), "lower"));
+    }
+}

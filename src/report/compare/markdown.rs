@@ -1,0 +1,34 @@
+//! Markdown tables, for papers and issues.
+
+use super::{Exporter, Grid, Style, caption, runs_grid, summary_grid};
+use crate::compare::model::Comparison;
+
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+
+    fn summary(&self, c: &Comparison) -> anyhow::Result<String> {
+        Ok(format!("{}.\n\n{}", caption(c), table(&summary_grid(c, Style::Human))))
+    }
+
+    fn runs(&self, c: &Comparison) -> anyhow::Result<Option<String>> {
+        Ok(Some(format!("Every run, in start order.\n\n{}", table(&runs_grid(c, Style::Human)))))
+    }
+}
+
+fn table(grid: &Grid) -> String {
+    let escape = |cell: &String| cell.replace('|', "\\|");
+    let row =
+        |cells: &[String]| format!("| {} |\n", cells.iter().map(escape).collect::<Vec<_>>().join(" | "));
+    let mut out = row(&grid.header);
+    let rule: Vec<String> =
+        grid.numeric.iter().map(|&n| if n { "---:".into() } else { "---".into() }).collect();
+    out.push_str(&row(&rule));
+    for cells in &grid.rows {
+        out.push_str(&row(cells));
+    }
+    out
+}

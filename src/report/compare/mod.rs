@@ -1,0 +1,188 @@
+//! Renderings of a comparison: one exporter per format over the same two tables (the summary,
+//! and every run), plus SVG charts (`plot`).
+
+mod csv;
+mod json;
+mod markdown;
+pub mod plot;
+mod text;
+
+use std::path::Path;
+
+use crate::cli::CompareFormat;
+use crate::compare::model::{Comparison, Row};
+
+/// A table as cells: what every tabular format writes.
+pub struct Grid {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Columns to right-align (numbers).
+    pub numeric: Vec<bool>,
+}
+
+/// How numbers are written: rounded for people, whole for machines.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Human,
+    Machine,
+}
+
+pub trait Exporter {
+    /// The file extension: `txt`, `md`, `csv`, `json`.
+    fn extension(&self) -> &'static str;
+    fn summary(&self, c: &Comparison) -> anyhow::Result<String>;
+    /// The table of every run; `None` where the summary already holds every value (JSON).
+    fn runs(&self, c: &Comparison) -> anyhow::Result<Option<String>>;
+}
+
+fn exporter(format: CompareFormat) -> Box<dyn Exporter> {
+    match format {
+        CompareFormat::Table => Box::new(text::Text),
+        CompareFormat::Markdown => Box::new(markdown::Markdown),
+        CompareFormat::Csv => Box::new(csv::Csv),
+        CompareFormat::Json => Box::new(json::Json),
+    }
+}
+
+/// The summary (and with `runs` the run table) in one format.
+pub fn render(c: &Comparison, format: CompareFormat, runs: bool) -> anyhow::Result<String> {
+    let exporter = exporter(format);
+    let mut out = exporter.summary(c)?;
+    if runs && let Some(table) = exporter.runs(c)? {
+        out.push('\n');
+        out.push_str(&table);
+    }
+    Ok(out)
+}
+
+pub fn print(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Every format into `dir` under fixed names: `summary.EXT`, `runs.EXT`, `comparison.json`.
+pub fn write_all(dir: &Path, c: &Comparison, runs: bool) -> anyhow::Result<()> {
+    for format in [CompareFormat::Table, CompareFormat::Markdown, CompareFormat::Csv, CompareFormat::Json] {
+        let exporter = exporter(format);
+        let stem = if format == CompareFormat::Json { "comparison" } else { "summary" };
+        let path = dir.join(format!("{stem}.{}", exporter.extension()));
+        crate::result::write_atomically(&path, exporter.summary(c)?.as_bytes())?;
+        if runs && let Some(table) = exporter.runs(c)? {
+            crate::result::write_atomically(
+                &dir.join(format!("runs.{}", exporter.extension())),
+                table.as_bytes(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A number for people: four significant digits, no exponent for the sizes benchmarks give.
+pub fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1000.0 || magnitude == 0.0 {
+        format!("{value:.0}")
+    } else if magnitude >= 100.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 10.0 {
+        format!("{value:.2}")
+    } else if magnitude >= 0.001 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.3e}")
+    }
+}
+
+fn cell(value: Option<f64>, style: Style) -> String {
+    match (value, style) {
+        (None, _) => String::new(),
+        (Some(v), Style::Human) => number(v),
+        (Some(v), Style::Machine) => v.to_string(),
+    }
+}
+
+/// Groups × metrics: the statistics, the ratio to the baseline and its verdict.
+pub fn summary_grid(c: &Comparison, style: Style) -> Grid {
+    let mut header: Vec<&str> = vec!["metric", "unit", "group", "n", "mean"];
+    match style {
+        Style::Human => header.extend(["±95% CI"]),
+        Style::Machine => header.extend(["ci95_low", "ci95_high"]),
+    }
+    header.extend(["median", "min", "max", "sd", "cv_%"]);
+    if c.baseline.is_some() {
+        match style {
+            Style::Human => header.extend(["ratio", "ratio 95% CI", "verdict"]),
+            Style::Machine => header.extend(["ratio", "ratio_low", "ratio_high", "verdict"]),
+        }
+    }
+    let rows = c.rows.iter().map(|row| summary_row(c, row, style)).collect();
+    let numeric = header.iter().map(|h| !matches!(*h, "metric" | "unit" | "group" | "verdict")).collect();
+    Grid { header: header.into_iter().map(String::from).collect(), rows, numeric }
+}
+
+fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
+    let s = &row.summary;
+    let mut cells = vec![
+        row.metric.clone(),
+        row.unit.to_string(),
+        row.group.clone(),
+        s.n.to_string(),
+        cell(Some(s.mean), style),
+    ];
+    match style {
+        Style::Human => cells.push(cell(s.ci95_high.map(|h| h - s.mean), style)),
+        Style::Machine => cells.extend([cell(s.ci95_low, style), cell(s.ci95_high, style)]),
+    }
+    cells.extend([s.median, s.min, s.max].map(|v| cell(Some(v), style)));
+    cells.extend([cell(s.sd, style), cell(s.cv_percent, style)]);
+    if c.baseline.is_some() {
+        let ratio = row.ratio.as_ref();
+        cells.push(match ratio {
+            Some(r) => cell(Some(r.value), style),
+            None if style == Style::Human => "baseline".into(),
+            None => String::new(),
+        });
+        match style {
+            Style::Human => cells.push(match ratio.and_then(|r| Some((r.low?, r.high?))) {
+                Some((low, high)) => format!("[{}, {}]", number(low), number(high)),
+                None if ratio.is_some() => "unbounded".into(),
+                None => String::new(),
+            }),
+            Style::Machine => cells
+                .extend([cell(ratio.and_then(|r| r.low), style), cell(ratio.and_then(|r| r.high), style)]),
+        }
+        cells.push(ratio.map(|r| r.verdict.clone()).unwrap_or_default());
+    }
+    cells
+}
+
+/// Rows: repetition 1, 2, ...; columns: group and metric, as the study's Table 3.3.
+pub fn runs_grid(c: &Comparison, style: Style) -> Grid {
+    let mut header = vec!["run".to_string()];
+    header.extend(c.rows.iter().map(|r| format!("{}: {} ({})", r.group, r.metric, r.unit)));
+    let longest = c.rows.iter().map(|r| r.values.len()).max().unwrap_or(0);
+    let rows = (0..longest)
+        .map(|i| {
+            let mut cells = vec![(i + 1).to_string()];
+            cells.extend(c.rows.iter().map(|r| cell(r.values.get(i).copied(), style)));
+            cells
+        })
+        .collect();
+    let numeric = vec![true; header.len()];
+    Grid { header, rows, numeric }
+}
+
+/// What was compared, in one line.
+pub fn caption(c: &Comparison) -> String {
+    let mut text = format!(
+        "{} documents in {} groups, grouped by {}",
+        c.documents,
+        c.groups.len(),
+        c.grouped_by.join(" + ")
+    );
+    if let Some(baseline) = &c.baseline {
+        text.push_str(&format!("; ratios to {baseline:?}: {}", c.ratio_method));
+    }
+    text
+}

@@ -1,0 +1,200 @@
+//! SVG charts of a comparison (plotters, SVG backend): per metric the groups' means with 95%
+//! intervals and the baseline marked, and every run as a dot, so an outlier is seen rather than
+//! averaged away. SVG only: plotters' bitmap backend needs a font rasteriser (system fonts via
+//! fontconfig, or a bundled font); SVG leaves the text to the viewer.
+
+use std::path::Path;
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::number;
+use crate::compare::model::{Comparison, Row};
+
+const SIZE: (u32, u32) = (800, 500);
+const BAR: RGBColor = RGBColor(70, 120, 180);
+const BASELINE: RGBColor = RGBColor(200, 110, 40);
+
+/// Draws every chart into `dir`; returns how many.
+pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
+    let mut charts = 0;
+    let mut metrics: Vec<&str> = c.rows.iter().map(|r| r.metric.as_str()).collect();
+    metrics.dedup();
+    for metric in metrics {
+        let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
+        let title = title(c, &rows);
+        let bars = dir.join(format!("bar-{metric}.svg"));
+        draw(&bars, |area| bar_chart(area, &title, &rows, c.baseline.as_deref()))?;
+        let dots = dir.join(format!("runs-{metric}.svg"));
+        draw(&dots, |area| dot_plot(area, &title, &rows))?;
+        charts += 2;
+    }
+    Ok(charts)
+}
+
+fn draw(
+    path: &Path,
+    chart: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        area.fill(&WHITE)?;
+        chart(&area).with_context(|| format!("drawing {}", path.display()))?;
+        area.present()?;
+    }
+    crate::result::write_atomically(path, svg.as_bytes())
+}
+
+/// The metric, its unit, and the parameters its groups share, e.g.
+/// `write bandwidth (IOR convention), MiB/s — block_size_bytes=1048576, iterations=5`.
+fn title(c: &Comparison, rows: &[&Row]) -> String {
+    let groups: Vec<_> = c.groups.iter().filter(|g| rows.iter().any(|r| r.group == g.name)).collect();
+    let mut shared: Vec<String> = Vec::new();
+    if let Some(first) = groups.first() {
+        for (key, value) in &first.parameters {
+            let scalar = value.is_number() || value.is_string();
+            if scalar && groups.iter().all(|g| g.parameters.get(key) == Some(value)) {
+                shared.push(format!(
+                    "{key}={}",
+                    value.as_str().map_or_else(|| value.to_string(), str::to_string)
+                ));
+            }
+        }
+    }
+    let mut text = format!("{}, {}", rows[0].title, rows[0].unit);
+    let mut params = String::new();
+    for item in shared {
+        if params.len() + item.len() > 70 {
+            break;
+        }
+        params.push_str(if params.is_empty() { "" } else { ", " });
+        params.push_str(&item);
+    }
+    if !params.is_empty() {
+        text.push_str(" — ");
+        text.push_str(&params);
+    }
+    text
+}
+
+fn upper_bound(rows: &[&Row]) -> f64 {
+    let top = rows
+        .iter()
+        .map(|r| r.summary.ci95_high.unwrap_or(r.summary.max).max(r.summary.max))
+        .fold(0.0, f64::max);
+    if top > 0.0 { top * 1.2 } else { 1.0 }
+}
+
+fn bar_chart(
+    area: &DrawingArea<SVGBackend, Shift>,
+    title: &str,
+    rows: &[&Row],
+    baseline: Option<&str>,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(groups_axis(rows), 0.0..upper_bound(rows))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("group (bars: mean; whiskers: 95% confidence interval of the mean)")
+        .y_desc(rows[0].unit)
+        .x_labels(rows.len())
+        .x_label_formatter(&|x| segment_name(x, &names))
+        .y_label_formatter(&|y| axis_number(*y, upper_bound(rows)))
+        .draw()?;
+    chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
+        let color = if Some(r.group.as_str()) == baseline { BASELINE } else { BAR };
+        let mut bar = Rectangle::new(
+            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.summary.mean)],
+            color.mix(0.8).filled(),
+        );
+        bar.set_margin(0, 0, 25, 25);
+        bar
+    }))?;
+    chart.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+        let (low, high) = (r.summary.ci95_low?, r.summary.ci95_high?);
+        Some(ErrorBar::new_vertical(
+            SegmentValue::CenterOf(i),
+            low,
+            r.summary.mean,
+            high,
+            BLACK.stroke_width(2),
+            16,
+        ))
+    }))?;
+    if let Some(base) = rows.iter().find(|r| Some(r.group.as_str()) == baseline) {
+        let mean = base.summary.mean;
+        chart
+            .draw_series(LineSeries::new(
+                [(SegmentValue::Exact(0), mean), (SegmentValue::Exact(rows.len()), mean)],
+                BASELINE.stroke_width(2),
+            ))?
+            .label(format!("baseline {}: {} {}", base.group, number(mean), base.unit))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BASELINE.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    Ok(())
+}
+
+fn dot_plot(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
+    let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(groups_axis(rows), 0.0..upper_bound(rows))?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("group (dots: every run, left to right in start order; line: mean)")
+        .y_desc(rows[0].unit)
+        .x_labels(rows.len())
+        .x_label_formatter(&|x| segment_name(x, &names))
+        .y_label_formatter(&|y| axis_number(*y, upper_bound(rows)))
+        .draw()?;
+    for (i, r) in rows.iter().enumerate() {
+        let n = r.values.len();
+        // Spread a group's runs over 120 px around its centre, in run order.
+        let offset = |j: usize| if n > 1 { (j as f64 / (n - 1) as f64 * 120.0 - 60.0) as i32 } else { 0 };
+        chart.draw_series(r.values.iter().enumerate().map(|(j, &v)| {
+            EmptyElement::at((SegmentValue::CenterOf(i), v)) + Circle::new((offset(j), 0), 4, BAR.filled())
+        }))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((SegmentValue::CenterOf(i), r.summary.mean))
+                + PathElement::new([(-75, 0), (75, 0)], BLACK.stroke_width(2)),
+        ))?;
+    }
+    Ok(())
+}
+
+/// One segment per group (an integer range is inclusive in plotters).
+fn groups_axis(
+    rows: &[&Row],
+) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize> {
+    (0..rows.len().saturating_sub(1)).into_segmented()
+}
+
+/// Axis ticks without decimals that mean nothing at their scale.
+fn axis_number(value: f64, top: f64) -> String {
+    if top > 20.0 { format!("{value:.0}") } else { number(value) }
+}
+
+fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
+    match x {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    }
+}
