@@ -567,9 +567,14 @@ fn campaign_of_two_scenarios_and_two_repetitions() {
     let log = std::fs::read_to_string(campaign.results.join("dom0/rep-01.log")).unwrap();
     assert!(log.contains("ready   ok") && log.contains("--check"), "reset and check before the run:\n{log}");
     let summary = stdout(&out);
-    assert!(summary.contains("ratios to \"dom0\"") && summary.contains("write_mpi_io_test_mb_per_s"), "{summary}");
+    assert!(
+        summary.contains("ratios to \"dom0\"") && summary.contains("write_mpi_io_test_mb_per_s"),
+        "{summary}"
+    );
     assert!(summary.contains("every run, in start order"), "{summary}");
-    for file in ["summary.csv", "summary.md", "comparison.json", "runs.csv", "bar-write_mpi_io_test_mb_per_s.svg"] {
+    for file in
+        ["summary.csv", "summary.md", "comparison.json", "runs.csv", "bar-write_mpi_io_test_mb_per_s.svg"]
+    {
         assert!(campaign.results.join("summary").join(file).is_file(), "summary/{file}");
     }
     assert!(stderr(&out).contains("[4/4] domU rep-02"), "progress lines: {}", stderr(&out));

@@ -48,7 +48,10 @@ pub struct Row {
     pub group: String,
     #[serde(flatten)]
     pub summary: Summary,
-    /// To the baseline group's mean; absent for the baseline itself and without `--baseline`.
+    /// Whether this is the baseline group's row.
+    pub baseline: bool,
+    /// To the baseline group's mean; absent for the baseline itself, without `--baseline`, and
+    /// for a metric the baseline group does not have.
     pub ratio: Option<Ratio>,
     /// Every run's value, in run order.
     pub values: Vec<f64>,
@@ -69,15 +72,21 @@ pub fn build(
 ) -> Result<Comparison, UsageError> {
     let documents = runs.len();
     let mut groups = split_by_parameters(group(runs), plan.split_on_params)?;
-    // One name per group; a name shared by two kinds says the kind.
+    // One name per group; a name shared by two kinds says the kind. The baseline may be given
+    // by either name: it is then the baseline of each kind.
     let names: Vec<String> = groups.iter().map(|(name, _)| name.clone()).collect();
+    let mut baselines: Vec<String> = Vec::new();
     for (name, runs) in &mut groups {
-        if names.iter().filter(|n| *n == name).count() > 1 {
+        let base = name.clone();
+        if names.iter().filter(|n| **n == base).count() > 1 {
             *name = format!("{name} ({})", runs[0].kind.name);
+        }
+        if plan.baseline.is_some_and(|b| b == base || b == *name) {
+            baselines.push(name.clone());
         }
     }
     if let Some(baseline) = plan.baseline
-        && !groups.iter().any(|(name, _)| name == baseline)
+        && baselines.is_empty()
     {
         let known: Vec<&str> = groups.iter().map(|(n, _)| n.as_str()).collect();
         return Err(UsageError(format!(
@@ -108,14 +117,18 @@ pub fn build(
                     unit: first.unit,
                     group: name.clone(),
                     summary: Summary::of(&values)?,
+                    baseline: false,
                     ratio: None,
                     values,
                 })
             })
             .collect();
-        if let Some(base) = plan.baseline.and_then(|b| metric_rows.iter().find(|r| r.group == b)) {
+        for row in &mut metric_rows {
+            row.baseline = baselines.contains(&row.group);
+        }
+        if let Some(base) = metric_rows.iter().find(|r| r.baseline) {
             let base = base.summary.clone();
-            for row in metric_rows.iter_mut().filter(|r| Some(r.group.as_str()) != plan.baseline) {
+            for row in metric_rows.iter_mut().filter(|r| !r.baseline) {
                 row.ratio = Some(stats::ratio(&row.summary, &base));
             }
         }

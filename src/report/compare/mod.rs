@@ -140,7 +140,7 @@ fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
         let ratio = row.ratio.as_ref();
         cells.push(match ratio {
             Some(r) => cell(Some(r.value), style),
-            None if style == Style::Human => "baseline".into(),
+            None if style == Style::Human && row.baseline => "baseline".into(),
             None => String::new(),
         });
         match style {

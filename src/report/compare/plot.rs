@@ -25,7 +25,7 @@ pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
         let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
         let title = title(c, &rows);
         let bars = dir.join(format!("bar-{metric}.svg"));
-        draw(&bars, |area| bar_chart(area, &title, &rows, c.baseline.as_deref()))?;
+        draw(&bars, |area| bar_chart(area, &title, &rows))?;
         let dots = dir.join(format!("runs-{metric}.svg"));
         draw(&dots, |area| dot_plot(area, &title, &rows))?;
         charts += 2;
@@ -87,12 +87,7 @@ fn upper_bound(rows: &[&Row]) -> f64 {
     if top > 0.0 { top * 1.2 } else { 1.0 }
 }
 
-fn bar_chart(
-    area: &DrawingArea<SVGBackend, Shift>,
-    title: &str,
-    rows: &[&Row],
-    baseline: Option<&str>,
-) -> anyhow::Result<()> {
+fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
     let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 18))
@@ -110,7 +105,7 @@ fn bar_chart(
         .y_label_formatter(&|y| axis_number(*y, upper_bound(rows)))
         .draw()?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-        let color = if Some(r.group.as_str()) == baseline { BASELINE } else { BAR };
+        let color = if r.baseline { BASELINE } else { BAR };
         let mut bar = Rectangle::new(
             [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.summary.mean)],
             color.mix(0.8).filled(),
@@ -129,7 +124,7 @@ fn bar_chart(
             16,
         ))
     }))?;
-    if let Some(base) = rows.iter().find(|r| Some(r.group.as_str()) == baseline) {
+    if let Some(base) = rows.iter().find(|r| r.baseline) {
         let mean = base.summary.mean;
         chart
             .draw_series(LineSeries::new(

@@ -1,0 +1,311 @@
+//! `pvbench compare` on documents made from real runs of this machine, edited into the study's
+//! groups (dom0-bridge, dom0-nobridge, domU) with chosen figures.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+
+/// One real `mpiio` run and one real `partdiff` run, and a directory to put variants in.
+struct Fixture {
+    dir: tempfile::TempDir,
+    mpiio: Value,
+    partdiff: Value,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mpiio = dir.path().join("mpiio.json");
+        let out = mpiexec(1, &["mpiio", "-b", "1MiB", "-i", "2", "--json", mpiio.to_str().unwrap()]);
+        assert_exit(&out, 0);
+        let partdiff = dir.path().join("partdiff.json");
+        let out =
+            mpiexec(1, &["partdiff", "1", "2", "0", "2", "2", "5", "--json", partdiff.to_str().unwrap()]);
+        assert_exit(&out, 0);
+        let fixture = Fixture { mpiio: read_json(&mpiio), partdiff: read_json(&partdiff), dir };
+        std::fs::remove_file(mpiio).unwrap();
+        std::fs::remove_file(partdiff).unwrap();
+        fixture
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, doc: &Value) -> PathBuf {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_string_pretty(doc).unwrap()).unwrap();
+        path
+    }
+
+    /// The mpiio run relabelled, on a host of `role`, with the given write and read figures
+    /// (MiB/s in IOR's convention; mpi-io-test's MB/s set to 1.1 times them).
+    fn mpiio_run(&self, label: &str, role: &str, rep: usize, write: f64, read: f64) -> PathBuf {
+        let mut doc = self.mpiio.clone();
+        doc["label"] = label.into();
+        doc["started_at"] = format!("2026-11-26T10:{rep:02}:00Z").into();
+        doc["environment"]["hosts"][0]["virtualization"]["role"] = role.into();
+        for phase in doc["results"]["phases"].as_array_mut().unwrap() {
+            let value = if phase["phase"] == "write" { write } else { read };
+            phase["ior"]["mean_mib_per_s"] = value.into();
+            phase["mpi_io_test"]["bandwidth_mb_per_s"] = (value * 1.1).into();
+        }
+        self.write(&format!("results/{label}/rep-{rep:02}.json"), &doc)
+    }
+
+    /// The study's three client groups, five runs each: nobridge like bridge, domU at 35%.
+    fn study(&self) {
+        let bridge = [100.0, 102.0, 98.0, 101.0, 99.0];
+        let nobridge = [99.0, 103.0, 97.0, 100.5, 101.0];
+        let domu = [35.0, 36.0, 34.0, 35.5, 34.5];
+        for rep in 0..5 {
+            self.mpiio_run("dom0-bridge", "xen-dom0", rep + 1, bridge[rep], 2.0 * bridge[rep]);
+            self.mpiio_run("dom0-nobridge", "xen-dom0", rep + 1, nobridge[rep], 2.0 * nobridge[rep]);
+            self.mpiio_run("domU", "xen-domU", rep + 1, domu[rep], 2.0 * domu[rep]);
+        }
+    }
+
+    fn compare(&self, args: &[&str]) -> Output {
+        Command::new(pvbench()).arg("compare").args(args).current_dir(self.dir.path()).output().unwrap()
+    }
+}
+
+/// The expected file; `PVBENCH_BLESS=1` writes `got` as the new expectation instead.
+fn golden(name: &str, got: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/compare").join(name);
+    if std::env::var_os("PVBENCH_BLESS").is_some() {
+        std::fs::write(&path, got).unwrap();
+    }
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn row<'a>(comparison: &'a Value, metric: &str, group: &str) -> &'a Value {
+    let rows = comparison["rows"].as_array().unwrap();
+    rows.iter()
+        .find(|r| r["metric"] == metric && r["group"] == group)
+        .unwrap_or_else(|| panic!("{metric} {group}"))
+}
+
+#[test]
+fn the_study_groups_match_the_golden_tables() {
+    let f = Fixture::new();
+    f.study();
+    let out = f.compare(&["results", "--baseline", "dom0-bridge", "--runs", "--output", "out"]);
+    assert_exit(&out, 0);
+    for name in ["summary.md", "summary.csv", "runs.csv"] {
+        let got = std::fs::read_to_string(f.path("out").join(name)).unwrap();
+        assert_eq!(got, golden(name, &got), "{name} differs from tests/data/compare/{name}");
+    }
+    assert!(f.path("out/summary.txt").is_file() && f.path("out/runs.md").is_file());
+    // Standard output is the table, with the run table after it.
+    assert_eq!(
+        stdout(&out),
+        std::fs::read_to_string(f.path("out/summary.txt")).unwrap()
+            + "\n"
+            + &std::fs::read_to_string(f.path("out/runs.txt")).unwrap()
+    );
+
+    let c: Value =
+        serde_json::from_str(&std::fs::read_to_string(f.path("out/comparison.json")).unwrap()).unwrap();
+    assert_eq!(c["kind"], "comparison");
+    assert_eq!(c["documents"], 15);
+    assert!(c["ratio_method"].as_str().unwrap().starts_with("Fieller"));
+    let domu = row(&c, "read_ior_mib_per_s", "domU");
+    assert_eq!(domu["ratio"]["verdict"], "lower", "{domu}");
+    assert!((domu["ratio"]["value"].as_f64().unwrap() - 0.35).abs() < 1e-9);
+    assert!(domu["ratio"]["high"].as_f64().unwrap() < 1.0);
+    let nobridge = row(&c, "write_ior_mib_per_s", "dom0-nobridge");
+    assert_eq!(nobridge["ratio"]["verdict"], "same", "{nobridge}");
+    assert!(
+        nobridge["ratio"]["low"].as_f64().unwrap() < 1.0 && nobridge["ratio"]["high"].as_f64().unwrap() > 1.0
+    );
+    assert!(row(&c, "write_ior_mib_per_s", "dom0-bridge")["ratio"].is_null());
+    assert_eq!(
+        row(&c, "write_ior_mib_per_s", "domU")["values"],
+        serde_json::json!([35.0, 36.0, 34.0, 35.5, 34.5])
+    );
+}
+
+#[test]
+fn groups_by_a_field_of_the_environment() {
+    let f = Fixture::new();
+    f.study();
+    let out = f.compare(&["results", "--by", "environment.hosts[0].virtualization.role", "--format", "json"]);
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let groups: Vec<(&str, u64)> = c["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["runs"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(groups, [("xen-dom0", 10), ("xen-domU", 5)]);
+    assert_eq!(c["grouped_by"], serde_json::json!(["environment.hosts[0].virtualization.role"]));
+    // Two fields combine.
+    let out = f.compare(&[
+        "results",
+        "--by",
+        "environment.hosts[0].virtualization.role",
+        "--by",
+        "label",
+        "--format",
+        "csv",
+    ]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains(",\"xen-dom0, dom0-nobridge\","), "{}", stdout(&out));
+}
+
+#[test]
+fn kinds_mix_and_n_below_three_gets_no_verdict() {
+    let f = Fixture::new();
+    for (rep, time) in [1.0, 1.1].iter().enumerate() {
+        let mut doc = f.partdiff.clone();
+        doc["label"] = "one copy".into();
+        doc["results"]["calculation_time_s"] = (*time).into();
+        f.write(&format!("p/one-{rep}.json"), &doc);
+        doc["label"] = "two copies".into();
+        doc["results"]["calculation_time_s"] = (2.0 * time).into();
+        f.write(&format!("p/two-{rep}.json"), &doc);
+    }
+    f.mpiio_run("one copy", "kvm", 1, 10.0, 20.0);
+    let out = f.compare(&["p", "results", "--baseline", "one copy", "--format", "json"]);
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let two = row(&c, "calculation_time_s", "two copies");
+    assert_eq!(two["ratio"]["verdict"], "n too small");
+    assert!((two["ratio"]["value"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+    let names: Vec<&str> =
+        c["groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["one copy (partdiff)", "two copies", "one copy (mpiio)"],
+        "a name two kinds share says the kind"
+    );
+}
+
+#[test]
+fn bad_documents_are_named_and_skip_bad_counts_them() {
+    let f = Fixture::new();
+    f.study();
+    let good = std::fs::read_to_string(f.path("results/domU/rep-01.json")).unwrap();
+    std::fs::write(f.path("results/domU/notes.json"), r#"{"hello": "world"}"#).unwrap();
+    let cases = [
+        ("results/domU/notes.json", "not a pvbench result document"),
+        ("results/domU/cut.json", "truncated"),
+        ("results/domU/future.json", "schema_version 99 is newer than this pvbench reads"),
+    ];
+    std::fs::write(f.path("results/domU/cut.json"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(
+        f.path("results/domU/future.json"),
+        good.replace("\"schema_version\": 2", "\"schema_version\": 99"),
+    )
+    .unwrap();
+    for (file, message) in cases {
+        let out = f.compare(&[file]);
+        assert_fails_with(&out, 1, &format!("{file}: {message}"));
+        assert_eq!(stderr(&out).lines().count(), 1, "one line: {}", stderr(&out));
+    }
+    let out = f.compare(&["results"]);
+    assert_exit(&out, 1);
+    let out = f.compare(&["results", "--skip-bad"]);
+    assert_exit(&out, 0);
+    assert_eq!(stderr(&out).matches("warning").count(), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("3 of 18 documents skipped (--skip-bad)"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("15 documents in 3 groups"), "{}", stdout(&out));
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    let f = Fixture::new();
+    f.study();
+    let mut env_doc = f.mpiio.clone();
+    env_doc["kind"] = "env".into();
+    env_doc["results"] = serde_json::json!({"detection_s": 0.01});
+    f.write("env/env.json", &env_doc);
+    let cases: [(&[&str], &str); 7] = [
+        (&["no/such/dir"], "no/such/dir: no such file or directory"),
+        (&["results/*/none-*.json"], "matches no file"),
+        (&["results", "--by", "a..b"], "--by \"a..b\": an empty field name"),
+        (
+            &["results", "--baseline", "dom1"],
+            "--baseline \"dom1\": no such group (groups: dom0-bridge, dom0-nobridge, domU)",
+        ),
+        (&["env"], "nothing to compare: 1 documents, none with metrics (1 without, 0 bad)"),
+        (&["results", "--format", "pdf"], "invalid value 'pdf'"),
+        (&["results", "--output", "results/domU/rep-01.json"], "not a directory"),
+    ];
+    for (args, message) in cases {
+        let out = f.compare(args);
+        assert_fails_with(&out, 2, message);
+    }
+}
+
+#[test]
+fn different_parameters_in_one_group_are_refused_or_split() {
+    let f = Fixture::new();
+    f.study();
+    let path = f.path("results/domU/rep-03.json");
+    let mut doc = read_json(&path);
+    doc["parameters"]["block_size_bytes"] = 2097152.into();
+    f.write("results/domU/rep-03.json", &doc);
+    let out = f.compare(&["results"]);
+    assert_fails_with(&out, 2, "group \"domU\" mixes parameters: block_size_bytes = 1048576");
+    assert!(stderr(&out).contains("--split-on-params"), "{}", stderr(&out));
+    let out = f.compare(&["results", "--split-on-params", "--format", "json"]);
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let names: Vec<&str> =
+        c["groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "dom0-bridge",
+            "dom0-nobridge",
+            "domU [block_size_bytes=1048576]",
+            "domU [block_size_bytes=2097152]"
+        ]
+    );
+    // A different temporary file name is not a different experiment.
+    let mut doc = read_json(&f.path("results/domU/rep-04.json"));
+    doc["parameters"]["file"] = "/tmp/elsewhere".into();
+    f.write("results/domU/rep-04.json", &doc);
+    assert_exit(&f.compare(&["results", "--split-on-params"]), 0);
+}
+
+#[test]
+fn plots_are_svg_with_a_bar_and_an_error_bar_per_group() {
+    let f = Fixture::new();
+    f.study();
+    let out = f.compare(&["results", "--baseline", "dom0-bridge", "--plot", "plots"]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("8 charts in plots"), "{}", stderr(&out));
+    let svg = std::fs::read_to_string(f.path("plots/bar-read_ior_mib_per_s.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("valid SVG");
+    let root = doc.root_element();
+    assert_eq!((root.attribute("width"), root.attribute("height")), (Some("800"), Some("500")));
+    let filled = |color: &str| {
+        doc.descendants().filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(color)).count()
+    };
+    // Two groups in the bar colour, the baseline in its own.
+    assert_eq!((filled("#4678B4"), filled("#C86E28")), (2, 1), "{svg}");
+    let black_lines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#000000"))
+        .count();
+    assert!(black_lines >= 3 * 3, "an error bar (stem and two caps) per group: {black_lines}");
+    let text: String = doc.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
+    for needle in [
+        "read bandwidth (IOR convention), MiB/s",
+        "block_size_bytes=1048576",
+        "dom0-nobridge",
+        "domU",
+        "baseline dom0-bridge",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in the chart's text: {text}");
+    }
+    let dots = std::fs::read_to_string(f.path("plots/runs-read_ior_mib_per_s.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&dots).unwrap();
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("circle")).count(), 15, "one dot per run");
+}
