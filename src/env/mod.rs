@@ -382,6 +382,10 @@ mod tests {
                 .contains(&Fact { source: "/sys/class/dmi/id/sys_vendor".into(), value: "QEMU".into() })
         );
         assert_eq!(h.clocksource.as_deref(), Some("kvm-clock"));
+        assert_eq!((h.cpu_model.as_deref(), h.logical_cpus), (Some("AMD EPYC 7B13"), 4));
+        assert!(
+            v.evidence.contains(&Fact { source: "/proc/cpuinfo flags".into(), value: "hypervisor".into() })
+        );
         assert_eq!(v.xen_guest_type, None);
         assert_eq!(
             h.interfaces.iter().find(|i| i.name == "eth0").unwrap().driver.as_deref(),
@@ -395,6 +399,10 @@ mod tests {
         let v = &h.virtualization;
         assert_eq!((v.role.as_str(), v.guest), ("bare-metal", false));
         assert_eq!(v.decided_by, "no source shows a hypervisor");
+        assert!(
+            v.evidence
+                .contains(&Fact { source: "/proc/cpuinfo flags".into(), value: "no hypervisor flag".into() })
+        );
         assert!(v.systemd_detect_virt.as_ref().unwrap().vm_agrees);
         assert_eq!((v.container.runtime.as_deref(), v.container.pid1.as_str()), (None, "denies"));
         assert_eq!(v.network_namespace.initial, Some(true));
