@@ -44,8 +44,12 @@ impl Options {
                 return Err(UsageError(format!("{flag} {}: not a directory", dir.display())));
             }
         }
-        let mut formats = args.format;
-        formats.dedup();
+        let mut formats: Vec<CompareFormat> = Vec::new();
+        for format in args.format {
+            if !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
         Ok(Options {
             inputs: args.inputs,
             grouping,
