@@ -26,9 +26,80 @@ pub enum Command {
     /// Where the numbers come from: host or guest (with the evidence), clock, CPU steal, the
     /// network path to the other ranks' hosts, the MPI launcher and ROMIO drivers.
     Env(EnvArgs),
+    /// The sender × receiver bandwidth matrix of every pair of ranks (netperf TCP_STREAM's
+    /// successor, with CPU utilisation and service demand), over TCP or MPI.
+    Net(NetArgs),
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transport {
+    /// A plain TCP stream between the two ranks' hosts (the virtual NIC and bridge included).
+    Tcp,
+    /// MPI_Isend/Irecv windows (osu_bw's pattern), through whatever path MPI picks.
+    Mpi,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Every ordered pair of ranks runs, one at a time, the diagonal (rank to itself: loopback) included,
+sender by sender; --concurrent runs each round of pairs (every rank one sender and one receiver) at
+once. Run one rank per host or guest: mpiexec -f hostfiles/all -n 5 pvbench net --duration 10
+Throughput: MiB/s (2^20 bytes/s, netperf's -f M) and Mbit/s (10^6 bits/s), measured on the
+receiver. CPU: busy share of all CPUs of each host over the repetition (/proc/stat), as netperf -c -C;
+service demand: µs of CPU per KiB moved (netperf: util% × 10000 × CPUs / KiB/s). CPU seen inside a
+guest misses the work its hypervisor does for it.")]
+pub struct NetArgs {
+    #[arg(long, value_enum, default_value = "tcp")]
+    pub transport: Transport,
+    /// How long each repetition streams: seconds, or with a unit (500ms, 2m).
+    #[arg(long, value_name = "TIME", conflicts_with = "bytes")]
+    pub duration: Option<String>,
+    /// Stream this many bytes per repetition instead of for a time.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub bytes: Option<u64>,
+    /// Uncounted warm-up before the repetitions of each pair (default: a tenth of the
+    /// duration, at most 1 s).
+    #[arg(long, value_name = "TIME")]
+    pub warmup: Option<String>,
+    /// Repetitions per pair (min, median and max are reported).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// Only these pairs, in this order: SENDER:RECEIVER,...
+    #[arg(long, value_name = "LIST")]
+    pub pairs: Option<String>,
+    /// Run the pairs of each round at once (contention), instead of one at a time.
+    #[arg(long)]
+    pub concurrent: bool,
+    /// Bytes per send call (TCP; netperf's -m, default 16KiB) or per message (MPI, default 1MiB).
+    #[arg(short = 'm', long, value_name = "SIZE", value_parser = parse_size)]
+    pub send_size: Option<u64>,
+    /// MPI: messages in flight per window (osu_bw's default 64).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub window: u32,
+    /// TCP: the sender's socket buffer (SO_SNDBUF; netperf's -s).
+    #[arg(short = 's', long, value_name = "SIZE", value_parser = parse_size)]
+    pub send_buffer: Option<u64>,
+    /// TCP: the receiver's socket buffer (SO_RCVBUF; netperf's -S).
+    #[arg(short = 'S', long, value_name = "SIZE", value_parser = parse_size)]
+    pub receive_buffer: Option<u64>,
+    /// TCP: disable Nagle's algorithm (TCP_NODELAY).
+    #[arg(long)]
+    pub nodelay: bool,
+    /// TCP: listen on the address of this interface, or the one in this network (CIDR);
+    /// default: the peer's address in a subnet both share, as `pvbench env` picks it.
+    #[arg(long, value_name = "IFACE|CIDR")]
+    pub address_from: Option<String>,
+    /// Longest wait for a connection and for any send or receive to make progress.
+    #[arg(long, value_name = "TIME", default_value = "30s")]
+    pub timeout: String,
+    /// Record a pair that fails and go on with the others.
+    #[arg(long)]
+    pub keep_going: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -113,6 +113,12 @@ fn run() -> anyhow::Result<()> {
             reported(bench::partdiff::run(&session, options, command_line))
         }
         Command::Compare(args) => compare::run(compare::Options::from_args(args)?),
+        Command::Net(args) => {
+            let options = bench::net::Options::from_args(args)?;
+            let session = mpi::Session::init()?;
+            interrupt::install(interrupt::Policy::ExitAtOnce)?;
+            reported(bench::net::run(&session, options, command_line))
+        }
         Command::Env(args) => {
             let options = bench::env::Options::from_args(args);
             let session = mpi::Session::init()?;

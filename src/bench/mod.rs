@@ -3,4 +3,5 @@
 
 pub mod env;
 pub mod mpiio;
+pub mod net;
 pub mod partdiff;

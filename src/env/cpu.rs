@@ -15,11 +15,24 @@ pub fn clocksource(probe: &dyn Probe) -> Option<String> {
 pub struct CpuTimes {
     pub total_ticks: u64,
     pub steal_ticks: u64,
+    /// idle + iowait.
+    pub idle_ticks: u64,
+    /// CPUs counted (`cpuN` lines).
+    pub cpus: u32,
 }
 
 impl CpuTimes {
     pub fn read(probe: &dyn Probe) -> Option<Self> {
         parse_stat(&probe.read("proc/stat")?)
+    }
+
+    /// The share of all CPUs' time between `earlier` and `self` that was not idle, in percent
+    /// (netperf's `-c`/`-C` figure from `/proc/stat`). Steal counts as busy: the guest wanted
+    /// the CPU.
+    pub fn busy_percent_since(&self, earlier: &CpuTimes) -> f64 {
+        let total = self.total_ticks.saturating_sub(earlier.total_ticks);
+        let idle = self.idle_ticks.saturating_sub(earlier.idle_ticks);
+        if total == 0 { 0.0 } else { 100.0 * (total - idle.min(total)) as f64 / total as f64 }
     }
 
     /// The steal between `earlier` and `self`.
@@ -48,7 +61,16 @@ fn parse_stat(stat: &str) -> Option<CpuTimes> {
     let line = stat.lines().find(|l| l.starts_with("cpu "))?;
     let fields: Vec<u64> = line.split_whitespace().skip(1).map(|f| f.parse().ok()).collect::<Option<_>>()?;
     let steal_ticks = *fields.get(7)?;
-    Some(CpuTimes { total_ticks: fields.iter().take(8).sum(), steal_ticks })
+    let cpus = stat
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    Some(CpuTimes {
+        total_ticks: fields.iter().take(8).sum(),
+        steal_ticks,
+        idle_ticks: fields[3] + fields[4],
+        cpus: cpus as u32,
+    })
 }
 
 /// USER_HZ, the unit of `/proc/stat` (100 on Linux).
@@ -64,8 +86,10 @@ mod tests {
     #[test]
     fn steal_is_the_eighth_field_and_guest_time_is_not_counted_twice() {
         let before = parse_stat("cpu  100 0 50 800 10 0 5 35 20 0\ncpu0 1 2 3\n").unwrap();
-        assert_eq!(before, CpuTimes { total_ticks: 1000, steal_ticks: 35 });
-        let after = CpuTimes { total_ticks: 2000, steal_ticks: 235 };
+        assert_eq!(before, CpuTimes { total_ticks: 1000, steal_ticks: 35, idle_ticks: 810, cpus: 1 });
+        let after = CpuTimes { total_ticks: 2000, steal_ticks: 235, idle_ticks: 1210, cpus: 1 };
+        assert!((after.busy_percent_since(&before) - 60.0).abs() < 1e-9, "400 of 1000 ticks idle");
+        assert_eq!(before.busy_percent_since(&before), 0.0);
         let steal = after.steal_since(&before);
         assert!((steal.share_percent - 20.0).abs() < 1e-9);
         assert!((steal.seconds - 2.0).abs() < 1e-9, "200 ticks of USER_HZ = 100: {steal:?}");

@@ -19,7 +19,7 @@ pub struct InterfaceAddress {
 }
 
 impl InterfaceAddress {
-    fn contains(&self, other: IpAddr) -> bool {
+    pub fn contains(&self, other: IpAddr) -> bool {
         match (self.address, other) {
             (IpAddr::V4(a), IpAddr::V4(b)) => {
                 let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);

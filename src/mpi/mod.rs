@@ -9,6 +9,7 @@ pub mod environment;
 pub mod io;
 pub mod p2p;
 mod romio;
+pub mod stream;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -126,14 +127,18 @@ pub fn settle_before_exit() {
 }
 
 /// Completes a request by polling, yielding the core between polls.
-fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
+fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(request: Request<'a, D, S>) {
+    wait_polling(request, std::thread::yield_now);
+}
+
+fn wait_polling<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>, pause: impl Fn()) {
     loop {
         match request.test() {
             Ok(_) => return,
             Err(pending) => {
                 request = pending;
                 crate::interrupt::exit_if_received();
-                std::thread::yield_now();
+                pause();
             }
         }
     }
@@ -142,6 +147,12 @@ fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
 /// `MPI_Barrier`, waiting by yielding.
 pub fn barrier(comm: &SimpleCommunicator) {
     wait_yielding(comm.immediate_barrier());
+}
+
+/// `MPI_Barrier` for ranks that wait while others measure their host's CPU: polls every
+/// 200 µs and sleeps in between, so a waiting rank costs no CPU (yielding would spin).
+pub fn barrier_sleeping(comm: &SimpleCommunicator) {
+    wait_polling(comm.immediate_barrier(), || std::thread::sleep(std::time::Duration::from_micros(200)));
 }
 
 /// `MPI_Allgather`, waiting by yielding: every rank's `send` concatenated in rank order.

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod env;
 pub mod mpiio;
+pub mod net;
 pub mod partdiff;
 
 use std::io::Write;

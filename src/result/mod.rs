@@ -6,6 +6,7 @@
 
 pub mod env;
 pub mod mpiio;
+pub mod net;
 pub mod partdiff;
 
 use std::io::Write;

@@ -1,0 +1,248 @@
+//! `pvbench net`: the study's sender × receiver bandwidth matrix in one `mpiexec`: every
+//! ordered pair of ranks, over TCP between their hosts or over MPI, with each host's CPU
+//! utilisation and netperf's service demand.
+
+mod round;
+mod schedule;
+mod tcp;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use mpi::topology::Communicator;
+
+use crate::buffer::AlignedBuffer;
+use crate::cli::{NetArgs, Transport};
+use crate::env::{Identity, Live};
+use crate::error::UsageError;
+use crate::mpi::environment::{self, Extent, StealClock};
+use crate::mpi::{self as mpi_util, Session};
+use crate::report;
+use crate::result::net::{NetParameters, NetResults, PairResult};
+use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use round::Plan;
+pub use tcp::Stop;
+
+const CPU_NOTE: &str = "CPU: busy share of all CPUs of the host over each repetition (/proc/stat); \
+inside a guest it misses the work the hypervisor does for the guest (its virtual NIC and bridge).";
+
+#[derive(Debug)]
+pub struct Options {
+    transport: Transport,
+    stop: Stop,
+    warmup: Duration,
+    repeat: u32,
+    pairs: Option<String>,
+    concurrent: bool,
+    send_size: usize,
+    window: u32,
+    send_buffer: Option<u64>,
+    receive_buffer: Option<u64>,
+    nodelay: bool,
+    address_from: Option<String>,
+    timeout: Duration,
+    keep_going: bool,
+    json: Option<JsonTarget>,
+    label: Option<String>,
+}
+
+/// `10` (seconds), `500ms`, `2m`.
+fn parse_time(flag: &str, text: &str) -> Result<Duration, UsageError> {
+    let bad = || UsageError(format!("{flag} {text:?}: not a time (10, 500ms, 2m)"));
+    let duration = match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
+        Ok(_) => return Err(bad()),
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|_| bad())?,
+    };
+    Ok(duration)
+}
+
+impl Options {
+    pub fn from_args(args: NetArgs) -> Result<Self, UsageError> {
+        let stop = match (args.duration.as_deref(), args.bytes) {
+            (_, Some(0)) => return Err(UsageError("--bytes 0: nothing to move".into())),
+            (_, Some(bytes)) => Stop::Bytes(bytes),
+            (Some(text), None) => Stop::After(parse_time("--duration", text)?),
+            (None, None) => Stop::After(Duration::from_secs(10)),
+        };
+        if stop == Stop::After(Duration::ZERO) {
+            return Err(UsageError("--duration 0: nothing to measure".into()));
+        }
+        let warmup = match (&args.warmup, stop) {
+            (Some(text), _) => parse_time("--warmup", text)?,
+            (None, Stop::After(d)) => (d / 10).min(Duration::from_secs(1)),
+            (None, Stop::Bytes(_)) => Duration::from_millis(100),
+        };
+        let default_size = if args.transport == Transport::Tcp { 16 << 10 } else { 1 << 20 };
+        let send_size = args.send_size.unwrap_or(default_size);
+        if !(64..=1 << 30).contains(&send_size) {
+            return Err(UsageError(format!("--send-size {send_size}: between 64 bytes and 1 GiB")));
+        }
+        if args.transport == Transport::Mpi && args.concurrent {
+            return Err(UsageError("--concurrent runs over TCP only (--transport tcp)".into()));
+        }
+        let timeout = parse_time("--timeout", &args.timeout)?;
+        if timeout < Duration::from_millis(100) {
+            return Err(UsageError(format!("--timeout {:?}: at least 100ms", args.timeout)));
+        }
+        Ok(Options {
+            transport: args.transport,
+            stop,
+            warmup,
+            repeat: args.repeat,
+            pairs: args.pairs,
+            concurrent: args.concurrent,
+            send_size: send_size as usize,
+            window: args.window,
+            send_buffer: args.send_buffer,
+            receive_buffer: args.receive_buffer,
+            nodelay: args.nodelay,
+            address_from: args.address_from,
+            timeout,
+            keep_going: args.keep_going,
+            json: args.output.json.as_deref().map(JsonTarget::parse),
+            label: args.output.label,
+        })
+    }
+
+    fn parameters(&self, pairs: &[schedule::Pair]) -> NetParameters {
+        let tcp = self.transport == Transport::Tcp;
+        NetParameters {
+            transport: if tcp { "tcp" } else { "mpi" }.into(),
+            duration_s: match self.stop {
+                Stop::After(d) => Some(d.as_secs_f64()),
+                Stop::Bytes(_) => None,
+            },
+            bytes: match self.stop {
+                Stop::Bytes(b) => Some(b),
+                Stop::After(_) => None,
+            },
+            warmup_s: self.warmup.as_secs_f64(),
+            repeat: self.repeat,
+            send_size_bytes: self.send_size as u64,
+            window: (!tcp).then_some(self.window),
+            send_buffer_bytes: self.send_buffer,
+            receive_buffer_bytes: self.receive_buffer,
+            nodelay: self.nodelay,
+            address_from: self.address_from.clone(),
+            concurrent: self.concurrent,
+            pairs: pairs.iter().map(|&(s, r)| [s, r]).collect(),
+            timeout_s: self.timeout.as_secs_f64(),
+            keep_going: self.keep_going,
+        }
+    }
+}
+
+/// The local address to listen on for `--address-from IFACE|CIDR`.
+fn address_from(spec: &str, me: &Identity) -> anyhow::Result<IpAddr> {
+    let found = match spec.split_once('/') {
+        Some((net, len)) => {
+            let net: IpAddr =
+                net.parse().map_err(|_| UsageError(format!("--address-from {spec:?}: not a CIDR")))?;
+            let len: u8 =
+                len.parse().map_err(|_| UsageError(format!("--address-from {spec:?}: not a CIDR")))?;
+            let network =
+                crate::env::InterfaceAddress { interface: String::new(), address: net, prefix_len: len };
+            me.addresses.iter().find(|a| network.contains(a.address)).map(|a| a.address)
+        }
+        None => me
+            .addresses
+            .iter()
+            .filter(|a| a.interface == spec)
+            .map(|a| a.address)
+            .min_by_key(|a| !a.is_ipv4()),
+    };
+    found.ok_or_else(|| anyhow::anyhow!("--address-from {spec}: no such address on host {}", me.hostname))
+}
+
+pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
+    let world = session.world();
+    let ranks = world.size() as u32;
+    if let Some(json) = &options.json {
+        mpi_util::root_checks(world, || json.check_writable())?;
+    }
+    let pairs = match &options.pairs {
+        Some(text) => schedule::parse_pairs(text, ranks)?,
+        None => schedule::all_pairs(ranks),
+    };
+    let rounds = schedule::rounds(&pairs, options.concurrent);
+    let started_at = result::now_rfc3339();
+    let hosts = session.hosts();
+    let me = Identity::detect(&Live);
+    let listen_on =
+        mpi_util::agree(world, options.address_from.as_deref().map(|s| address_from(s, &me)).transpose())?;
+    let identities: Vec<Identity> = mpi_util::all_gather_strings(world, &serde_json::to_string(&me)?)
+        .iter()
+        .map(|text| serde_json::from_str(text))
+        .collect::<Result<_, _>>()
+        .context("reading another rank's addresses")?;
+    let buffers = allocate(session, &options);
+    let mut buffers = mpi_util::agree(world, buffers)?;
+
+    let steal = StealClock::start();
+    let plan = Plan { options: &options, identities: &identities, hosts: &hosts, listen_on };
+    let mut results: Vec<PairResult> = Vec::new();
+    for (index, round) in rounds.iter().enumerate() {
+        let outcome = round::run(session, &plan, round, index as u32, &mut buffers)?;
+        results.extend(outcome);
+    }
+    let Some(environment) = environment::gather(session, Some(&steal), Extent::Result)? else {
+        return Ok(());
+    };
+    let mut matrix = vec![vec![None; ranks as usize]; ranks as usize];
+    for pair in &results {
+        matrix[pair.sender as usize][pair.receiver as usize] = pair.median_mib_per_s;
+    }
+    let document = Document {
+        schema_version: result::SCHEMA_VERSION,
+        tool: Tool::this(),
+        kind: "net".into(),
+        label: options.label.clone(),
+        started_at,
+        command_line,
+        parameters: options.parameters(&pairs),
+        ranks: Ranks { count: ranks, hosts },
+        mpi_library_version: Some(session.library_version()),
+        mpi_library_path: crate::env::mpi_library_path(),
+        environment,
+        results: NetResults { pairs: results, matrix_mib_per_s: matrix, cpu_note: CPU_NOTE.into() },
+    };
+    report::publish(&report::net::text(&document), options.json.as_ref(), &document)
+}
+
+/// The send buffer and the receive buffer (a window of messages for MPI), page-aligned, after
+/// checking the ranks of each host can hold them.
+pub struct Buffers {
+    send: AlignedBuffer,
+    receive: AlignedBuffer,
+}
+
+fn allocate(session: &Session, options: &Options) -> anyhow::Result<Buffers> {
+    let receive_len = match options.transport {
+        Transport::Tcp => options.send_size.max(128 << 10),
+        Transport::Mpi => options.send_size * options.window as usize,
+    };
+    mpi_util::check_memory_per_host(session, (options.send_size + receive_len) as u64, "net's buffers")?;
+    let fail = |len: usize| anyhow::anyhow!("cannot allocate a buffer of {len} bytes");
+    Ok(Buffers {
+        send: AlignedBuffer::zeroed(options.send_size).ok_or_else(|| fail(options.send_size))?,
+        receive: AlignedBuffer::zeroed(receive_len).ok_or_else(|| fail(receive_len))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_take_seconds_or_units() {
+        assert_eq!(parse_time("--duration", "10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_time("--duration", "0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_time("--duration", "500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_time("--duration", "2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "-1", "ten", "inf"] {
+            assert!(parse_time("--duration", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Parameters and results of `pvbench net`. Throughput in MiB/s (2^20 bytes/s, what netperf's
+//! `-f M` prints) and Mbit/s (10^6 bits/s); CPU in percent of all CPUs of a host; service
+//! demand in µs of CPU per KiB moved (netperf's definition).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetParameters {
+    /// `tcp` or `mpi`.
+    pub transport: String,
+    /// How long each repetition runs, or how many bytes it moves (one of the two).
+    pub duration_s: Option<f64>,
+    pub bytes: Option<u64>,
+    pub warmup_s: f64,
+    pub repeat: u32,
+    /// TCP: bytes per send call; MPI: bytes per message.
+    pub send_size_bytes: u64,
+    /// MPI: messages in flight per window.
+    pub window: Option<u32>,
+    pub send_buffer_bytes: Option<u64>,
+    pub receive_buffer_bytes: Option<u64>,
+    pub nodelay: bool,
+    pub address_from: Option<String>,
+    pub concurrent: bool,
+    /// `[sender, receiver]` in the order run.
+    pub pairs: Vec<[u32; 2]>,
+    pub timeout_s: f64,
+    pub keep_going: bool,
+}
+
+/// The socket options in effect on one end (getsockopt).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketOptions {
+    pub send_buffer_bytes: Option<u64>,
+    pub receive_buffer_bytes: Option<u64>,
+    pub nodelay: Option<bool>,
+    pub mss_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repetition {
+    pub bytes: u64,
+    /// On the receiver, from the common start to the last byte.
+    pub elapsed_s: f64,
+    pub mib_per_s: f64,
+    pub mbit_per_s: f64,
+    pub sender_cpu_percent: f64,
+    pub receiver_cpu_percent: f64,
+    pub sender_service_demand_us_per_kib: f64,
+    pub receiver_service_demand_us_per_kib: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PairResult {
+    pub sender: u32,
+    pub receiver: u32,
+    pub sender_host: String,
+    pub receiver_host: String,
+    /// Pairs of one round ran at the same time (`--concurrent`); otherwise one per round.
+    pub round: u32,
+    /// `ok` or `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// TCP: the receiver's listening address and the sender's local address.
+    pub receiver_address: Option<String>,
+    pub sender_address: Option<String>,
+    pub sender_socket: Option<SocketOptions>,
+    pub receiver_socket: Option<SocketOptions>,
+    pub repetitions: Vec<Repetition>,
+    pub min_mib_per_s: Option<f64>,
+    pub median_mib_per_s: Option<f64>,
+    pub max_mib_per_s: Option<f64>,
+    pub median_mbit_per_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NetResults {
+    pub pairs: Vec<PairResult>,
+    /// Median MiB/s, rows = sender rank, columns = receiver rank; null where not run or failed.
+    pub matrix_mib_per_s: Vec<Vec<Option<f64>>>,
+    pub cpu_note: String,
+}
+
+/// netperf's service demand: µs of CPU per KiB, from the host's busy share of all CPUs.
+pub fn service_demand_us_per_kib(cpu_percent: f64, cpus: u32, bytes: u64, elapsed_s: f64) -> f64 {
+    let kib_per_s = bytes as f64 / 1024.0 / elapsed_s;
+    if kib_per_s > 0.0 { cpu_percent * 10_000.0 * f64::from(cpus) / kib_per_s } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_demand_is_netperfs() {
+        // One of two CPUs busy (50%) while 100 MiB/s move: 2 CPU-µs... per KiB:
+        // 1 CPU-second per second / 102400 KiB per second = 9.765625 µs per KiB.
+        let sd = service_demand_us_per_kib(50.0, 2, 100 * 1024 * 1024, 1.0);
+        assert!((sd - 9.765625).abs() < 1e-9, "{sd}");
+        assert_eq!(service_demand_us_per_kib(50.0, 2, 0, 1.0), 0.0);
+    }
+}
