@@ -193,16 +193,21 @@ mod tests {
         {
             let s = settings(send_size);
             let (listener, address) = listen(IpAddr::from([127, 0, 0, 1]), &s).unwrap();
+            // The next repetition starts only after the receiver has the last one (over MPI
+            // in pvbench; a channel here).
+            let (done, next) = std::sync::mpsc::channel();
             let sender = std::thread::spawn(move || {
                 let mut stream = connect(address, &settings(send_size)).unwrap();
                 let mut buffer = AlignedBuffer::zeroed(send_size).unwrap();
                 let a = send(&mut stream, &mut buffer, Stop::Bytes(total)).unwrap();
+                next.recv().unwrap();
                 let b = send(&mut stream, &mut buffer, Stop::Bytes(1)).unwrap();
                 (a, b)
             });
             let mut stream = accept(&listener, &s).unwrap();
             let mut buffer = AlignedBuffer::zeroed(recv_size).unwrap();
             let first = receive(&mut stream, &mut buffer, send_size).unwrap();
+            done.send(()).unwrap();
             let second = receive(&mut stream, &mut buffer, send_size).unwrap();
             let (a, b) = sender.join().unwrap();
             assert_eq!((first, second), (a, b));
