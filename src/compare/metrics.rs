@@ -12,6 +12,8 @@ pub struct MetricValue {
     pub title: String,
     pub unit: &'static str,
     pub value: f64,
+    /// `[sender, receiver]` for a cell of a matrix (net).
+    pub cell: Option<[u32; 2]>,
 }
 
 #[derive(Debug)]
@@ -26,6 +28,7 @@ pub struct Kind {
 pub const KINDS: &[Kind] = &[
     Kind { name: "mpiio", incidental_parameters: &["file", "keep", "pvfs2tab"], metrics: mpiio },
     Kind { name: "partdiff", incidental_parameters: &[], metrics: partdiff },
+    Kind { name: "net", incidental_parameters: &["timeout_s", "keep_going"], metrics: net },
     // The environment alone has nothing to compare; such documents are counted and left out.
     Kind { name: "env", incidental_parameters: &[], metrics: |_| Vec::new() },
 ];
@@ -35,7 +38,7 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 }
 
 fn metric(id: String, title: String, unit: &'static str, value: Option<f64>) -> Option<MetricValue> {
-    value.filter(|v| v.is_finite()).map(|value| MetricValue { id, title, unit, value })
+    value.filter(|v| v.is_finite()).map(|value| MetricValue { id, title, unit, value, cell: None })
 }
 
 /// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's.
@@ -84,6 +87,26 @@ fn partdiff(results: &Value) -> Vec<MetricValue> {
     .collect()
 }
 
+/// Every measured cell of the matrix: the median MiB/s of the pair.
+fn net(results: &Value) -> Vec<MetricValue> {
+    let pairs = results["pairs"].as_array().map(Vec::as_slice).unwrap_or_default();
+    pairs
+        .iter()
+        .filter_map(|pair| {
+            let (s, r) = (pair["sender"].as_u64()? as u32, pair["receiver"].as_u64()? as u32);
+            let title = format!(
+                "{s}→{r} throughput ({} → {})",
+                pair["sender_host"].as_str().unwrap_or("?"),
+                pair["receiver_host"].as_str().unwrap_or("?")
+            );
+            let mut m =
+                metric(format!("{s}_to_{r}_mib_per_s"), title, "MiB/s", pair["median_mib_per_s"].as_f64())?;
+            m.cell = Some([s, r]);
+            Some(m)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +126,21 @@ mod tests {
                 ("read_ior_mib_per_s".into(), 200.0)
             ]
         );
+    }
+
+    #[test]
+    fn net_gives_every_measured_cell() {
+        let results = serde_json::json!({"pairs": [
+            {"sender": 0, "receiver": 1, "sender_host": "node6", "receiver_host": "vm1", "median_mib_per_s": 110.5},
+            {"sender": 1, "receiver": 0, "sender_host": "vm1", "receiver_host": "node6", "median_mib_per_s": null}
+        ]});
+        let got = (kind("net").unwrap().metrics)(&results);
+        assert_eq!(got.len(), 1, "a failed pair has no value");
+        assert_eq!(
+            (got[0].id.as_str(), got[0].cell, got[0].value),
+            ("0_to_1_mib_per_s", Some([0, 1]), 110.5)
+        );
+        assert_eq!(got[0].title, "0→1 throughput (node6 → vm1)");
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct Row {
     pub metric: String,
     pub title: String,
     pub unit: &'static str,
+    /// `[sender, receiver]` when the metric is a cell of a matrix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<[u32; 2]>,
     pub group: String,
     #[serde(flatten)]
     pub summary: Summary,
@@ -115,6 +118,7 @@ pub fn build(
                     metric: metric.clone(),
                     title: first.title.clone(),
                     unit: first.unit,
+                    cell: first.cell,
                     group: name.clone(),
                     summary: Summary::of(&values)?,
                     baseline: false,

@@ -173,6 +173,31 @@ pub fn runs_grid(c: &Comparison, style: Style) -> Grid {
     Grid { header, rows, numeric }
 }
 
+/// Per group whose metrics are cells of a matrix (net): the mean of each cell, rows = sender,
+/// columns = receiver, as the study's Tables 3.1 and 3.2.
+pub fn matrix_grids(c: &Comparison, style: Style) -> Vec<(String, &'static str, Grid)> {
+    let mut grids = Vec::new();
+    for group in &c.groups {
+        let cells: Vec<&Row> = c.rows.iter().filter(|r| r.group == group.name && r.cell.is_some()).collect();
+        let Some(first) = cells.first() else { continue };
+        let n = cells.iter().filter_map(|r| r.cell).map(|[s, r]| s.max(r) + 1).max().unwrap_or(0) as usize;
+        let mut header = vec!["sender \\ receiver".to_string()];
+        header.extend((0..n).map(|j| j.to_string()));
+        let rows = (0..n)
+            .map(|i| {
+                let mut line = vec![i.to_string()];
+                line.extend((0..n).map(|j| {
+                    let found = cells.iter().find(|r| r.cell == Some([i as u32, j as u32]));
+                    cell(found.map(|r| r.summary.mean), style)
+                }));
+                line
+            })
+            .collect();
+        grids.push((group.name.clone(), first.unit, Grid { header, rows, numeric: vec![true; n + 1] }));
+    }
+    grids
+}
+
 /// What was compared, in one line.
 pub fn caption(c: &Comparison) -> String {
     let mut text = format!(

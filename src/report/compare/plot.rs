@@ -30,7 +30,72 @@ pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
         draw(&dots, |area| dot_plot(area, &title, &rows))?;
         charts += 2;
     }
+    for (index, (group, unit, grid)) in super::matrix_grids(c, super::Style::Machine).into_iter().enumerate()
+    {
+        let path = dir.join(format!("heatmap-{}.svg", index + 1));
+        draw(&path, |area| heatmap(area, &group, unit, &grid))?;
+        charts += 1;
+    }
     Ok(charts)
+}
+
+/// A group's matrix as coloured cells with their values; sender 0 at the top.
+fn heatmap(
+    area: &DrawingArea<SVGBackend, Shift>,
+    group: &str,
+    unit: &str,
+    grid: &super::Grid,
+) -> anyhow::Result<()> {
+    let n = grid.rows.len();
+    let values: Vec<Vec<Option<f64>>> =
+        grid.rows.iter().map(|row| row[1..].iter().map(|c| c.parse::<f64>().ok()).collect()).collect();
+    let top = values.iter().flatten().flatten().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let axis = || (0..n.saturating_sub(1)).into_segmented();
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{group}: throughput, {unit}, mean of the runs"), ("sans-serif", 18))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(axis(), axis())?;
+    // Row k from the bottom is sender n - 1 - k.
+    let sender = |k: &SegmentValue<usize>| match k {
+        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < n => (n - 1 - k).to_string(),
+        _ => String::new(),
+    };
+    let receiver = |k: &SegmentValue<usize>| match k {
+        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < n => k.to_string(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("receiver (rank)")
+        .y_desc("sender (rank)")
+        .x_labels(n)
+        .y_labels(n)
+        .x_label_formatter(&receiver)
+        .y_label_formatter(&sender)
+        .draw()?;
+    for (i, row) in values.iter().enumerate() {
+        let y = n - 1 - i;
+        for (x, value) in row.iter().enumerate() {
+            let color = match value {
+                Some(v) => BAR.mix(0.15 + 0.85 * v / top),
+                None => RGBColor(220, 220, 220).mix(1.0),
+            };
+            let corners = [
+                (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+            ];
+            chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())))?;
+            let label = value.map_or_else(|| "-".to_string(), number);
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)))
+                    + Text::new(label, (-20, -8), ("sans-serif", 16).into_font()),
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 fn draw(

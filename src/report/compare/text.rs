@@ -1,6 +1,6 @@
 //! Aligned text for the terminal.
 
-use super::{Exporter, Grid, Style, caption, runs_grid, summary_grid};
+use super::{Exporter, Grid, Style, caption, matrix_grids, runs_grid, summary_grid};
 use crate::compare::model::Comparison;
 
 pub struct Text;
@@ -11,7 +11,12 @@ impl Exporter for Text {
     }
 
     fn summary(&self, c: &Comparison) -> anyhow::Result<String> {
-        Ok(format!("{}\n{}", caption(c), aligned(&summary_grid(c, Style::Human))))
+        let mut out = format!("{}\n{}", caption(c), aligned(&summary_grid(c, Style::Human)));
+        for (group, unit, grid) in matrix_grids(c, Style::Human) {
+            out.push_str(&format!("\n{group}: {unit}, mean of the runs; rows: sender, columns: receiver\n"));
+            out.push_str(&aligned(&grid));
+        }
+        Ok(out)
     }
 
     fn runs(&self, c: &Comparison) -> anyhow::Result<Option<String>> {
