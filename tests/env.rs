@@ -5,6 +5,7 @@ mod common;
 
 use std::process::Command;
 
+use common::netns::{Hosts, may_create_namespaces};
 use common::*;
 use serde_json::Value;
 
@@ -88,71 +89,6 @@ fn romio_drivers_of_debians_mpich() {
     assert_eq!(pvfs2["evidence"], "MPI_ERR_IO, as for a prefix no library has");
 }
 
-/// Network namespaces standing in for two hosts, removed on drop.
-struct Hosts {
-    names: [String; 2],
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("ip runs");
-    assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-}
-
-impl Hosts {
-    /// Two namespaces joined by a veth pair (`a0` in the first, `b0` in the second); with
-    /// `bridge`, the first one's end is a port of a bridge `br0` that holds its address, as
-    /// Xen's dom0 holds its own on `xenbr0`.
-    fn new(tag: &str, bridge: bool) -> Self {
-        let pid = std::process::id();
-        let names = [format!("pvbt{pid}{tag}a"), format!("pvbt{pid}{tag}b")];
-        let hosts = Hosts { names };
-        let [a, b] = &hosts.names;
-        ip(&["netns", "add", a]);
-        ip(&["netns", "add", b]);
-        ip(&["-n", a, "link", "add", "a0", "type", "veth", "peer", "name", "b0", "netns", b]);
-        let mut up_a = vec!["lo", "a0"];
-        let a_address_on = if bridge {
-            ip(&["-n", a, "link", "add", "br0", "type", "bridge"]);
-            ip(&["-n", a, "link", "set", "a0", "master", "br0"]);
-            up_a.push("br0");
-            "br0"
-        } else {
-            "a0"
-        };
-        ip(&["-n", a, "addr", "add", "198.18.1.1/24", "dev", a_address_on]);
-        ip(&["-n", b, "addr", "add", "198.18.1.2/24", "dev", "b0"]);
-        for link in up_a {
-            ip(&["-n", a, "link", "set", link, "up"]);
-        }
-        for link in ["lo", "b0"] {
-            ip(&["-n", b, "link", "set", link, "up"]);
-        }
-        hosts
-    }
-
-    /// `pvbench env` with one rank in each namespace, started by MPICH's mpiexec inside the
-    /// first (its control connection runs over the link under test, `-iface`).
-    fn env(&self, iface: &str) -> Value {
-        let launch = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed-launch");
-        let hosts = self.names.join(",");
-        let out = assert_cmd::Command::new("ip")
-            .args(["netns", "exec", &self.names[0], "mpiexec", "-launcher", "ssh", "-launcher-exec", launch])
-            .args(["-iface", iface, "-hosts", &hosts, "-n", "2", pvbench(), "env", "--json", "-"])
-            .timeout(std::time::Duration::from_secs(60))
-            .output()
-            .unwrap();
-        env_json(&out)
-    }
-}
-
-impl Drop for Hosts {
-    fn drop(&mut self) {
-        for name in &self.names {
-            let _ = Command::new("ip").args(["netns", "del", name]).status();
-        }
-    }
-}
-
 fn host<'a>(doc: &'a Value, name: &str) -> &'a Value {
     let hosts = doc["environment"]["hosts"].as_array().unwrap();
     hosts.iter().find(|h| h["hostname"] == name).unwrap_or_else(|| panic!("no host {name} in {hosts:?}"))
@@ -163,22 +99,13 @@ fn interface<'a>(host: &'a Value, name: &str) -> &'a Value {
     list.iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("no interface {name} in {list:?}"))
 }
 
-fn may_create_namespaces() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root || open_mpi() {
-        eprintln!("skipped: needs root and MPICH's mpiexec");
-    }
-    root && !open_mpi()
-}
-
 #[test]
 fn route_through_a_bridge_names_the_bridge_and_its_port() {
     if !may_create_namespaces() {
         return;
     }
     let hosts = Hosts::new("br", true);
-    let doc = hosts.env("br0");
+    let doc = hosts.run("br0", &["env"]);
     let [a, b] = &hosts.names;
     assert_eq!(doc["environment"]["hosts"].as_array().unwrap().len(), 2);
 
@@ -208,7 +135,7 @@ fn route_over_a_plain_veth_pair_has_no_bridge() {
         return;
     }
     let hosts = Hosts::new("ve", false);
-    let doc = hosts.env("a0");
+    let doc = hosts.run("a0", &["env"]);
     for (name, iface) in hosts.names.iter().zip(["a0", "b0"]) {
         let h = host(&doc, name);
         assert_eq!(h["routes"][0]["interface"], iface, "{h}");

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod netns;
+
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -94,6 +96,8 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub enum SignalTo {
     Mpiexec,
     Ranks,
+    /// One rank only (a node or guest that dies).
+    OneRank,
 }
 
 /// The pvbench processes below `pid` (mpiexec → hydra_pmi_proxy → ranks).
@@ -140,6 +144,7 @@ pub fn interrupt_job(
     let targets = match to {
         SignalTo::Mpiexec => vec![child.id()],
         SignalTo::Ranks => ranks_below(child.id()),
+        SignalTo::OneRank => ranks_below(child.id()).into_iter().take(1).collect(),
     };
     assert!(!targets.is_empty(), "no process to signal");
     for pid in targets {

@@ -325,6 +325,8 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
                 Repetition {
                     bytes: rx.bytes,
                     elapsed_s: rx.elapsed_s,
+                    sender_bytes: tx.bytes,
+                    sender_elapsed_s: tx.elapsed_s,
                     mib_per_s,
                     mbit_per_s: rx.bytes as f64 * 8.0 / rx.elapsed_s / 1e6,
                     sender_cpu_percent: tx.cpu_percent,

@@ -1,0 +1,167 @@
+//! `pvbench net` under the real launcher: loopback on 1 and 2 ranks over both transports, a
+//! real path between network namespaces (through a bridge and over a plain veth pair) shaped
+//! with `tc tbf`, and a rank that dies mid-matrix.
+
+mod common;
+
+use common::netns::{Hosts, may_create_namespaces};
+use common::*;
+use serde_json::Value;
+
+fn net_json(ranks: u32, args: &[&str]) -> Value {
+    let mut full = vec!["net"];
+    full.extend(args);
+    full.extend(["--json", "-"]);
+    let out = mpiexec(ranks, &full);
+    assert_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+}
+
+/// Every pair measured, with CPU in range and netperf's service demand from the figures shown.
+fn assert_complete(doc: &Value, ranks: u32) {
+    assert_eq!(doc["kind"], "net");
+    assert_environment(doc, ranks);
+    let matrix = doc["results"]["matrix_mib_per_s"].as_array().unwrap();
+    assert_eq!(matrix.len(), ranks as usize);
+    for row in matrix {
+        for cell in row.as_array().unwrap() {
+            assert!(cell.as_f64().unwrap() > 0.0, "{matrix:?}");
+        }
+    }
+    let pairs = doc["results"]["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), (ranks * ranks) as usize);
+    let cpus = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes()[3].is_ascii_digit())
+        .count() as f64;
+    for pair in pairs {
+        assert_eq!(pair["status"], "ok", "{pair}");
+        let reps = pair["repetitions"].as_array().unwrap();
+        assert_eq!(reps.len(), doc["parameters"]["repeat"].as_u64().unwrap() as usize);
+        for rep in reps {
+            let (bytes, elapsed) = (rep["bytes"].as_f64().unwrap(), rep["elapsed_s"].as_f64().unwrap());
+            let mib = rep["mib_per_s"].as_f64().unwrap();
+            assert!((mib - bytes / elapsed / 1048576.0).abs() < 1e-6 * mib, "{rep}");
+            assert!(
+                (rep["mbit_per_s"].as_f64().unwrap() - bytes * 8.0 / elapsed / 1e6).abs() < 1e-6 * mib * 9.0
+            );
+            for side in ["sender", "receiver"] {
+                let cpu = rep[format!("{side}_cpu_percent")].as_f64().unwrap();
+                assert!((0.0..=100.0).contains(&cpu), "{side} cpu {cpu}");
+                let sd = rep[format!("{side}_service_demand_us_per_kib")].as_f64().unwrap();
+                // Each side's own bytes and time, as netperf's local and remote figures.
+                let (bytes, elapsed) = if side == "sender" {
+                    (rep["sender_bytes"].as_f64().unwrap(), rep["sender_elapsed_s"].as_f64().unwrap())
+                } else {
+                    (bytes, elapsed)
+                };
+                let expected = cpu * 10_000.0 * cpus / (bytes / 1024.0 / elapsed);
+                assert!(
+                    (sd - expected).abs() <= 1e-9 * expected.max(1.0),
+                    "{side}: sd {sd}, expected {expected}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn loopback_matrix_over_tcp_on_one_and_two_ranks() {
+    for ranks in [1, 2] {
+        let doc = net_json(ranks, &["--duration", "300ms", "--repeat", "2"]);
+        assert_complete(&doc, ranks);
+        let pair = &doc["results"]["pairs"][0];
+        assert!(pair["receiver_socket"]["receive_buffer_bytes"].as_u64().unwrap() > 0, "{pair}");
+        assert_eq!(pair["receiver_address"].as_str().unwrap().split(':').next(), Some("127.0.0.1"));
+    }
+}
+
+#[test]
+fn loopback_matrix_over_mpi_on_one_and_two_ranks() {
+    for ranks in [1, 2] {
+        let doc =
+            net_json(ranks, &["--transport", "mpi", "--bytes", "64MiB", "-m", "256KiB", "--window", "16"]);
+        assert_complete(&doc, ranks);
+        let rep = &doc["results"]["pairs"][0]["repetitions"][0];
+        assert_eq!(rep["bytes"], 64 << 20, "whole windows of 16 x 256 KiB");
+        assert_eq!(doc["parameters"]["window"], 16);
+    }
+}
+
+#[test]
+fn pairs_and_concurrent_rounds() {
+    let doc = net_json(2, &["--duration", "200ms", "--pairs", "1:0,0:1", "--nodelay", "-s", "256KiB"]);
+    let pairs = doc["results"]["pairs"].as_array().unwrap();
+    let order: Vec<(u64, u64)> =
+        pairs.iter().map(|p| (p["sender"].as_u64().unwrap(), p["receiver"].as_u64().unwrap())).collect();
+    assert_eq!(order, [(1, 0), (0, 1)]);
+    assert!(doc["results"]["matrix_mib_per_s"][0][0].is_null(), "the diagonal was not asked for");
+    assert_eq!(pairs[0]["sender_socket"]["nodelay"], true);
+    assert!(pairs[0]["sender_socket"]["send_buffer_bytes"].as_u64().unwrap() >= 256 << 10, "{}", pairs[0]);
+    let doc = net_json(2, &["--duration", "200ms", "--concurrent"]);
+    let rounds: Vec<u64> =
+        doc["results"]["pairs"].as_array().unwrap().iter().map(|p| p["round"].as_u64().unwrap()).collect();
+    assert_eq!(rounds, [0, 0, 1, 1], "0→0 with 1→1, then 0→1 with 1→0");
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    for (args, message) in [
+        (vec!["net", "--pairs", "0:2"], "names a rank beyond the 2 ranks"),
+        (vec!["net", "--duration", "ten"], "--duration \"ten\": not a time"),
+        (vec!["net", "--transport", "mpi", "--concurrent"], "--concurrent runs over TCP only"),
+        (vec!["net", "-m", "1"], "--send-size 1: between 64 bytes and 1 GiB"),
+        (vec!["net", "--address-from", "nonexistent0"], "--address-from nonexistent0: no such address"),
+    ] {
+        let out = mpiexec(2, &args);
+        let code = if message.starts_with("--address-from") { 1 } else { 2 };
+        assert_fails_with(&out, code, message);
+    }
+}
+
+/// A rank killed mid-matrix: the job ends, with an error, well within the timeout.
+#[test]
+fn a_rank_that_dies_ends_the_job() {
+    let started = std::time::Instant::now();
+    let out =
+        interrupt_job(2, &["net", "--duration", "2", "--timeout", "5s"], "KILL", SignalTo::OneRank, || {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            true
+        });
+    assert_ne!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    // hydra ends the other ranks at once and says why (on standard output).
+    let said = stdout(&out) + &stderr(&out);
+    assert!(said.contains("Killed (signal 9)") || said.contains("pair 0"), "{said}");
+}
+
+/// The study's bridge question on a real path: two namespaces, joined through a bridge and
+/// by a plain veth pair, each link capped at 200 Mbit/s: TCP reaches the cap within 10%, and
+/// loopback is far above it.
+#[test]
+fn shaped_links_through_a_bridge_and_a_veth_pair() {
+    if !may_create_namespaces() {
+        return;
+    }
+    for (tag, bridge, iface) in [("nb", true, "br0"), ("nv", false, "a0")] {
+        let hosts = Hosts::new(tag, bridge);
+        hosts.shape("200mbit");
+        let doc = hosts.run(iface, &["net", "--duration", "2", "--warmup", "500ms"]);
+        let pairs = doc["results"]["pairs"].as_array().unwrap();
+        for pair in pairs {
+            let mbit = pair["median_mbit_per_s"].as_f64().unwrap();
+            if pair["sender"] == pair["receiver"] {
+                assert!(mbit > 2000.0, "loopback {mbit} Mbit/s");
+            } else {
+                assert!(
+                    (180.0..=220.0).contains(&mbit),
+                    "{tag}: {}→{} {mbit} Mbit/s, cap 200",
+                    pair["sender"],
+                    pair["receiver"]
+                );
+                assert!(pair["receiver_address"].as_str().unwrap().starts_with("198.18.1."), "{pair}");
+            }
+        }
+    }
+}
