@@ -165,3 +165,33 @@ fn shaped_links_through_a_bridge_and_a_veth_pair() {
         }
     }
 }
+
+/// Receivers that listen where the sender cannot reach them (each namespace's own 127.0.0.1):
+/// the refused connection names the pair; `--keep-going` records it and measures the rest.
+#[test]
+fn a_refused_connection_names_the_pair_and_keep_going_goes_on() {
+    if !may_create_namespaces() {
+        return;
+    }
+    let hosts = Hosts::new("kg", false);
+    let args = ["net", "--duration", "200ms", "--address-from", "127.0.0.0/8", "--timeout", "2s"];
+    let out = hosts.launch("a0", &args);
+    let message =
+        format!("pair 0→1 ({} → {}): sender: connecting to 127.0.0.1:", hosts.names[0], hosts.names[1]);
+    assert_fails_with(&out, 1, &message);
+    let mut keep_going = args.to_vec();
+    keep_going.push("--keep-going");
+    let doc = hosts.run("a0", &keep_going);
+    let status: Vec<&str> =
+        doc["results"]["pairs"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(status, ["ok", "failed", "failed", "ok"]);
+    assert!(
+        doc["results"]["pairs"][1]["error"].as_str().unwrap().contains("refused"),
+        "{}",
+        doc["results"]["pairs"][1]
+    );
+    assert!(
+        doc["results"]["matrix_mib_per_s"][0][1].is_null()
+            && doc["results"]["matrix_mib_per_s"][1][1].as_f64().unwrap() > 0.0
+    );
+}

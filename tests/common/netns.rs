@@ -53,19 +53,24 @@ impl Hosts {
     }
 
     /// `pvbench ARGS` with one rank in each namespace, started by MPICH's mpiexec inside the
-    /// first (its control connection runs over the link under test, `-iface`); the JSON it
-    /// prints with `--json -`.
-    pub fn run(&self, iface: &str, args: &[&str]) -> serde_json::Value {
+    /// first (its control connection runs over the link under test, `-iface`).
+    pub fn launch(&self, iface: &str, args: &[&str]) -> Output {
         let launch = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed-launch");
         let hosts = self.names.join(",");
-        let out: Output = assert_cmd::Command::new("ip")
+        assert_cmd::Command::new("ip")
             .args(["netns", "exec", &self.names[0], "mpiexec", "-launcher", "ssh", "-launcher-exec", launch])
             .args(["-iface", iface, "-hosts", &hosts, "-n", "2", pvbench()])
             .args(args)
-            .args(["--json", "-"])
             .timeout(std::time::Duration::from_secs(120))
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// As [`Hosts::launch`], with `--json -`: the document.
+    pub fn run(&self, iface: &str, args: &[&str]) -> serde_json::Value {
+        let mut full = args.to_vec();
+        full.extend(["--json", "-"]);
+        let out = self.launch(iface, &full);
         assert_exit(&out, 0);
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
