@@ -29,9 +29,82 @@ pub enum Command {
     /// The sender × receiver bandwidth matrix of every pair of ranks (netperf TCP_STREAM's
     /// successor, with CPU utilisation and service demand), over TCP or MPI.
     Net(NetArgs),
+    /// The iozone-style file system sweep: every file size × record size, write/rewrite,
+    /// read/reread, random read/write, pwrite, pread, on every rank's own file at once.
+    Fs(FsArgs),
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DropCache {
+    /// Leave the page cache alone (iozone's default).
+    None,
+    /// posix_fadvise(DONTNEED) on the test file before each read pass.
+    Fadvise,
+    /// sync and write 3 to /proc/sys/vm/drop_caches before each read pass (root only).
+    System,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The study: pvbench fs --dir /partition --min-file 10m --max-file 5g --min-record 16k --max-record 10m --tests 0,1,2
+File and record sizes double from the minimum to the maximum; records larger than the file are
+left out, and, as iozone -a does when no record or file range is given, records below 64 KiB on
+files above 16 MiB (--all-records keeps them, as iozone -z). Under mpiexec every rank sweeps its
+own file at the same time. Throughput: KiB/s in the tables (iozone's), MiB/s in the JSON.")]
+pub struct FsArgs {
+    /// Directory for the test file (each rank its own file in it).
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    pub dir: Option<std::path::PathBuf>,
+    /// The test file itself (with several ranks, PATH.RANK); must not exist.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<std::path::PathBuf>,
+    /// Smallest file size (iozone -n).
+    #[arg(long, value_name = "SIZE", default_value = "64KiB", value_parser = parse_size)]
+    pub min_file: u64,
+    /// Largest file size (iozone -g).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_size)]
+    pub max_file: u64,
+    /// Smallest record size (iozone -y; default 4KiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub min_record: Option<u64>,
+    /// Largest record size (iozone -q; default 16MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_record: Option<u64>,
+    /// Every record size on every file size (iozone -z).
+    #[arg(long)]
+    pub all_records: bool,
+    /// Tests by iozone's number or name: 0 write, 1 read, 2 random, 9 pwrite, 10 pread.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "0,1,2,9,10")]
+    pub tests: Vec<String>,
+    /// Include fsync in the timing of writing passes (iozone -e).
+    #[arg(long)]
+    pub include_flush: bool,
+    /// Include close in the timing (iozone -c).
+    #[arg(long)]
+    pub include_close: bool,
+    /// Open with O_DIRECT (records must be multiples of 4 KiB; buffers are page-aligned).
+    #[arg(long)]
+    pub direct: bool,
+    /// Drop the test file from the page cache before each read pass.
+    #[arg(long, value_enum, default_value = "none")]
+    pub drop_cache: DropCache,
+    /// Run this shell command before each test (e.g. a remount: the safe form of iozone -U),
+    /// with at most --hook-timeout to finish.
+    #[arg(long, value_name = "CMD")]
+    pub between_tests: Option<String>,
+    #[arg(long, value_name = "TIME", default_value = "10m")]
+    pub hook_timeout: String,
+    /// Seed of the random record order.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the grids as CSV in the layout of iozone's -R report (one block per pass).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -283,6 +356,17 @@ pub struct PartdiffArgs {
     pub output: OutputArgs,
 }
 
+/// `10` (seconds), `500ms`, `2m`.
+pub fn parse_time(flag: &str, text: &str) -> Result<std::time::Duration, crate::error::UsageError> {
+    let bad = || crate::error::UsageError(format!("{flag} {text:?}: not a time (10, 500ms, 2m)"));
+    let duration = match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => std::time::Duration::from_secs_f64(seconds),
+        Ok(_) => return Err(bad()),
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|_| bad())?,
+    };
+    Ok(duration)
+}
+
 /// Parses a byte size: plain bytes, units as bytesize reads them (`100MiB`, `1.5GB`), or a
 /// single-letter suffix `k`/`m`/`g`/`t` meaning powers of 1024 (IOR's and fio's reading).
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -334,6 +418,18 @@ fn parse_phase(text: &str) -> Result<Phase, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_take_seconds_or_units() {
+        use std::time::Duration;
+        assert_eq!(parse_time("--duration", "10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_time("--duration", "0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_time("--duration", "500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_time("--duration", "2m").unwrap(), Duration::from_secs(120));
+        for bad in ["", "-1", "ten", "inf"] {
+            assert!(parse_time("--duration", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes_in_every_spelling_the_study_and_ior_use() {

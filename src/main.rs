@@ -119,6 +119,12 @@ fn run() -> anyhow::Result<()> {
             interrupt::install(interrupt::Policy::ExitAtOnce)?;
             reported(bench::net::run(&session, options, command_line))
         }
+        Command::Fs(args) => {
+            let options = bench::fs::Options::from_args(args)?;
+            let session = mpi::Session::init()?;
+            interrupt::install(interrupt::Policy::Agree)?;
+            reported(bench::fs::run(&session, options, command_line))
+        }
         Command::Env(args) => {
             let options = bench::env::Options::from_args(args);
             let session = mpi::Session::init()?;

@@ -2,6 +2,7 @@
 //! `mpi`, `result` and `env`.
 
 pub mod env;
+pub mod fs;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;

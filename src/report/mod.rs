@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod env;
+pub mod fs;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;

@@ -5,6 +5,7 @@
 //! MiB = 2^20 bytes.
 
 pub mod env;
+pub mod fs;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;

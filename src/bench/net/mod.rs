@@ -13,7 +13,7 @@ use anyhow::Context;
 use mpi::topology::Communicator;
 
 use crate::buffer::AlignedBuffer;
-use crate::cli::{NetArgs, Transport};
+use crate::cli::{NetArgs, Transport, parse_time};
 use crate::env::{Identity, Live};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
@@ -45,17 +45,6 @@ pub struct Options {
     keep_going: bool,
     json: Option<JsonTarget>,
     label: Option<String>,
-}
-
-/// `10` (seconds), `500ms`, `2m`.
-fn parse_time(flag: &str, text: &str) -> Result<Duration, UsageError> {
-    let bad = || UsageError(format!("{flag} {text:?}: not a time (10, 500ms, 2m)"));
-    let duration = match text.trim().parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
-        Ok(_) => return Err(bad()),
-        Err(_) => humantime::parse_duration(text.trim()).map_err(|_| bad())?,
-    };
-    Ok(duration)
 }
 
 impl Options {
@@ -229,20 +218,4 @@ fn allocate(session: &Session, options: &Options) -> anyhow::Result<Buffers> {
         send: AlignedBuffer::zeroed(options.send_size).ok_or_else(|| fail(options.send_size))?,
         receive: AlignedBuffer::zeroed(receive_len).ok_or_else(|| fail(receive_len))?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_take_seconds_or_units() {
-        assert_eq!(parse_time("--duration", "10").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_time("--duration", "0.5").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_time("--duration", "500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_time("--duration", "2m").unwrap(), Duration::from_secs(120));
-        for bad in ["", "-1", "ten", "inf"] {
-            assert!(parse_time("--duration", bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -1,0 +1,49 @@
+//! Parameters and results of `pvbench fs`: one cell per file size, record size and pass.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FsParameters {
+    /// The directory or file given.
+    pub target: String,
+    pub min_file_bytes: u64,
+    pub max_file_bytes: u64,
+    pub min_record_bytes: u64,
+    pub max_record_bytes: u64,
+    /// iozone's test numbers, in the order run.
+    pub tests: Vec<u8>,
+    /// Records below 64 KiB left out on files above 16 MiB (iozone -a without -z).
+    pub skip_small_records: bool,
+    pub direct: bool,
+    pub include_flush: bool,
+    pub include_close: bool,
+    /// `none`, `fadvise` or `system`.
+    pub drop_cache: String,
+    pub between_tests: Option<String>,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cell {
+    pub file_size_bytes: u64,
+    pub record_size_bytes: u64,
+    /// iozone's name: `write`, `rewrite`, `read`, `reread`, `random read`, `random write`,
+    /// `pwrite`, `re-pwrite`, `pread`, `re-pread`.
+    pub pass: String,
+    pub seconds: f64,
+    pub kib_per_s: f64,
+    pub mib_per_s: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RankSweep {
+    pub rank: u32,
+    pub host: String,
+    pub file: String,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FsResults {
+    pub ranks: Vec<RankSweep>,
+}
