@@ -238,6 +238,12 @@ pub fn memory_available_bytes() -> Option<u64> {
 
 /// Bytes an unprivileged writer may still use on the file system holding `dir` (`statvfs`).
 pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+    space(dir).map(|(free, _)| free)
+}
+
+/// `(free, total)` bytes of the file system holding `dir` (`statvfs`); a total of 0 means the
+/// file system keeps no count (ramfs).
+pub fn space(dir: &Path) -> std::io::Result<(u64, u64)> {
     use std::os::unix::ffi::OsStrExt;
     let c_dir = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
     // SAFETY: `stat` is plain data that statvfs fills; `c_dir` is NUL-terminated.
@@ -245,7 +251,8 @@ pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     if unsafe { libc::statvfs(c_dir.as_ptr(), &mut stat) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+    let block = stat.f_frsize as u64;
+    Ok((stat.f_bavail as u64 * block, stat.f_blocks as u64 * block))
 }
 
 fn memory_available_from(root: &Path) -> Option<u64> {

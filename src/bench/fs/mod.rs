@@ -174,9 +174,10 @@ fn check_space(session: &Session, path: &Path, need: u64) -> anyhow::Result<()> 
     let me = session.rank() as usize;
     let sharing =
         (0..devices.len()).filter(|&r| devices[r] == device && hosts[r] == hosts[me]).count() as u64;
-    let verdict =
-        crate::env::free_bytes(dir).with_context(|| format!("{}: statvfs", dir.display())).and_then(|free| {
-            if need * sharing > free {
+    let verdict = crate::env::space(dir).with_context(|| format!("{}: statvfs", dir.display())).and_then(
+        |(free, total)| {
+            // A file system that keeps no count (ramfs) cannot be checked.
+            if total > 0 && need * sharing > free {
                 anyhow::bail!(
                     "{}: the largest file, {} for each of {sharing} rank(s) here, needs {}; {} free",
                     dir.display(),
@@ -186,7 +187,8 @@ fn check_space(session: &Session, path: &Path, need: u64) -> anyhow::Result<()> 
                 );
             }
             Ok(())
-        });
+        },
+    );
     mpi_util::agree(session.world(), verdict)
 }
 

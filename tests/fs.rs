@@ -1,0 +1,269 @@
+//! `pvbench fs` under the real launcher: small sweeps on 1 and 2 ranks, O_DIRECT refused by
+//! tmpfs, a full file system before and during the sweep, and an interrupted sweep.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+const PASSES: [&str; 10] = [
+    "write",
+    "rewrite",
+    "read",
+    "reread",
+    "random read",
+    "random write",
+    "pwrite",
+    "re-pwrite",
+    "pread",
+    "re-pread",
+];
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str().map(String::from))
+        .filter(|n| n.starts_with("pvbench-fs"))
+        .collect()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A memory file system mounted on a fresh directory, unmounted on drop.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn new(size: &str) -> Self {
+        Self::mount("tmpfs", &format!("size={size}"))
+    }
+
+    /// ramfs: no O_DIRECT at all (tmpfs has it since Linux 6.6).
+    fn ramfs() -> Self {
+        Self::mount("ramfs", "mode=0755")
+    }
+
+    fn mount(kind: &str, options: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ok =
+            Command::new("mount").args(["-t", kind, "-o", options, kind]).arg(dir.path()).status().unwrap();
+        assert!(ok.success(), "mount {kind}");
+        Tmpfs(dir)
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn small_sweeps_on_one_and_two_ranks_are_complete() {
+    for ranks in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let json = dir.path().join("fs.json");
+        let csv = dir.path().join("fs.csv");
+        let out = mpiexec(
+            ranks,
+            &[
+                "fs",
+                "--dir",
+                dir.path().to_str().unwrap(),
+                "--min-file",
+                "1MiB",
+                "--max-file",
+                "8MiB",
+                "--min-record",
+                "4KiB",
+                "--max-record",
+                "64KiB",
+                "--include-flush",
+                "--drop-cache",
+                "fadvise",
+                "--json",
+                json.to_str().unwrap(),
+                "--csv",
+                csv.to_str().unwrap(),
+            ],
+        );
+        assert_exit(&out, 0);
+        assert!(leftovers(dir.path()).is_empty(), "test files removed: {:?}", leftovers(dir.path()));
+        let doc = read_json(&json);
+        assert_eq!(doc["kind"], "fs");
+        assert_environment(&doc, ranks);
+        assert_eq!(doc["parameters"]["tests"], serde_json::json!([0, 1, 2, 9, 10]));
+        assert_eq!(doc["parameters"]["skip_small_records"], false, "records were given");
+        let sweeps = doc["results"]["ranks"].as_array().unwrap();
+        assert_eq!(sweeps.len(), ranks as usize);
+        for sweep in sweeps {
+            let cells = sweep["cells"].as_array().unwrap();
+            // 4 file sizes x 5 record sizes, every pass.
+            assert_eq!(cells.len(), 4 * 5 * PASSES.len(), "{}", sweep["file"]);
+            for pass in PASSES {
+                assert_eq!(cells.iter().filter(|c| c["pass"] == pass).count(), 20, "{pass}");
+            }
+            for c in cells {
+                let (kib, mib, s) = (
+                    c["kib_per_s"].as_f64().unwrap(),
+                    c["mib_per_s"].as_f64().unwrap(),
+                    c["seconds"].as_f64().unwrap(),
+                );
+                assert!(kib > 0.0 && (mib * 1024.0 - kib).abs() < 1e-6 * kib, "{c}");
+                assert!((kib - c["file_size_bytes"].as_f64().unwrap() / 1024.0 / s).abs() < 1e-6 * kib);
+                // A page cache, a disk or tmpfs: between 1 MiB/s and 1 TiB/s.
+                assert!((1024.0..1024.0 * 1024.0 * 1024.0).contains(&kib), "{c}");
+            }
+        }
+        let text = stdout(&out);
+        assert!(
+            text.contains("random write: KiB/s; rows: file size (KiB), columns: record size (KiB)"),
+            "{text}"
+        );
+        let csv = std::fs::read_to_string(&csv).unwrap();
+        assert!(csv.contains("\"Re-pread report") && csv.contains("\"\",4,8,16,32,64\n"), "{csv}");
+    }
+}
+
+#[test]
+fn automatic_mode_leaves_out_small_records_on_large_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "fs",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--min-file",
+        "16MiB",
+        "--max-file",
+        "32MiB",
+        "--tests",
+        "0",
+        "--json",
+        "-",
+    ];
+    let out = mpiexec(1, &args);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let cells = doc["results"]["ranks"][0]["cells"].as_array().unwrap();
+    let has = |file: u64, record: u64| {
+        cells.iter().any(|c| c["file_size_bytes"] == file << 20 && c["record_size_bytes"] == record << 10)
+    };
+    assert!(has(16, 4) && !has(32, 4) && has(32, 64), "iozone -a's crossover");
+    let mut all = args.to_vec();
+    all.insert(1, "--all-records");
+    let out = mpiexec(1, &all);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["results"]["ranks"][0]["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["file_size_bytes"] == 32 << 20 && c["record_size_bytes"] == 4 << 10)
+    );
+}
+
+#[test]
+fn o_direct_where_the_file_system_refuses_it_is_a_clear_error() {
+    let out = mpiexec(1, &["fs", "--direct", "--min-record", "1000", "--max-record", "1000"]);
+    assert_fails_with(&out, 2, "--direct: record size 1000 is not a multiple of 4096 bytes");
+    if !is_root() {
+        eprintln!("skipped: mounting ramfs needs root");
+        return;
+    }
+    let ramfs = Tmpfs::ramfs();
+    let dir = ramfs.path().to_str().unwrap();
+    let args = [
+        "fs",
+        "--dir",
+        dir,
+        "--direct",
+        "--min-file",
+        "1MiB",
+        "--max-file",
+        "1MiB",
+        "--min-record",
+        "64KiB",
+        "--max-record",
+        "64KiB",
+    ];
+    let out = mpiexec(1, &args);
+    assert_fails_with(&out, 1, &format!("{dir}: the file system refuses O_DIRECT"));
+    assert!(leftovers(ramfs.path()).is_empty());
+}
+
+#[test]
+fn a_full_file_system_is_refused_before_and_reported_during_the_sweep() {
+    if !is_root() {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let small = Tmpfs::new("6m");
+    let dir = small.path().to_str().unwrap();
+    let out = mpiexec(1, &["fs", "--dir", dir, "--min-file", "8MiB", "--max-file", "8MiB", "--tests", "0"]);
+    assert_fails_with(
+        &out,
+        1,
+        "the largest file, 8.0 MiB for each of 1 rank(s) here, needs 8.0 MiB; 6.0 MiB free",
+    );
+    // Rank 1 fills the file system between tests: ENOSPC mid-sweep ends every rank, one line.
+    let filler = format!("[ \"$PMI_RANK\" != 1 ] || [ -e {dir}/filler ] || fallocate -l 5M {dir}/filler");
+    let out = mpiexec(
+        2,
+        &[
+            "fs",
+            "--dir",
+            dir,
+            "--min-file",
+            "512KiB",
+            "--max-file",
+            "1MiB",
+            "--min-record",
+            "64KiB",
+            "--max-record",
+            "64KiB",
+            "--between-tests",
+            &filler,
+        ],
+    );
+    assert_fails_with(&out, 1, "No space left on device");
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(leftovers(small.path()).is_empty(), "{:?}", leftovers(small.path()));
+}
+
+#[test]
+fn an_interrupted_sweep_removes_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let out = interrupt_job(
+        2,
+        &[
+            "fs",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--min-file",
+            "64MiB",
+            "--max-file",
+            "256MiB",
+            "--min-record",
+            "4KiB",
+            "--max-record",
+            "4KiB",
+            "--tests",
+            "0,1",
+        ],
+        "INT",
+        SignalTo::Ranks,
+        || leftovers(&d).len() == 2,
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(stderr(&out).trim(), "pvbench: interrupted by SIGINT");
+    assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+}
