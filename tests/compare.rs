@@ -97,6 +97,7 @@ fn the_study_groups_match_the_golden_tables() {
     f.study();
     let out = f.compare(&["results", "--baseline", "dom0-bridge", "--runs", "--output", "out"]);
     assert_exit(&out, 0);
+    assert_eq!(stderr(&out), "", "nothing skipped, nothing to say");
     for name in ["summary.md", "summary.csv", "runs.csv"] {
         let got = std::fs::read_to_string(f.path("out").join(name)).unwrap();
         assert_eq!(got, golden(name, &got), "{name} differs from tests/data/compare/{name}");
@@ -192,8 +193,14 @@ fn bad_documents_are_named_and_skip_bad_counts_them() {
     f.study();
     let good = std::fs::read_to_string(f.path("results/domU/rep-01.json")).unwrap();
     std::fs::write(f.path("results/domU/notes.json"), r#"{"hello": "world"}"#).unwrap();
+    std::fs::write(
+        f.path("results/domU/no-results.json"),
+        r#"{"tool": {"name": "pvbench"}, "schema_version": 2}"#,
+    )
+    .unwrap();
     let cases = [
         ("results/domU/notes.json", "not a pvbench result document"),
+        ("results/domU/no-results.json", "not a pvbench result document"),
         ("results/domU/cut.json", "truncated"),
         ("results/domU/future.json", "schema_version 99 is newer than this pvbench reads"),
     ];
@@ -212,8 +219,8 @@ fn bad_documents_are_named_and_skip_bad_counts_them() {
     assert_exit(&out, 1);
     let out = f.compare(&["results", "--skip-bad"]);
     assert_exit(&out, 0);
-    assert_eq!(stderr(&out).matches("warning").count(), 3, "{}", stderr(&out));
-    assert!(stderr(&out).contains("3 of 18 documents skipped (--skip-bad)"), "{}", stderr(&out));
+    assert_eq!(stderr(&out).matches("warning").count(), 4, "{}", stderr(&out));
+    assert!(stderr(&out).contains("4 of 19 documents skipped (--skip-bad)"), "{}", stderr(&out));
     assert!(stdout(&out).contains("15 documents in 3 groups"), "{}", stdout(&out));
 }
 
@@ -253,6 +260,7 @@ fn different_parameters_in_one_group_are_refused_or_split() {
     f.write("results/domU/rep-03.json", &doc);
     let out = f.compare(&["results"]);
     assert_fails_with(&out, 2, "group \"domU\" mixes parameters: block_size_bytes = 1048576");
+    assert!(stderr(&out).contains("but 2097152 (results/domU/rep-03.json)"), "{}", stderr(&out));
     assert!(stderr(&out).contains("--split-on-params"), "{}", stderr(&out));
     let out = f.compare(&["results", "--split-on-params", "--format", "json"]);
     let c: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));

@@ -185,6 +185,28 @@ mod tests {
     }
 
     #[test]
+    fn one_run_or_a_zero_baseline_gives_a_ratio_without_interval() {
+        let one = Summary::of(&[5.0]).unwrap();
+        let three = Summary::of(&[9.0, 10.0, 11.0]).unwrap();
+        for (a, b) in [(&one, &three), (&three, &one)] {
+            let r = ratio(a, b);
+            assert_eq!((r.low, r.high, r.verdict.as_str()), (None, None, "n too small"), "{a:?} / {b:?}");
+        }
+        let zero = Summary::of(&[0.0, 0.0, 0.0]).unwrap();
+        let r = ratio(&three, &zero);
+        assert_eq!((r.low, r.high), (None, None));
+    }
+
+    #[test]
+    fn an_exact_group_over_a_noisy_baseline_still_gets_fieller() {
+        let exact = Summary::of(&[10.0, 10.0, 10.0]).unwrap();
+        let noisy = Summary::of(&[18.0, 22.0, 20.0]).unwrap();
+        let r = ratio(&exact, &noisy);
+        assert!(r.low.unwrap() < 0.5 && r.high.unwrap() > 0.5, "{r:?}");
+        assert!(r.high.unwrap() - r.low.unwrap() > 0.05, "the baseline's noise widens it: {r:?}");
+    }
+
+    #[test]
     fn an_unbounded_interval_gives_no_bounds_and_says_same() {
         let noisy = Summary::of(&[1.0, -1.0, 2.0, -2.0]).unwrap();
         let r = ratio(&Summary::of(&[1.0, 1.1, 0.9]).unwrap(), &noisy);

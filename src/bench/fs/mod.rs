@@ -65,12 +65,12 @@ impl Options {
             )));
         }
         let records = grid::doubling(min_record, max_record);
-        if args.direct {
-            if let Some(r) = records.iter().find(|&&r| r % DIRECT_ALIGNMENT != 0) {
-                return Err(UsageError(format!(
-                    "--direct: record size {r} is not a multiple of {DIRECT_ALIGNMENT} bytes"
-                )));
-            }
+        if let Some(r) = records.iter().find(|&&r| r % DIRECT_ALIGNMENT != 0)
+            && args.direct
+        {
+            return Err(UsageError(format!(
+                "--direct: record size {r} is not a multiple of {DIRECT_ALIGNMENT} bytes"
+            )));
         }
         let mut tests: Vec<Test> = Vec::new();
         for text in &args.tests {
