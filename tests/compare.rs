@@ -317,3 +317,53 @@ fn plots_are_svg_with_a_bar_and_an_error_bar_per_group() {
     let doc = roxmltree::Document::parse(&dots).unwrap();
     assert_eq!(doc.descendants().filter(|n| n.has_tag_name("circle")).count(), 15, "one dot per run");
 }
+
+/// net and fs results: their grids as tables and heatmaps, and with a baseline as ratio maps.
+#[test]
+fn grids_of_net_and_fs_results() {
+    let f = Fixture::new();
+    for (label, rep) in [("host", 1), ("host", 2), ("guest", 1), ("guest", 2)] {
+        let dir = f.path(&format!("grids/{label}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let json = dir.join(format!("fs-{rep}.json"));
+        let args = ["fs", "--dir", dir.to_str().unwrap(), "--min-file", "256KiB", "--max-file", "512KiB"];
+        let more = [
+            "--min-record",
+            "64KiB",
+            "--max-record",
+            "128KiB",
+            "--tests",
+            "0",
+            "--label",
+            label,
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        assert_exit(&mpiexec(1, &[&args[..], &more[..]].concat()), 0);
+        let json = dir.join(format!("net-{rep}.json"));
+        let net = ["net", "--duration", "100ms", "--label", label, "--json", json.to_str().unwrap()];
+        assert_exit(&mpiexec(1, &net), 0);
+    }
+    let out = f.compare(&["grids", "--baseline", "host", "--format", "markdown", "--plot", "plots"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    for needle in [
+        "host (fs): write, MiB/s, mean of the runs.",
+        "| file KiB \\ record KiB | 64 | 128 |",
+        "guest (net): throughput, MiB/s, mean of the runs.",
+        "| sender \\ receiver | 0 |",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in {text}");
+    }
+    let heatmaps: Vec<String> = std::fs::read_dir(f.path("plots"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("heatmap-") || n.starts_with("ratio-"))
+        .collect();
+    // Means: fs write and rewrite and net for two groups; ratios: the same for the guest.
+    assert_eq!(heatmaps.len(), 3 * 2 + 3, "{heatmaps:?}");
+    for name in heatmaps {
+        let svg = std::fs::read_to_string(f.path("plots").join(&name)).unwrap();
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}

@@ -12,8 +12,20 @@ pub struct MetricValue {
     pub title: String,
     pub unit: &'static str,
     pub value: f64,
-    /// `[sender, receiver]` for a cell of a matrix (net).
-    pub cell: Option<[u32; 2]>,
+    /// Where the value sits when the metric is a cell of a grid (net's matrix, fs's sweep).
+    pub cell: Option<GridCell>,
+}
+
+/// A cell of a two-dimensional table of one kind's results.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GridCell {
+    /// The table: `throughput` (net), or the pass (fs: `write`, `random read`, …).
+    pub table: String,
+    /// What rows and columns are, e.g. `sender`/`receiver`, `file KiB`/`record KiB`.
+    pub rows: &'static str,
+    pub columns: &'static str,
+    pub row: u64,
+    pub column: u64,
 }
 
 #[derive(Debug)]
@@ -29,6 +41,7 @@ pub const KINDS: &[Kind] = &[
     Kind { name: "mpiio", incidental_parameters: &["file", "keep", "pvfs2tab"], metrics: mpiio },
     Kind { name: "partdiff", incidental_parameters: &[], metrics: partdiff },
     Kind { name: "net", incidental_parameters: &["timeout_s", "keep_going"], metrics: net },
+    Kind { name: "fs", incidental_parameters: &["target", "between_tests"], metrics: fs },
     // The environment alone has nothing to compare; such documents are counted and left out.
     Kind { name: "env", incidental_parameters: &[], metrics: |_| Vec::new() },
 ];
@@ -101,7 +114,53 @@ fn net(results: &Value) -> Vec<MetricValue> {
             );
             let mut m =
                 metric(format!("{s}_to_{r}_mib_per_s"), title, "MiB/s", pair["median_mib_per_s"].as_f64())?;
-            m.cell = Some([s, r]);
+            m.cell = Some(GridCell {
+                table: "throughput".into(),
+                rows: "sender",
+                columns: "receiver",
+                row: s.into(),
+                column: r.into(),
+            });
+            Some(m)
+        })
+        .collect()
+}
+
+/// Every cell of the sweep: pass × file size × record size, MiB/s, the mean over the ranks
+/// (each rank swept its own file at the same time).
+fn fs(results: &Value) -> Vec<MetricValue> {
+    let mut sums: Vec<(String, u64, u64, f64, u32)> = Vec::new();
+    let sweeps = results["ranks"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for cell in sweeps.iter().flat_map(|s| s["cells"].as_array().map(Vec::as_slice).unwrap_or_default()) {
+        let (Some(pass), Some(file), Some(record), Some(value)) = (
+            cell["pass"].as_str(),
+            cell["file_size_bytes"].as_u64(),
+            cell["record_size_bytes"].as_u64(),
+            cell["mib_per_s"].as_f64(),
+        ) else {
+            continue;
+        };
+        match sums.iter_mut().find(|s| s.0 == pass && s.1 == file && s.2 == record) {
+            Some(sum) => {
+                sum.3 += value;
+                sum.4 += 1;
+            }
+            None => sums.push((pass.to_string(), file, record, value, 1)),
+        }
+    }
+    sums.into_iter()
+        .filter_map(|(pass, file, record, sum, n)| {
+            let (file_kib, record_kib) = (file / 1024, record / 1024);
+            let id = format!("{}_{file_kib}k_{record_kib}k_mib_per_s", pass.replace(' ', "_"));
+            let title = format!("{pass}, {file_kib} KiB file, {record_kib} KiB records");
+            let mut m = metric(id, title, "MiB/s", Some(sum / f64::from(n)))?;
+            m.cell = Some(GridCell {
+                table: pass,
+                rows: "file KiB",
+                columns: "record KiB",
+                row: file_kib,
+                column: record_kib,
+            });
             Some(m)
         })
         .collect()
@@ -141,6 +200,21 @@ mod tests {
             ("0_to_1_mib_per_s", Some([0, 1]), 110.5)
         );
         assert_eq!(got[0].title, "0→1 throughput (node6 → vm1)");
+    }
+
+    #[test]
+    fn fs_gives_every_cell_averaged_over_ranks() {
+        let cell = |pass: &str, value: f64| serde_json::json!({"pass": pass, "file_size_bytes": 1048576, "record_size_bytes": 4096, "mib_per_s": value});
+        let results = serde_json::json!({"ranks": [
+            {"cells": [cell("write", 100.0), cell("random read", 50.0)]},
+            {"cells": [cell("write", 200.0)]}
+        ]});
+        let got = (kind("fs").unwrap().metrics)(&results);
+        assert_eq!(got.len(), 2);
+        assert_eq!((got[0].id.as_str(), got[0].value), ("write_1024k_4k_mib_per_s", 150.0));
+        assert_eq!(got[1].id, "random_read_1024k_4k_mib_per_s");
+        let c = got[1].cell.as_ref().unwrap();
+        assert_eq!((c.table.as_str(), c.row, c.column, c.rows), ("random read", 1024, 4, "file KiB"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! documents, builds one comparison model, and hands it to `report::compare` for every format.
 
 mod load;
-mod metrics;
+pub mod metrics;
 pub mod model;
 mod path;
 pub mod stats;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::load::Run;
+use super::metrics::GridCell;
 use super::stats::{self, Ratio, Summary};
 use crate::error::UsageError;
 
@@ -45,9 +46,9 @@ pub struct Row {
     pub metric: String,
     pub title: String,
     pub unit: &'static str,
-    /// `[sender, receiver]` when the metric is a cell of a matrix.
+    /// Where the metric sits when it is a cell of a grid.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cell: Option<[u32; 2]>,
+    pub cell: Option<GridCell>,
     pub group: String,
     #[serde(flatten)]
     pub summary: Summary,
@@ -118,7 +119,7 @@ pub fn build(
                     metric: metric.clone(),
                     title: first.title.clone(),
                     unit: first.unit,
-                    cell: first.cell,
+                    cell: first.cell.clone(),
                     group: name.clone(),
                     summary: Summary::of(&values)?,
                     baseline: false,

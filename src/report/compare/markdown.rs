@@ -1,6 +1,6 @@
 //! Markdown tables, for papers and issues.
 
-use super::{Exporter, Grid, Style, caption, matrix_grids, runs_grid, summary_grid};
+use super::{Exporter, Grid, Style, caption, matrices, runs_grid, summary_grid};
 use crate::compare::model::Comparison;
 
 pub struct Markdown;
@@ -12,11 +12,9 @@ impl Exporter for Markdown {
 
     fn summary(&self, c: &Comparison) -> anyhow::Result<String> {
         let mut out = format!("{}.\n\n{}", caption(c), table(&summary_grid(c, Style::Human)));
-        for (group, unit, grid) in matrix_grids(c, Style::Human) {
-            out.push_str(&format!(
-                "\n{group}: {unit}, mean of the runs; rows: sender, columns: receiver.\n\n"
-            ));
-            out.push_str(&table(&grid));
+        for m in matrices(c, Style::Human, false) {
+            out.push_str(&format!("\n{}: {}, {}, mean of the runs.\n\n", m.group, m.table, m.unit));
+            out.push_str(&table(&m.grid));
         }
         Ok(out)
     }

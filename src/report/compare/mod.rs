@@ -173,29 +173,71 @@ pub fn runs_grid(c: &Comparison, style: Style) -> Grid {
     Grid { header, rows, numeric }
 }
 
-/// Per group whose metrics are cells of a matrix (net): the mean of each cell, rows = sender,
-/// columns = receiver, as the study's Tables 3.1 and 3.2.
-pub fn matrix_grids(c: &Comparison, style: Style) -> Vec<(String, &'static str, Grid)> {
-    let mut grids = Vec::new();
+/// A group's grid: net's sender × receiver matrix (the study's Tables 3.1 and 3.2), or one pass
+/// of an fs sweep (file size × record size, iozone's layout).
+pub struct Matrix {
+    pub group: String,
+    pub table: String,
+    pub unit: &'static str,
+    pub grid: Grid,
+}
+
+/// Every group's grids, each cell the mean over the group's runs; with `ratios`, each cell the
+/// ratio of that mean to the baseline's instead (empty for the baseline itself).
+pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
+    let mut out = Vec::new();
     for group in &c.groups {
         let cells: Vec<&Row> = c.rows.iter().filter(|r| r.group == group.name && r.cell.is_some()).collect();
-        let Some(first) = cells.first() else { continue };
-        let n = cells.iter().filter_map(|r| r.cell).map(|[s, r]| s.max(r) + 1).max().unwrap_or(0) as usize;
-        let mut header = vec!["sender \\ receiver".to_string()];
-        header.extend((0..n).map(|j| j.to_string()));
-        let rows = (0..n)
-            .map(|i| {
-                let mut line = vec![i.to_string()];
-                line.extend((0..n).map(|j| {
-                    let found = cells.iter().find(|r| r.cell == Some([i as u32, j as u32]));
-                    cell(found.map(|r| r.summary.mean), style)
-                }));
-                line
-            })
-            .collect();
-        grids.push((group.name.clone(), first.unit, Grid { header, rows, numeric: vec![true; n + 1] }));
+        let mut tables: Vec<&str> = Vec::new();
+        for row in &cells {
+            let table = row.cell.as_ref().map(|g| g.table.as_str()).unwrap_or_default();
+            if !tables.contains(&table) {
+                tables.push(table);
+            }
+        }
+        for table in tables {
+            let here: Vec<(&Row, &crate::compare::metrics::GridCell)> = cells
+                .iter()
+                .filter_map(|r| Some((*r, r.cell.as_ref()?)))
+                .filter(|(_, g)| g.table == table)
+                .collect();
+            if ratios && here.iter().all(|(r, _)| r.ratio.is_none()) {
+                continue;
+            }
+            let mut row_keys: Vec<u64> = here.iter().map(|(_, g)| g.row).collect();
+            let mut column_keys: Vec<u64> = here.iter().map(|(_, g)| g.column).collect();
+            row_keys.sort();
+            row_keys.dedup();
+            column_keys.sort();
+            column_keys.dedup();
+            let (first, axes) = here[0];
+            let mut header = vec![format!("{} \\ {}", axes.rows, axes.columns)];
+            header.extend(column_keys.iter().map(u64::to_string));
+            let rows = row_keys
+                .iter()
+                .map(|&rk| {
+                    let mut line = vec![rk.to_string()];
+                    line.extend(column_keys.iter().map(|&ck| {
+                        let found = here.iter().find(|(_, g)| g.row == rk && g.column == ck).map(|(r, _)| *r);
+                        let value = if ratios {
+                            found.and_then(|r| r.ratio.as_ref()).map(|q| q.value)
+                        } else {
+                            found.map(|r| r.summary.mean)
+                        };
+                        cell(value, style)
+                    }));
+                    line
+                })
+                .collect();
+            out.push(Matrix {
+                group: group.name.clone(),
+                table: table.to_string(),
+                unit: if ratios { "ratio to the baseline" } else { first.unit },
+                grid: Grid { header, rows, numeric: vec![true; column_keys.len() + 1] },
+            });
+        }
     }
-    grids
+    out
 }
 
 /// What was compared, in one line.

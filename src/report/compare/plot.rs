@@ -13,13 +13,22 @@ use super::number;
 use crate::compare::model::{Comparison, Row};
 
 const SIZE: (u32, u32) = (800, 500);
+/// Up to this many grid cells (rows of the comparison) also get a bar and a dot chart each.
+const MAX_CELL_CHARTS: usize = 32;
 const BAR: RGBColor = RGBColor(70, 120, 180);
 const BASELINE: RGBColor = RGBColor(200, 110, 40);
 
 /// Draws every chart into `dir`; returns how many.
 pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
     let mut charts = 0;
-    let mut metrics: Vec<&str> = c.rows.iter().map(|r| r.metric.as_str()).collect();
+    // Cells of a large grid (an fs sweep) are drawn as the grid, not one chart each.
+    let grid_cells = c.rows.iter().filter(|r| r.cell.is_some()).count();
+    let mut metrics: Vec<&str> = c
+        .rows
+        .iter()
+        .filter(|r| r.cell.is_none() || grid_cells <= MAX_CELL_CHARTS)
+        .map(|r| r.metric.as_str())
+        .collect();
     metrics.dedup();
     for metric in metrics {
         let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
@@ -30,54 +39,57 @@ pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
         draw(&dots, |area| dot_plot(area, &title, &rows))?;
         charts += 2;
     }
-    for (index, (group, unit, grid)) in super::matrix_grids(c, super::Style::Machine).into_iter().enumerate()
-    {
-        let path = dir.join(format!("heatmap-{}.svg", index + 1));
-        draw(&path, |area| heatmap(area, &group, unit, &grid))?;
-        charts += 1;
+    // Grids: each group's means, and with a baseline each group's ratios to it.
+    for (kind, ratios) in [("heatmap", false), ("ratio", true)] {
+        for (index, m) in super::matrices(c, super::Style::Machine, ratios).into_iter().enumerate() {
+            let path = dir.join(format!("{kind}-{}.svg", index + 1));
+            draw(&path, |area| heatmap(area, &m))?;
+            charts += 1;
+        }
     }
     Ok(charts)
 }
 
-/// A group's matrix as coloured cells with their values; sender 0 at the top.
-fn heatmap(
-    area: &DrawingArea<SVGBackend, Shift>,
-    group: &str,
-    unit: &str,
-    grid: &super::Grid,
-) -> anyhow::Result<()> {
-    let n = grid.rows.len();
+/// A group's grid as coloured cells with their values, the first row at the top; the axes
+/// are the grid's keys in order (ranks, or doubling sizes: a log scale).
+fn heatmap(area: &DrawingArea<SVGBackend, Shift>, m: &super::Matrix) -> anyhow::Result<()> {
+    let grid = &m.grid;
+    let (rows, columns) = (grid.rows.len(), grid.header.len() - 1);
     let values: Vec<Vec<Option<f64>>> =
         grid.rows.iter().map(|row| row[1..].iter().map(|c| c.parse::<f64>().ok()).collect()).collect();
     let top = values.iter().flatten().flatten().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    let axis = || (0..n.saturating_sub(1)).into_segmented();
+    let (row_name, column_name) = grid.header[0].split_once(" \\ ").unwrap_or(("", ""));
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{group}: throughput, {unit}, mean of the runs"), ("sans-serif", 18))
+        .caption(format!("{}: {}, {}", m.group, m.table, m.unit), ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(axis(), axis())?;
-    // Row k from the bottom is sender n - 1 - k.
-    let sender = |k: &SegmentValue<usize>| match k {
-        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < n => (n - 1 - k).to_string(),
+        .build_cartesian_2d(
+            (0..columns.saturating_sub(1)).into_segmented(),
+            (0..rows.saturating_sub(1)).into_segmented(),
+        )?;
+    // Segment k from the bottom is row rows - 1 - k.
+    let row_label = |k: &SegmentValue<usize>| match k {
+        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < rows => grid.rows[rows - 1 - k][0].clone(),
         _ => String::new(),
     };
-    let receiver = |k: &SegmentValue<usize>| match k {
-        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < n => k.to_string(),
+    let column_label = |k: &SegmentValue<usize>| match k {
+        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < columns => grid.header[k + 1].clone(),
         _ => String::new(),
     };
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc("receiver (rank)")
-        .y_desc("sender (rank)")
-        .x_labels(n)
-        .y_labels(n)
-        .x_label_formatter(&receiver)
-        .y_label_formatter(&sender)
+        .x_desc(column_name)
+        .y_desc(row_name)
+        .x_labels(columns)
+        .y_labels(rows)
+        .x_label_formatter(&column_label)
+        .y_label_formatter(&row_label)
         .draw()?;
+    let font = if columns > 6 { 11 } else { 16 };
     for (i, row) in values.iter().enumerate() {
-        let y = n - 1 - i;
+        let y = rows - 1 - i;
         for (x, value) in row.iter().enumerate() {
             let color = match value {
                 Some(v) => BAR.mix(0.15 + 0.85 * v / top),
@@ -91,7 +103,7 @@ fn heatmap(
             let label = value.map_or_else(|| "-".to_string(), number);
             chart.draw_series(std::iter::once(
                 EmptyElement::at((SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)))
-                    + Text::new(label, (-20, -8), ("sans-serif", 16).into_font()),
+                    + Text::new(label, (-(font as i32), -6), ("sans-serif", font).into_font()),
             ))?;
         }
     }

@@ -1,6 +1,6 @@
 //! Aligned text for the terminal.
 
-use super::{Exporter, Grid, Style, caption, matrix_grids, runs_grid, summary_grid};
+use super::{Exporter, Grid, Style, caption, matrices, runs_grid, summary_grid};
 use crate::compare::model::Comparison;
 
 pub struct Text;
@@ -12,9 +12,9 @@ impl Exporter for Text {
 
     fn summary(&self, c: &Comparison) -> anyhow::Result<String> {
         let mut out = format!("{}\n{}", caption(c), aligned(&summary_grid(c, Style::Human)));
-        for (group, unit, grid) in matrix_grids(c, Style::Human) {
-            out.push_str(&format!("\n{group}: {unit}, mean of the runs; rows: sender, columns: receiver\n"));
-            out.push_str(&aligned(&grid));
+        for m in matrices(c, Style::Human, false) {
+            out.push_str(&format!("\n{}: {}, {}, mean of the runs\n", m.group, m.table, m.unit));
+            out.push_str(&aligned(&m.grid));
         }
         Ok(out)
     }
