@@ -195,10 +195,9 @@ mod tests {
         ]});
         let got = (kind("net").unwrap().metrics)(&results);
         assert_eq!(got.len(), 1, "a failed pair has no value");
-        assert_eq!(
-            (got[0].id.as_str(), got[0].cell, got[0].value),
-            ("0_to_1_mib_per_s", Some([0, 1]), 110.5)
-        );
+        assert_eq!((got[0].id.as_str(), got[0].value), ("0_to_1_mib_per_s", 110.5));
+        let cell = got[0].cell.as_ref().unwrap();
+        assert_eq!((cell.table.as_str(), cell.row, cell.column, cell.rows), ("throughput", 0, 1, "sender"));
         assert_eq!(got[0].title, "0→1 throughput (node6 → vm1)");
     }
 

@@ -103,7 +103,7 @@ fn heatmap(area: &DrawingArea<SVGBackend, Shift>, m: &super::Matrix) -> anyhow::
             let label = value.map_or_else(|| "-".to_string(), number);
             chart.draw_series(std::iter::once(
                 EmptyElement::at((SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)))
-                    + Text::new(label, (-(font as i32), -6), ("sans-serif", font).into_font()),
+                    + Text::new(label, (-font, -6), ("sans-serif", font).into_font()),
             ))?;
         }
     }
