@@ -230,25 +230,29 @@ fn tcp_repetition(
 ) -> (Outcome, Outcome) {
     let (send_stream, receive_stream) = connections;
     let Buffers { send, receive } = buffers;
-    std::thread::scope(|scope| {
-        let receiver = match (receiving, receive_stream.as_mut()) {
-            (Some(_), Some(stream)) => Some(scope.spawn(move || {
-                tcp::receive(stream, receive, settings.send_size)
-                    .map(|bytes| (bytes, started.elapsed().as_secs_f64()))
-                    .map_err(|e| e.to_string())
-            })),
-            _ => None,
-        };
-        let sent = match (sending, send_stream.as_mut()) {
-            (Some(_), Some(stream)) => Some(
-                tcp::send(stream, send, stop)
-                    .map(|bytes| (bytes, started.elapsed().as_secs_f64()))
-                    .map_err(|e| e.to_string()),
-            ),
-            _ => None,
-        };
-        (sent, receiver.map(|r| r.join().expect("the receiving thread does not panic")))
-    })
+    let receiving = receiving.and(receive_stream.as_mut());
+    let sending = sending.and(send_stream.as_mut());
+    let receive_one = |stream: &mut TcpStream, buffer: &mut crate::buffer::AlignedBuffer| {
+        tcp::receive(stream, buffer, settings.send_size)
+            .map(|bytes| (bytes, started.elapsed().as_secs_f64()))
+            .map_err(|e| e.to_string())
+    };
+    let send_one = |stream: &mut TcpStream, buffer: &mut crate::buffer::AlignedBuffer| {
+        tcp::send(stream, buffer, stop)
+            .map(|bytes| (bytes, started.elapsed().as_secs_f64()))
+            .map_err(|e| e.to_string())
+    };
+    match (sending, receiving) {
+        // Both ends on this rank (loopback, or a concurrent round): the receiver in a thread.
+        (Some(out), Some(into)) => std::thread::scope(|scope| {
+            let receiver = scope.spawn(|| receive_one(into, receive));
+            let sent = send_one(out, send);
+            (Some(sent), Some(receiver.join().expect("the receiving thread does not panic")))
+        }),
+        (Some(out), None) => (Some(send_one(out, send)), None),
+        (None, Some(into)) => (None, Some(receive_one(into, receive))),
+        (None, None) => (None, None),
+    }
 }
 
 fn mpi_repetition(
