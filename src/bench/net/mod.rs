@@ -209,7 +209,9 @@ pub struct Buffers {
 
 fn allocate(session: &Session, options: &Options) -> anyhow::Result<Buffers> {
     let receive_len = match options.transport {
-        Transport::Tcp => options.send_size.max(1 << 20),
+        // Large sends are received one whole send per call; small ones many at a time.
+        Transport::Tcp if options.send_size >= 64 << 10 => options.send_size,
+        Transport::Tcp => 1 << 20,
         Transport::Mpi => options.send_size * options.window as usize,
     };
     mpi_util::check_memory_per_host(session, (options.send_size + receive_len) as u64, "net's buffers")?;

@@ -128,7 +128,12 @@ pub fn receive(stream: &mut TcpStream, buffer: &mut AlignedBuffer, send_size: us
     let mut at: usize = 0;
     let mut header = [0u8; HEADER];
     loop {
-        let n = stream.read(buffer).map_err(|e| timed_out(e, "receiving"))?;
+        let n = if buffer.len() == send_size {
+            whole_send(stream, buffer)
+        } else {
+            stream.read(buffer)
+        }
+        .map_err(|e| timed_out(e, "receiving"))?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -160,6 +165,14 @@ pub fn receive(stream: &mut TcpStream, buffer: &mut AlignedBuffer, send_size: us
             }
         }
     }
+}
+
+/// One whole send in one call (`MSG_WAITALL`): one wake-up per send instead of one per segment.
+fn whole_send(stream: &mut TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `buffer` is writable for its length; the descriptor is the stream's.
+    let n = unsafe { libc::recv(stream.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_WAITALL) };
+    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
 }
 
 fn timed_out(error: io::Error, doing: &str) -> io::Error {
