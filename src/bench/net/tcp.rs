@@ -128,12 +128,8 @@ pub fn receive(stream: &mut TcpStream, buffer: &mut AlignedBuffer, send_size: us
     let mut at: usize = 0;
     let mut header = [0u8; HEADER];
     loop {
-        let n = if buffer.len() == send_size {
-            whole_send(stream, buffer)
-        } else {
-            stream.read(buffer)
-        }
-        .map_err(|e| timed_out(e, "receiving"))?;
+        let n = if buffer.len() == send_size { whole_send(stream, buffer) } else { stream.read(buffer) }
+            .map_err(|e| timed_out(e, "receiving"))?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -171,7 +167,9 @@ pub fn receive(stream: &mut TcpStream, buffer: &mut AlignedBuffer, send_size: us
 fn whole_send(stream: &mut TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
     use std::os::fd::AsRawFd;
     // SAFETY: `buffer` is writable for its length; the descriptor is the stream's.
-    let n = unsafe { libc::recv(stream.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_WAITALL) };
+    let n = unsafe {
+        libc::recv(stream.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_WAITALL)
+    };
     if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
 }
 
@@ -198,12 +196,17 @@ mod tests {
         }
     }
 
-    /// A whole repetition over loopback, sizes that do not divide the receive buffer.
+    /// A whole repetition over loopback: sizes that do not divide the receive buffer, and a
+    /// receive buffer of one send (read whole, MSG_WAITALL).
     #[test]
     fn a_repetition_ends_at_the_marked_send() {
-        for (send_size, recv_size, total) in
-            [(16384, 131072, 1_000_000u64), (1000, 4096, 50_000), (9000, 4096, 100_000)]
-        {
+        let cases = [
+            (16384, 131072, 1_000_000u64),
+            (1000, 4096, 50_000),
+            (9000, 4096, 100_000),
+            (65536, 65536, 1_000_000),
+        ];
+        for (send_size, recv_size, total) in cases {
             let s = settings(send_size);
             let (listener, address) = listen(IpAddr::from([127, 0, 0, 1]), &s).unwrap();
             // The next repetition starts only after the receiver has the last one (over MPI
