@@ -104,5 +104,8 @@ mod tests {
         let sd = service_demand_us_per_kib(50.0, 2, 100 * 1024 * 1024, 1.0);
         assert!((sd - 9.765625).abs() < 1e-9, "{sd}");
         assert_eq!(service_demand_us_per_kib(50.0, 2, 0, 1.0), 0.0);
+        // The same bytes over two seconds: half the rate, twice the CPU per KiB.
+        let slow = service_demand_us_per_kib(50.0, 2, 100 * 1024 * 1024, 2.0);
+        assert!((slow - 2.0 * 9.765625).abs() < 1e-9, "{slow}");
     }
 }

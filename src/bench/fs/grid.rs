@@ -115,6 +115,26 @@ mod tests {
     }
 
     #[test]
+    fn passes_have_iozones_names() {
+        let names: Vec<&str> = Test::ALL.iter().flat_map(|t| t.passes()).collect();
+        assert_eq!(
+            names,
+            [
+                "write",
+                "rewrite",
+                "read",
+                "reread",
+                "random read",
+                "random write",
+                "pwrite",
+                "re-pwrite",
+                "pread",
+                "re-pread"
+            ]
+        );
+    }
+
+    #[test]
     fn tests_by_number_or_name() {
         assert_eq!(Test::parse("0").unwrap(), Test::Write);
         assert_eq!(Test::parse("10").unwrap(), Test::Pread);

@@ -166,6 +166,17 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_in_the_way_is_an_error_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let mut buffer = AlignedBuffer::zeroed(4096).unwrap();
+        assert!(
+            run(&dir.path().join("d"), Pass::Write { create: true }, 4096, &mut buffer, &settings()).is_err()
+        );
+        assert!(dir.path().join("d").is_dir());
+    }
+
+    #[test]
     fn a_missing_file_cannot_be_read() {
         let dir = tempfile::tempdir().unwrap();
         let mut buffer = AlignedBuffer::zeroed(4096).unwrap();
