@@ -1,0 +1,132 @@
+//! The study's cluster on this machine (scripts/testbed), end to end: up, `pvbench env` over
+//! every node, `pvbench net` across the bridge and to the shaped guest, `pvbench partdiff` on a
+//! host and in the CPU-capped guest compared, down, and nothing left behind.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+fn testbed(args: &[&str]) -> Output {
+    Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed")).args(args).output().unwrap()
+}
+
+/// Takes the testbed down however the test ends.
+struct Up;
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        let _ = testbed(&["down"]);
+    }
+}
+
+/// `pvbench ARGS --json -` with ranks placed on `hosts` by MPICH's launcher.
+fn across(hosts: &str, ranks: u32, args: &[&str]) -> Value {
+    let launch = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed-launch");
+    let out = assert_cmd::Command::new("mpiexec")
+        .args(["-launcher", "ssh", "-launcher-exec", launch, "-iface", "pvtb0", "-hosts", hosts])
+        .args(["-n", &ranks.to_string(), pvbench()])
+        .args(args)
+        .args(["--json", "-"])
+        .timeout(Duration::from_secs(180))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
+}
+
+fn host<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    let hosts = doc["environment"]["hosts"].as_array().unwrap();
+    hosts.iter().find(|h| h["hostname"] == name).unwrap_or_else(|| panic!("no {name} in {hosts:?}"))
+}
+
+fn route_interface<'a>(from: &'a Value, to: &str) -> &'a str {
+    let routes = from["routes"].as_array().unwrap();
+    routes.iter().find(|r| r["peer_host"] == to).and_then(|r| r["interface"].as_str()).unwrap()
+}
+
+fn namespaces() -> String {
+    String::from_utf8(Command::new("ip").args(["netns", "list"]).output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn the_study_on_one_machine() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || open_mpi() {
+        eprintln!("skipped: the testbed needs root and MPICH's mpiexec");
+        return;
+    }
+    let hosts_before = std::fs::read_to_string("/etc/hosts").unwrap();
+    let started = Instant::now();
+    let out = testbed(&["up"]);
+    assert_exit(&out, 0);
+    let _up = Up;
+    assert!(started.elapsed() < Duration::from_secs(2), "up took {:?}", started.elapsed());
+    let again = testbed(&["up"]);
+    assert!(stdout(&again).contains("up already"), "{}", stdout(&again));
+
+    // Where every number will come from: node7's way to node6 leaves through xenbr0, the
+    // direct host's does not, the guest hangs off xenbr0 and is a namespace, not a domU.
+    let env = across("node6,node7,node7-direct,vm3", 4, &["env"]);
+    assert_eq!(route_interface(host(&env, "node7"), "node6"), "xenbr0");
+    assert_eq!(route_interface(host(&env, "node7-direct"), "node6"), "eth0");
+    let node7 = host(&env, "node7");
+    let vif = node7["interfaces"].as_array().unwrap().iter().find(|i| i["name"] == "vif3.0").unwrap();
+    assert_eq!(vif["bridge"], "xenbr0");
+    let vm3 = host(&env, "vm3");
+    assert_eq!(vm3["virtualization"]["network_namespace"]["initial"], false);
+    assert_ne!(vm3["virtualization"]["role"], "xen-domU", "an emulation is never reported as a hypervisor");
+
+    // The network: the guest's pairs at its shaped rate, the hosts' far above it.
+    let net = across("node6,node7,vm3", 3, &["net", "--duration", "500ms", "--warmup", "200ms"]);
+    for pair in net["results"]["pairs"].as_array().unwrap() {
+        let mbit = pair["median_mbit_per_s"].as_f64().unwrap();
+        let guest = (pair["sender"] == 2) != (pair["receiver"] == 2);
+        if guest {
+            assert!(
+                (170.0..=220.0).contains(&mbit),
+                "{}→{}: {mbit} Mbit/s, shaped to 200",
+                pair["sender"],
+                pair["receiver"]
+            );
+        } else {
+            assert!(mbit > 1000.0, "{}→{}: {mbit} Mbit/s", pair["sender"], pair["receiver"]);
+        }
+    }
+
+    // CPU: partdiff on the host and in the guest capped at half a CPU, compared.
+    let results = tempfile::tempdir().unwrap();
+    for (group, node) in [("dom0-bridge", "node7"), ("domU", "vm3")] {
+        for rep in 0..4 {
+            let doc = across(node, 1, &["partdiff", "1", "2", "100", "2", "2", "2000", "--label", group]);
+            let path = results.path().join(format!("{group}-{rep}.json"));
+            std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+        }
+    }
+    let out = Command::new(pvbench())
+        .args(["compare", results.path().to_str().unwrap(), "--baseline", "dom0-bridge", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let comparison: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rate = comparison["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == "mlup_per_s" && r["group"] == "domU")
+        .unwrap();
+    assert_eq!(rate["ratio"]["verdict"], "lower", "the guest's CPU is capped at half a CPU: {rate}");
+
+    drop(_up);
+    let hosts_after = std::fs::read_to_string("/etc/hosts").unwrap();
+    assert_eq!(hosts_after.trim_end(), hosts_before.trim_end(), "/etc/hosts as it was");
+    for name in ["node6", "node7", "vm3"] {
+        assert!(!namespaces().lines().any(|l| l.split_whitespace().next() == Some(name)), "{name} left");
+    }
+    assert!(!Path::new("/sys/fs/cgroup/cpu/pvbench-testbed").exists());
+    assert!(!Command::new("ip").args(["link", "show", "pvtb0"]).output().unwrap().status.success());
+}
