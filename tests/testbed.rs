@@ -98,6 +98,31 @@ fn the_study_on_one_machine() {
         }
     }
 
+    // The study's campaign across the client groups, launched into the nodes (the file system
+    // is this machine's, so no PVFS2 reset: --no-reset).
+    let campaign = tempfile::tempdir().unwrap();
+    let testfile = campaign.path().join("testfile");
+    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/run-campaign"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--scenario", "dom0-bridge:hostfiles/testbed/dom0-bridge:2"])
+        .args(["--scenario", "dom0-nobridge:hostfiles/testbed/dom0-nobridge:2"])
+        .args(["--scenario", "domU:hostfiles/testbed/domU:1"])
+        .args(["--reps", "2", "--no-reset", "--pvbench", pvbench()])
+        .args(["--results", campaign.path().join("results").to_str().unwrap()])
+        .args(["--launcher", "mpiexec -launcher ssh -launcher-exec scripts/testbed-launch -iface pvtb0 -f {hostfile} -n {ranks}"])
+        .args(["--", "-b", "1MiB", "-i", "2", "-f", testfile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    for (group, ranks_host) in [("dom0-bridge", "node7"), ("dom0-nobridge", "node7-direct"), ("domU", "vm3")]
+    {
+        for rep in 1..=2 {
+            let doc = read_json(&campaign.path().join(format!("results/{group}/rep-{rep:02}.json")));
+            assert_eq!(doc["ranks"]["hosts"][0], ranks_host, "{group}");
+        }
+    }
+    assert!(stdout(&out).contains("ratios to \"dom0-bridge\""), "{}", stdout(&out));
+
     // CPU: partdiff on the host and in the guest capped at half a CPU, compared.
     let results = tempfile::tempdir().unwrap();
     for (group, node) in [("dom0-bridge", "node7"), ("domU", "vm3")] {
