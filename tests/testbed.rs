@@ -98,16 +98,32 @@ fn the_study_on_one_machine() {
         }
     }
 
-    // The study's campaign across the client groups, launched into the nodes (the file system
-    // is this machine's, so no PVFS2 reset: --no-reset).
+    // The study's campaign across the client groups, launched into the nodes, the PVFS2 server
+    // (the tests' stand-in) reset inside node6 before every run, over `scripts/testbed exec`
+    // as pvfs2-reset's ssh, and stopped at the end.
     let campaign = tempfile::tempdir().unwrap();
     let testfile = campaign.path().join("testfile");
+    let dir = campaign.path().display();
+    let conf = campaign.path().join("fs.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "<Defaults>\n\tLogFile {dir}/server.log\n\tDataStorageSpace {dir}/storage\n\tMetadataStorageSpace {dir}/storage\n</Defaults>\n\
+             <Aliases>\n\tAlias node6 tcp://node6:3334\n</Aliases>\n<Filesystem>\n\tName pvfs2-fs\n\tID 9\n</Filesystem>\n"
+        ),
+    )
+    .unwrap();
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let reset = format!(
+        "{repo}/scripts/pvfs2-reset -c {} --all --ssh '{repo}/scripts/testbed exec' --bin {repo}/tests/pvfs2-standin --pidfile {dir}/server.pid --timeout 10",
+        conf.display()
+    );
     let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/run-campaign"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["--scenario", "dom0-bridge:hostfiles/testbed/dom0-bridge:2"])
         .args(["--scenario", "dom0-nobridge:hostfiles/testbed/dom0-nobridge:2"])
         .args(["--scenario", "domU:hostfiles/testbed/domU:1"])
-        .args(["--reps", "2", "--no-reset", "--pvbench", pvbench()])
+        .args(["--reps", "2", "--reset", &reset, "--stop-at-end", "--pvbench", pvbench()])
         .args(["--results", campaign.path().join("results").to_str().unwrap()])
         .args(["--launcher", "mpiexec -launcher ssh -launcher-exec scripts/testbed-launch -iface pvtb0 -f {hostfile} -n {ranks}"])
         .args(["--", "-b", "1MiB", "-i", "2", "-f", testfile.to_str().unwrap()])
@@ -122,6 +138,9 @@ fn the_study_on_one_machine() {
         }
     }
     assert!(stdout(&out).contains("ratios to \"dom0-bridge\""), "{}", stdout(&out));
+    let log = std::fs::read_to_string(campaign.path().join("results/domU/rep-01.log")).unwrap();
+    assert!(log.contains("pvfs2-reset[node6]: ready   ok"), "the server was reset in node6: {log}");
+    assert!(stderr(&out).contains("stopping the server"), "{}", stderr(&out));
 
     // CPU: partdiff on the host and in the guest capped at half a CPU, compared.
     let results = tempfile::tempdir().unwrap();
