@@ -142,9 +142,34 @@ fn the_study_on_one_machine() {
     assert!(log.contains("pvfs2-reset[node6]: ready   ok"), "the server was reset in node6: {log}");
     assert!(stderr(&out).contains("stopping the server"), "{}", stderr(&out));
 
-    // CPU: partdiff on the host and in the guest capped at half a CPU, compared.
+    // Local file I/O on a host and in the guest at once: one sweep per rank.
+    let scratch = tempfile::tempdir().unwrap();
+    let fs = across(
+        "node7,vm3",
+        2,
+        &[
+            "fs",
+            "--dir",
+            scratch.path().to_str().unwrap(),
+            "--min-file",
+            "1MiB",
+            "--max-file",
+            "2MiB",
+            "--min-record",
+            "64KiB",
+            "--max-record",
+            "64KiB",
+            "--tests",
+            "0,1",
+        ],
+    );
+    let sweeps = fs["results"]["ranks"].as_array().unwrap();
+    assert_eq!((sweeps[0]["host"].as_str(), sweeps[1]["host"].as_str()), (Some("node7"), Some("vm3")));
+    assert!(sweeps.iter().all(|s| s["cells"].as_array().unwrap().len() == 2 * 4), "{sweeps:?}");
+
+    // CPU: partdiff on the hosts and in the guest capped at half a CPU, compared.
     let results = tempfile::tempdir().unwrap();
-    for (group, node) in [("dom0-bridge", "node7"), ("domU", "vm3")] {
+    for (group, node) in [("dom0-bridge", "node7"), ("dom0-nobridge", "node7-direct"), ("domU", "vm3")] {
         for rep in 0..4 {
             let doc = across(node, 1, &["partdiff", "1", "2", "100", "2", "2", "2000", "--label", group]);
             let path = results.path().join(format!("{group}-{rep}.json"));
