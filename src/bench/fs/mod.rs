@@ -233,11 +233,14 @@ fn sweep_cell(
     file_size: u64,
     buffer: &mut AlignedBuffer,
     options: &Options,
+    progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<Vec<Cell>> {
     let mut cells = Vec::new();
+    let cell = format!("file {} record {}", report::size(file_size), report::size(buffer.len() as u64));
     let measure =
         |name: &str, pass: Pass, buffer: &mut AlignedBuffer, cells: &mut Vec<Cell>| -> anyhow::Result<()> {
             crate::interrupt::check()?;
+            progress.set_message(format!("{cell} {name}"));
             if matches!(pass, Pass::Read | Pass::Pread | Pass::RandomRead) {
                 drop_cache(options.drop_cache, path)?;
             }
@@ -258,11 +261,14 @@ fn sweep_cell(
                 kib_per_s,
                 mib_per_s: kib_per_s / 1024.0,
             });
+            progress.inc(file_size);
             Ok(())
         };
     // Every test needs the file: the write test makes it, or an untimed write when not asked.
     if !options.tests.contains(&Test::Write) {
+        progress.set_message(format!("{cell} untimed write"));
         io::run(path, Pass::Write { create: true }, file_size, buffer, &options.settings)?;
+        progress.inc(file_size);
     }
     for test in &options.tests {
         if let Some(hook) = &options.between_tests {
@@ -319,7 +325,6 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let mut measured: Vec<Cell> = Vec::new();
     let mut buffers: Vec<(u64, AlignedBuffer)> = Vec::new();
     for &(file_size, record) in &cells {
-        progress.set_message(format!("file {} record {}", report::size(file_size), report::size(record)));
         if !buffers.iter().any(|(r, _)| *r == record) {
             buffers.clear(); // records go up within a file size: keep one buffer at a time
             let buffer = AlignedBuffer::zeroed(record as usize)
@@ -329,9 +334,8 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         let buffer = &mut buffers[0].1;
         // Every rank measures the same cell at the same time.
         mpi_util::barrier(world);
-        let outcome = sweep_cell(&path, file_size, buffer, &options);
+        let outcome = sweep_cell(&path, file_size, buffer, &options, &progress);
         measured.extend(mpi_util::agree(world, outcome)?);
-        progress.inc(file_size * passes);
     }
     progress.finish_and_clear();
     drop(file);
