@@ -172,10 +172,25 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let steal = StealClock::start();
     let plan = Plan { options: &options, identities: &identities, hosts: &hosts, listen_on };
     let mut results: Vec<PairResult> = Vec::new();
+    // Progress by round on rank 0, on a terminal only (a 5-host matrix of 10 s pairs takes 5 min).
+    let progress = if session.is_root() {
+        let bar = indicatif::ProgressBar::new(rounds.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rounds, ETA {eta}")
+                .expect("a valid template"),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     for (index, round) in rounds.iter().enumerate() {
+        let pairs: Vec<String> = round.iter().map(|(s, r)| format!("{s}→{r}")).collect();
+        progress.set_message(format!("pairs {}", pairs.join(" ")));
         let outcome = round::run(session, &plan, round, index as u32, &mut buffers)?;
         results.extend(outcome);
+        progress.inc(1);
     }
+    progress.finish_and_clear();
     let Some(environment) = environment::gather(session, Some(&steal), Extent::Result)? else {
         return Ok(());
     };
