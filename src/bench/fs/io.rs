@@ -165,6 +165,32 @@ mod tests {
         drop_from_cache(&path).unwrap();
     }
 
+    /// Writes at each record's offset: an empty file grows to the whole size, whatever the order.
+    #[test]
+    fn positional_and_random_writes_cover_every_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut buffer = AlignedBuffer::zeroed(4096).unwrap();
+        for pass in [Pass::Pwrite, Pass::RandomWrite] {
+            let path = dir.path().join(format!("{pass:?}"));
+            std::fs::File::create(&path).unwrap();
+            run(&path, pass, 16 * 4096, &mut buffer, &settings()).unwrap();
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), 16 * 4096, "{pass:?}");
+        }
+    }
+
+    /// Reads at each record's offset: a file one record short fails at the missing record.
+    #[test]
+    fn every_read_pass_reaches_the_last_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("short");
+        std::fs::write(&path, vec![1u8; 15 * 4096]).unwrap();
+        let mut buffer = AlignedBuffer::zeroed(4096).unwrap();
+        for pass in [Pass::Read, Pass::Pread, Pass::RandomRead] {
+            let err = run(&path, pass, 16 * 4096, &mut buffer, &settings()).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{pass:?}");
+        }
+    }
+
     #[test]
     fn a_directory_in_the_way_is_an_error_not_overwritten() {
         let dir = tempfile::tempdir().unwrap();
