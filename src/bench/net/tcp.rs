@@ -235,6 +235,27 @@ mod tests {
         }
     }
 
+    /// A timed repetition sends until the time is up; the sender's buffer is set on the
+    /// sender's socket (the kernel doubles what it is asked for).
+    #[test]
+    fn a_timed_repetition_and_the_senders_buffer() {
+        let s = settings(4096);
+        let (listener, address) = listen(IpAddr::from([127, 0, 0, 1]), &s).unwrap();
+        let sender = std::thread::spawn(move || {
+            let mut stream = connect(address, &settings(4096)).unwrap();
+            let mut buffer = AlignedBuffer::zeroed(4096).unwrap();
+            let sent = send(&mut stream, &mut buffer, Stop::After(Duration::from_millis(50))).unwrap();
+            (sent, effective(&stream))
+        });
+        let mut stream = accept(&listener, &s).unwrap();
+        let mut buffer = AlignedBuffer::zeroed(65536).unwrap();
+        let received = receive(&mut stream, &mut buffer, 4096).unwrap();
+        let (sent, options) = sender.join().unwrap();
+        assert_eq!(received, sent);
+        assert!(sent > 10 * 4096, "50 ms of sending moves more than a few sends: {sent}");
+        assert_eq!(options.send_buffer_bytes, Some(2 * 65536));
+    }
+
     #[test]
     fn a_closed_connection_and_a_silent_sender_are_errors() {
         let mut s = settings(1024);
