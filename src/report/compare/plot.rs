@@ -7,6 +7,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 
 use super::number;
@@ -164,23 +166,39 @@ fn upper_bound(rows: &[&Row]) -> f64 {
     if top > 0.0 { top * 1.2 } else { 1.0 }
 }
 
-fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
+type GroupsChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
+
+/// The frame both per-metric charts share: one segment per group on x, the metric on y.
+fn groups_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    rows: &[&Row],
+    x_desc: &str,
+) -> anyhow::Result<GroupsChart<'a, 'b>> {
     let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
+    let top = upper_bound(rows);
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 18))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
-        .build_cartesian_2d(groups_axis(rows), 0.0..upper_bound(rows))?;
+        .build_cartesian_2d(groups_axis(rows), 0.0..top)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_desc("group (bars: mean; whiskers: 95% confidence interval of the mean)")
+        .x_desc(x_desc)
         .y_desc(rows[0].unit)
         .x_labels(rows.len())
         .x_label_formatter(&|x| segment_name(x, &names))
-        .y_label_formatter(&|y| axis_number(*y, upper_bound(rows)))
+        .y_label_formatter(&|y| axis_number(*y, top))
         .draw()?;
+    Ok(chart)
+}
+
+fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
+    let mut chart =
+        groups_chart(area, title, rows, "group (bars: mean; whiskers: 95% confidence interval of the mean)")?;
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         let color = if r.baseline { BASELINE } else { BAR };
         let mut bar = Rectangle::new(
@@ -221,22 +239,8 @@ fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) 
 }
 
 fn dot_plot(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
-    let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(groups_axis(rows), 0.0..upper_bound(rows))?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc("group (dots: every run, left to right in start order; line: mean)")
-        .y_desc(rows[0].unit)
-        .x_labels(rows.len())
-        .x_label_formatter(&|x| segment_name(x, &names))
-        .y_label_formatter(&|y| axis_number(*y, upper_bound(rows)))
-        .draw()?;
+    let mut chart =
+        groups_chart(area, title, rows, "group (dots: every run, left to right in start order; line: mean)")?;
     for (i, r) in rows.iter().enumerate() {
         let n = r.values.len();
         // Spread a group's runs over 120 px around its centre, in run order.
