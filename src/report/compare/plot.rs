@@ -257,9 +257,7 @@ fn dot_plot(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -
 }
 
 /// One segment per group (an integer range is inclusive in plotters).
-fn groups_axis(
-    rows: &[&Row],
-) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize> {
+fn groups_axis(rows: &[&Row]) -> SegmentedCoord<RangedCoordusize> {
     (0..rows.len().saturating_sub(1)).into_segmented()
 }
 
