@@ -106,7 +106,7 @@ fn mpi_io_test_format_prints_its_lines() {
         mpiexec(2, &["mpiio", "-b", "104857600", "-i", "1", "-f", arg(&file), "--format", "mpi-io-test"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("nr_procs = 2, nr_iter = 1, blk_sz = 104857600\n"), "{text}");
+    assert!(text.contains("nr_procs = 2, nr_iter = 1, blk_sz = 104857600, coll = 1\n"), "{text}");
     assert!(text.contains("# total_size = 209715200\n"), "{text}");
     for prefix in ["# Write: min_t = ", "# Read:  min_t = ", "Write bandwidth = ", "Read bandwidth = "] {
         assert!(text.lines().any(|l| l.starts_with(prefix)), "no {prefix:?} line in {text}");

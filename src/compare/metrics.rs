@@ -24,8 +24,58 @@ pub struct GridCell {
     /// What rows and columns are, e.g. `sender`/`receiver`, `file KiB`/`record KiB`.
     pub rows: &'static str,
     pub columns: &'static str,
-    pub row: u64,
-    pub column: u64,
+    pub row: AxisKey,
+    pub column: AxisKey,
+}
+
+/// A row or column of a grid: a size (fs) or a host (net).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum AxisKey {
+    Number(u64),
+    Name(String),
+}
+
+impl Ord for AxisKey {
+    /// Numbers by value, before names; names in natural order (`node6` before `node10`).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (AxisKey::Number(a), AxisKey::Number(b)) => a.cmp(b),
+            (AxisKey::Number(_), AxisKey::Name(_)) => std::cmp::Ordering::Less,
+            (AxisKey::Name(_), AxisKey::Number(_)) => std::cmp::Ordering::Greater,
+            (AxisKey::Name(a), AxisKey::Name(b)) => natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b)),
+        }
+    }
+}
+
+impl PartialOrd for AxisKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::fmt::Display for AxisKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AxisKey::Number(n) => write!(f, "{n}"),
+            AxisKey::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A name as runs of text and numbers, so that digits compare by value.
+fn natural_key(name: &str) -> Vec<(String, Option<u64>)> {
+    let mut key = Vec::new();
+    let mut rest = name;
+    while !rest.is_empty() {
+        let text_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let (text, tail) = rest.split_at(text_end);
+        let digits_end = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+        let (digits, tail) = tail.split_at(digits_end);
+        key.push((text.to_string(), digits.parse().ok()));
+        rest = tail;
+    }
+    key
 }
 
 #[derive(Debug)]
@@ -100,26 +150,41 @@ fn partdiff(results: &Value) -> Vec<MetricValue> {
     .collect()
 }
 
-/// Every measured cell of the matrix: the median MiB/s of the pair.
+/// Every measured cell of the matrix: the median MiB/s of the pair. Cells are named by host,
+/// so that the study's node6 → vm2 meets today's node6 → vm2 whatever the ranks were; a host
+/// with several ranks in one document names its cells `host:rank`.
 fn net(results: &Value) -> Vec<MetricValue> {
     let pairs = results["pairs"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut ranks_of_host: Vec<(&str, u64)> = Vec::new();
+    for pair in pairs {
+        for end in ["sender", "receiver"] {
+            if let (Some(host), Some(rank)) = (pair[format!("{end}_host")].as_str(), pair[end].as_u64())
+                && !ranks_of_host.contains(&(host, rank))
+            {
+                ranks_of_host.push((host, rank));
+            }
+        }
+    }
+    let name = |host: &str, rank: u64| {
+        if ranks_of_host.iter().filter(|(h, _)| *h == host).count() > 1 {
+            format!("{host}:{rank}")
+        } else {
+            host.to_string()
+        }
+    };
     pairs
         .iter()
         .filter_map(|pair| {
-            let (s, r) = (pair["sender"].as_u64()? as u32, pair["receiver"].as_u64()? as u32);
-            let title = format!(
-                "{s}→{r} throughput ({} → {})",
-                pair["sender_host"].as_str().unwrap_or("?"),
-                pair["receiver_host"].as_str().unwrap_or("?")
-            );
-            let mut m =
-                metric(format!("{s}_to_{r}_mib_per_s"), title, "MiB/s", pair["median_mib_per_s"].as_f64())?;
+            let s = name(pair["sender_host"].as_str()?, pair["sender"].as_u64()?);
+            let r = name(pair["receiver_host"].as_str()?, pair["receiver"].as_u64()?);
+            let id = format!("{}_to_{}_mib_per_s", s.replace(' ', "_"), r.replace(' ', "_"));
+            let mut m = metric(id, format!("{s} → {r} throughput"), "MiB/s", pair["median_mib_per_s"].as_f64())?;
             m.cell = Some(GridCell {
                 table: "throughput".into(),
                 rows: "sender",
                 columns: "receiver",
-                row: s.into(),
-                column: r.into(),
+                row: AxisKey::Name(s),
+                column: AxisKey::Name(r),
             });
             Some(m)
         })
@@ -158,8 +223,8 @@ fn fs(results: &Value) -> Vec<MetricValue> {
                 table: pass,
                 rows: "file KiB",
                 columns: "record KiB",
-                row: file_kib,
-                column: record_kib,
+                row: AxisKey::Number(file_kib),
+                column: AxisKey::Number(record_kib),
             });
             Some(m)
         })
@@ -195,10 +260,35 @@ mod tests {
         ]});
         let got = (kind("net").unwrap().metrics)(&results);
         assert_eq!(got.len(), 1, "a failed pair has no value");
-        assert_eq!((got[0].id.as_str(), got[0].value), ("0_to_1_mib_per_s", 110.5));
+        assert_eq!((got[0].id.as_str(), got[0].value), ("node6_to_vm1_mib_per_s", 110.5));
         let cell = got[0].cell.as_ref().unwrap();
-        assert_eq!((cell.table.as_str(), cell.row, cell.column, cell.rows), ("throughput", 0, 1, "sender"));
-        assert_eq!(got[0].title, "0→1 throughput (node6 → vm1)");
+        assert_eq!(cell.table, "throughput");
+        assert_eq!((&cell.row, &cell.column, cell.rows), (&name("node6"), &name("vm1"), "sender"));
+        assert_eq!(got[0].title, "node6 → vm1 throughput");
+    }
+
+    fn name(text: &str) -> AxisKey {
+        AxisKey::Name(text.into())
+    }
+
+    #[test]
+    fn net_names_a_host_with_several_ranks_by_rank_too() {
+        let results = serde_json::json!({"pairs": [
+            {"sender": 0, "receiver": 1, "sender_host": "h", "receiver_host": "h", "median_mib_per_s": 1.0},
+            {"sender": 1, "receiver": 2, "sender_host": "h", "receiver_host": "g", "median_mib_per_s": 2.0}
+        ]});
+        let got = (kind("net").unwrap().metrics)(&results);
+        let ids: Vec<&str> = got.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["h:0_to_h:1_mib_per_s", "h:1_to_g_mib_per_s"]);
+    }
+
+    #[test]
+    fn axis_keys_order_numbers_by_value_and_names_naturally() {
+        let mut keys = vec![name("vm2"), name("node10"), AxisKey::Number(64), name("node6"), AxisKey::Number(8)];
+        keys.sort();
+        let shown: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["8", "64", "node6", "node10", "vm2"]);
+        assert!(name("a") < name("a1") && name("a2") < name("a10") && name("b") > name("a9"));
     }
 
     #[test]
@@ -213,7 +303,8 @@ mod tests {
         assert_eq!((got[0].id.as_str(), got[0].value), ("write_1024k_4k_mib_per_s", 150.0));
         assert_eq!(got[1].id, "random_read_1024k_4k_mib_per_s");
         let c = got[1].cell.as_ref().unwrap();
-        assert_eq!((c.table.as_str(), c.row, c.column, c.rows), ("random read", 1024, 4, "file KiB"));
+        assert_eq!(c.table, "random read");
+        assert_eq!((&c.row, &c.column, c.rows), (&AxisKey::Number(1024), &AxisKey::Number(4), "file KiB"));
     }
 
     #[test]

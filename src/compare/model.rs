@@ -9,8 +9,9 @@ use super::metrics::GridCell;
 use super::stats::{self, Ratio, Summary};
 use crate::error::UsageError;
 
-/// Bumped when a field of the comparison document changes meaning or disappears.
-pub const COMPARISON_SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field of the comparison document changes meaning or disappears. 2: net cells
+/// are keyed by host name, not rank.
+pub const COMPARISON_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Serialize)]
 pub struct Comparison {

@@ -114,16 +114,18 @@ fn summary(doc: &MpiioDocument) -> String {
         "{:<6} {:>10} {:>10} {:>10} {:>10}   {:>14}",
         "phase", "max_MiB/s", "min_MiB/s", "mean_MiB/s", "stddev", "mpi-io-test_MB/s"
     );
+    let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.2}"));
     for phase in &doc.results.phases {
+        let ior = phase.ior.as_ref();
         let _ = writeln!(
             out,
-            "{:<6} {:>10.2} {:>10.2} {:>10.2} {:>10.2}   {:>16.2}",
+            "{:<6} {:>10} {:>10} {:>10} {:>10}   {:>16}",
             phase.phase.name(),
-            phase.ior.max_mib_per_s,
-            phase.ior.min_mib_per_s,
-            phase.ior.mean_mib_per_s,
-            phase.ior.stddev_mib_per_s,
-            phase.mpi_io_test.bandwidth_mb_per_s,
+            num(ior.map(|s| s.max_mib_per_s)),
+            num(ior.map(|s| s.min_mib_per_s)),
+            num(ior.map(|s| s.mean_mib_per_s)),
+            num(ior.map(|s| s.stddev_mib_per_s)),
+            num(phase.mpi_io_test.as_ref().map(|s| s.bandwidth_mb_per_s)),
         );
     }
     let _ = writeln!(
@@ -169,14 +171,16 @@ pub fn mpi_io_test(doc: &MpiioDocument) -> String {
     let total = p.block_size_bytes * u64::from(doc.ranks.count) * u64::from(p.iterations);
     let _ = writeln!(
         out,
-        "nr_procs = {}, nr_iter = {}, blk_sz = {}",
-        doc.ranks.count, p.iterations, p.block_size_bytes
+        "nr_procs = {}, nr_iter = {}, blk_sz = {}, coll = {}",
+        doc.ranks.count,
+        p.iterations,
+        p.block_size_bytes,
+        u8::from(p.collective)
     );
     let _ = writeln!(out, "# total_size = {total}");
-    let find = |phase| doc.results.phases.iter().find(|r| r.phase == phase);
+    let find = |phase| doc.results.phases.iter().find(|r| r.phase == phase).and_then(|r| r.mpi_io_test.as_ref());
     for (phase, name) in [(Phase::Write, "Write: "), (Phase::Read, "Read:  ")] {
-        if let Some(r) = find(phase) {
-            let m = &r.mpi_io_test;
+        if let Some(m) = find(phase) {
             let _ = writeln!(
                 out,
                 "# {name}min_t = {:.6}, max_t = {:.6}, mean_t = {:.6}, var_t = {:.6}",
@@ -185,8 +189,8 @@ pub fn mpi_io_test(doc: &MpiioDocument) -> String {
         }
     }
     for (phase, name) in [(Phase::Write, "Write"), (Phase::Read, "Read")] {
-        if let Some(r) = find(phase) {
-            let _ = writeln!(out, "{name} bandwidth = {:.6} Mbytes/sec", r.mpi_io_test.bandwidth_mb_per_s);
+        if let Some(m) = find(phase) {
+            let _ = writeln!(out, "{name} bandwidth = {:.6} Mbytes/sec", m.bandwidth_mb_per_s);
         }
     }
     if doc.results.verification.performed {

@@ -55,23 +55,24 @@ pub fn text(doc: &Document<NetParameters, NetResults>) -> String {
             let _ = writeln!(out, "{label:<7} FAILED: {error}");
             continue;
         }
-        let median = |f: &dyn Fn(&crate::result::net::Repetition) -> f64| {
-            let mut v: Vec<f64> = pair.repetitions.iter().map(f).collect();
+        let median = |f: &dyn Fn(&crate::result::net::Repetition) -> Option<f64>| {
+            let mut v: Vec<f64> = pair.repetitions.iter().filter_map(f).collect();
             v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2).copied().unwrap_or(0.0)
+            v.get(v.len() / 2).copied()
         };
         let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+        let demand = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         let _ = writeln!(
             out,
-            "{label:<7} {:>10} {:>10} {:>10} {:>10} {:>7.1} {:>7.1} {:>10.3} {:>10.3}",
+            "{label:<7} {:>10} {:>10} {:>10} {:>10} {:>7} {:>7} {:>10} {:>10}",
             num(pair.median_mib_per_s),
             num(pair.min_mib_per_s),
             num(pair.max_mib_per_s),
             num(pair.median_mbit_per_s),
-            median(&|x| x.sender_cpu_percent),
-            median(&|x| x.receiver_cpu_percent),
-            median(&|x| x.sender_service_demand_us_per_kib),
-            median(&|x| x.receiver_service_demand_us_per_kib)
+            num(median(&|x| x.sender_cpu_percent)),
+            num(median(&|x| x.receiver_cpu_percent)),
+            demand(median(&|x| x.sender_service_demand_us_per_kib)),
+            demand(median(&|x| x.receiver_service_demand_us_per_kib))
         );
     }
     let _ = writeln!(out, "sd: service demand, µs of CPU per KiB moved (netperf's). {}", r.cpu_note);

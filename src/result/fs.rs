@@ -30,7 +30,8 @@ pub struct Cell {
     /// iozone's name: `write`, `rewrite`, `read`, `reread`, `random read`, `random write`,
     /// `pwrite`, `re-pwrite`, `pread`, `re-pread`.
     pub pass: String,
-    pub seconds: f64,
+    /// Null for an imported output that prints only the rate (iozone, fio).
+    pub seconds: Option<f64>,
     pub kib_per_s: f64,
     pub mib_per_s: f64,
 }

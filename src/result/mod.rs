@@ -6,6 +6,7 @@
 
 pub mod env;
 pub mod fs;
+pub mod imported;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;
@@ -19,27 +20,33 @@ use serde::{Deserialize, Serialize};
 use crate::env::Environment;
 
 /// Bumped whenever a field changes meaning or disappears (adding a field does not bump it).
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: imported documents (`imported_from`): fields a tool does not print are null, the
+/// environment is only what the user stated.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything one run produced. `P` are the parsed parameters and `R` the kind-specific
-/// results; a reader that does not know the kind can take `Document<Value, Value>`.
+/// results; a reader that does not know the kind can take `Document<Value, Value>`. `E` is
+/// the environment: detected on every host for a run, stated by the user for an import.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Document<P, R> {
+pub struct Document<P, R, E = Environment> {
     pub schema_version: u32,
     pub tool: Tool,
     /// `mpiio` or `partdiff` (later `net`, `fs`, ...).
     pub kind: String,
     pub label: Option<String>,
-    /// RFC 3339, UTC.
-    pub started_at: String,
+    /// RFC 3339, UTC; for an import, the time the tool printed (null where it printed none).
+    pub started_at: Option<String>,
     pub command_line: Vec<String>,
     pub parameters: P,
     pub ranks: Ranks,
     pub mpi_library_version: Option<String>,
     /// The MPI library file this process loaded (rank 0's), e.g. `/usr/lib/x86_64-linux-gnu/libmpich.so.12`.
     pub mpi_library_path: Option<String>,
-    pub environment: Environment,
+    pub environment: E,
     pub results: R,
+    /// Set on documents made by `pvbench import` from another tool's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<imported::ImportedFrom>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -107,8 +107,10 @@ pub struct MpiIoTestSummary {
 pub struct PhaseResult {
     pub phase: Phase,
     pub bytes: u64,
-    pub ior: IorSummary,
-    pub mpi_io_test: MpiIoTestSummary,
+    /// Null for an imported mpi-io-test output (it prints no per-iteration times).
+    pub ior: Option<IorSummary>,
+    /// Null for an imported IOR output (it prints no per-rank transfer times).
+    pub mpi_io_test: Option<MpiIoTestSummary>,
     pub iterations: Vec<IterationResult>,
 }
 
@@ -187,7 +189,7 @@ impl PhaseResult {
                 0.0
             },
         };
-        PhaseResult { phase, bytes, ior, mpi_io_test, iterations }
+        PhaseResult { phase, bytes, ior: Some(ior), mpi_io_test: Some(mpi_io_test), iterations }
     }
 }
 
@@ -212,11 +214,11 @@ mod tests {
         // IOR: 2 MiB in 2.0 s, then 2 MiB in 1.0 s (4.5 - 0.5 excluded - 3.0).
         assert_eq!(phase.iterations[0].bandwidth_mib_per_s, 1.0);
         assert_eq!(phase.iterations[1].bandwidth_mib_per_s, 2.0);
-        assert_eq!(phase.ior.mean_mib_per_s, 1.5);
-        assert_eq!(phase.ior.stddev_mib_per_s, 0.5);
-        assert_eq!((phase.ior.min_mib_per_s, phase.ior.max_mib_per_s), (1.0, 2.0));
+        assert_eq!(phase.ior.as_ref().unwrap().mean_mib_per_s, 1.5);
+        assert_eq!(phase.ior.as_ref().unwrap().stddev_mib_per_s, 0.5);
+        assert_eq!((phase.ior.as_ref().unwrap().min_mib_per_s, phase.ior.as_ref().unwrap().max_mib_per_s), (1.0, 2.0));
         // mpi-io-test: rank sums 1.0 and 1.5 s; 4 MiB / 1.5 s in MB/s.
-        let m = &phase.mpi_io_test;
+        let m = phase.mpi_io_test.as_ref().unwrap();
         assert_eq!((m.min_time_s, m.max_time_s, m.mean_time_s), (1.0, 1.5, 1.25));
         assert_eq!(m.var_time_s2, 0.125);
         assert!((m.bandwidth_mb_per_s - 4.0 * mib as f64 / 1e6 / 1.5).abs() < 1e-12);
@@ -225,7 +227,7 @@ mod tests {
     #[test]
     fn one_rank_has_zero_variance() {
         let phase = PhaseResult::from_timings(Phase::Read, 10, vec![vec![rank(0, 0.0, 1.0, 1.0, 0.0)]]);
-        assert_eq!(phase.mpi_io_test.var_time_s2, 0.0);
-        assert_eq!(phase.ior.stddev_mib_per_s, 0.0);
+        assert_eq!(phase.mpi_io_test.unwrap().var_time_s2, 0.0);
+        assert_eq!(phase.ior.as_ref().unwrap().stddev_mib_per_s, 0.0);
     }
 }

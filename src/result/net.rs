@@ -39,20 +39,21 @@ pub struct SocketOptions {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Repetition {
-    /// Received.
-    pub bytes: u64,
-    /// On the receiver, from the common start to the last byte.
+    /// Received (null for an imported netperf output, which prints only the rate).
+    pub bytes: Option<u64>,
+    /// On the receiver, from the common start to the last byte (netperf: its elapsed time).
     pub elapsed_s: f64,
     /// What the sender counted: bytes written, and the time to the last write's return.
-    pub sender_bytes: u64,
-    pub sender_elapsed_s: f64,
+    pub sender_bytes: Option<u64>,
+    pub sender_elapsed_s: Option<f64>,
     pub mib_per_s: f64,
     pub mbit_per_s: f64,
-    pub sender_cpu_percent: f64,
-    pub receiver_cpu_percent: f64,
+    /// Null where not measured (netperf without `-c`/`-C`).
+    pub sender_cpu_percent: Option<f64>,
+    pub receiver_cpu_percent: Option<f64>,
     /// From the sender's bytes and time, and the receiver's (netperf's local and remote).
-    pub sender_service_demand_us_per_kib: f64,
-    pub receiver_service_demand_us_per_kib: f64,
+    pub sender_service_demand_us_per_kib: Option<f64>,
+    pub receiver_service_demand_us_per_kib: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

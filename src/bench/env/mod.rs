@@ -38,7 +38,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         tool: Tool::this(),
         kind: "env".into(),
         label: options.label,
-        started_at,
+        started_at: Some(started_at),
         command_line,
         parameters: EnvParameters {},
         ranks: Ranks { count: hosts.len() as u32, hosts },
@@ -46,6 +46,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         mpi_library_path: crate::env::mpi_library_path(),
         environment,
         results: EnvResults { detection_s: started.elapsed().as_secs_f64() },
+        imported_from: None,
     };
     report::publish(&report::env::text(&document), options.json.as_ref(), &document)
 }

@@ -257,7 +257,7 @@ fn sweep_cell(
                 file_size_bytes: file_size,
                 record_size_bytes: buffer.len() as u64,
                 pass: name.to_string(),
-                seconds,
+                seconds: Some(seconds),
                 kib_per_s,
                 mib_per_s: kib_per_s / 1024.0,
             });
@@ -359,7 +359,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         tool: Tool::this(),
         kind: "fs".into(),
         label: options.label.clone(),
-        started_at,
+        started_at: Some(started_at),
         command_line,
         parameters: options.parameters(),
         ranks: Ranks { count: world.size() as u32, hosts },
@@ -367,6 +367,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         mpi_library_path: crate::env::mpi_library_path(),
         environment,
         results: FsResults { ranks },
+        imported_from: None,
     };
     if let Some(csv) = &options.csv {
         result::write_atomically(csv, report::fs::csv(&document).as_bytes())?;

@@ -252,7 +252,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         tool: Tool::this(),
         kind: "mpiio".into(),
         label: options.label.clone(),
-        started_at,
+        started_at: Some(started_at),
         command_line,
         parameters: options.parameters(&file),
         ranks: Ranks { count: ranks as u32, hosts },
@@ -273,6 +273,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
                 bytes_checked,
             },
         },
+        imported_from: None,
     };
     let text = match options.format {
         TextFormat::Table => report::mpiio::table(&document),

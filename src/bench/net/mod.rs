@@ -203,7 +203,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         tool: Tool::this(),
         kind: "net".into(),
         label: options.label.clone(),
-        started_at,
+        started_at: Some(started_at),
         command_line,
         parameters: options.parameters(&pairs),
         ranks: Ranks { count: ranks, hosts },
@@ -211,6 +211,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         mpi_library_path: crate::env::mpi_library_path(),
         environment,
         results: NetResults { pairs: results, matrix_mib_per_s: matrix, cpu_note: CPU_NOTE.into() },
+        imported_from: None,
     };
     report::publish(&report::net::text(&document), options.json.as_ref(), &document)
 }

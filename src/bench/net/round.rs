@@ -327,26 +327,26 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
             .map(|(tx, rx)| {
                 let mib_per_s = rx.bytes as f64 / rx.elapsed_s / (1 << 20) as f64;
                 Repetition {
-                    bytes: rx.bytes,
+                    bytes: Some(rx.bytes),
                     elapsed_s: rx.elapsed_s,
-                    sender_bytes: tx.bytes,
-                    sender_elapsed_s: tx.elapsed_s,
+                    sender_bytes: Some(tx.bytes),
+                    sender_elapsed_s: Some(tx.elapsed_s),
                     mib_per_s,
                     mbit_per_s: rx.bytes as f64 * 8.0 / rx.elapsed_s / 1e6,
-                    sender_cpu_percent: tx.cpu_percent,
-                    receiver_cpu_percent: rx.cpu_percent,
-                    sender_service_demand_us_per_kib: service_demand_us_per_kib(
+                    sender_cpu_percent: Some(tx.cpu_percent),
+                    receiver_cpu_percent: Some(rx.cpu_percent),
+                    sender_service_demand_us_per_kib: Some(service_demand_us_per_kib(
                         tx.cpu_percent,
                         sender.cpus,
                         tx.bytes,
                         tx.elapsed_s,
-                    ),
-                    receiver_service_demand_us_per_kib: service_demand_us_per_kib(
+                    )),
+                    receiver_service_demand_us_per_kib: Some(service_demand_us_per_kib(
                         rx.cpu_percent,
                         receiver.cpus,
                         rx.bytes,
                         rx.elapsed_s,
-                    ),
+                    )),
                 }
             })
             .collect()

@@ -226,7 +226,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         tool: Tool::this(),
         kind: "partdiff".into(),
         label: options.label.clone(),
-        started_at,
+        started_at: Some(started_at),
         command_line,
         parameters: options.parameters(),
         ranks: Ranks { count: ranks as u32, hosts },
@@ -245,6 +245,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
             matrix_excerpt,
             matrix_checksum: format!("{checksum:016x}"),
         },
+        imported_from: None,
     };
     report::publish(&report::partdiff::text(&document), options.json.as_ref(), &document)
 }

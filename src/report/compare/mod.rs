@@ -11,6 +11,7 @@ use std::path::Path;
 
 use crate::cli::CompareFormat;
 use crate::compare::model::{Comparison, Row};
+use crate::compare::metrics::{AxisKey, GridCell};
 
 /// A table as cells: what every tabular format writes.
 pub struct Grid {
@@ -196,7 +197,7 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
             }
         }
         for table in tables {
-            let here: Vec<(&Row, &crate::compare::metrics::GridCell)> = cells
+            let here: Vec<(&Row, &GridCell)> = cells
                 .iter()
                 .filter_map(|r| Some((*r, r.cell.as_ref()?)))
                 .filter(|(_, g)| g.table == table)
@@ -204,21 +205,21 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
             if ratios && here.iter().all(|(r, _)| r.ratio.is_none()) {
                 continue;
             }
-            let mut row_keys: Vec<u64> = here.iter().map(|(_, g)| g.row).collect();
-            let mut column_keys: Vec<u64> = here.iter().map(|(_, g)| g.column).collect();
+            let mut row_keys: Vec<&AxisKey> = here.iter().map(|(_, g)| &g.row).collect();
+            let mut column_keys: Vec<&AxisKey> = here.iter().map(|(_, g)| &g.column).collect();
             row_keys.sort();
             row_keys.dedup();
             column_keys.sort();
             column_keys.dedup();
             let (first, axes) = here[0];
             let mut header = vec![format!("{} \\ {}", axes.rows, axes.columns)];
-            header.extend(column_keys.iter().map(u64::to_string));
+            header.extend(column_keys.iter().map(ToString::to_string));
             let rows = row_keys
                 .iter()
-                .map(|&rk| {
+                .map(|rk| {
                     let mut line = vec![rk.to_string()];
-                    line.extend(column_keys.iter().map(|&ck| {
-                        let found = here.iter().find(|(_, g)| g.row == rk && g.column == ck).map(|(r, _)| *r);
+                    line.extend(column_keys.iter().map(|ck| {
+                        let found = here.iter().find(|(_, g)| &g.row == *rk && &g.column == *ck).map(|(r, _)| *r);
                         let value = if ratios {
                             found.and_then(|r| r.ratio.as_ref()).map(|q| q.value)
                         } else {
