@@ -35,6 +35,9 @@ pub enum Command {
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
+    /// Another tool's output (iozone, netperf, mpi-io-test, IOR, fio) as pvbench result
+    /// documents, so that compare sets it beside today's runs.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -225,6 +228,56 @@ pub struct CompareArgs {
     /// Draw SVG charts into DIR: per metric the groups' means with 95% intervals, and every run.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Recognise each file's format from its content (and say which).
+    Auto,
+    /// iozone -a: the table, the -R (Excel) report, or both.
+    Iozone,
+    /// netperf TCP_STREAM, with or without -c/-C, any -f unit; several runs per file.
+    Netperf,
+    /// PVFS2's mpi-io-test summary lines (pvbench mpiio --format mpi-io-test prints them too).
+    #[value(name = "mpi-io-test")]
+    MpiIoTest,
+    /// IOR's JSON (-O summaryFormat=JSON).
+    Ior,
+    /// fio --output-format=json.
+    Fio,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each file becomes one document (a netperf or mpi-io-test file with several runs, one per run),
+of the kind compare reads: iozone and fio -> fs, netperf -> net, mpi-io-test and IOR -> mpiio.
+Each says where it came from (imported_from: format, file, SHA-256, the tool's version and
+command line where printed); its environment is only what --host and --role state.
+Example: pvbench import netperf node7-to-node6.txt --host node7 --role dom0 --label 2008 --out imported/")]
+pub struct ImportArgs {
+    #[arg(value_enum)]
+    pub format: ImportFormat,
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Write the documents into DIR (created if missing): `run.txt` -> `run.json`, a file with
+    /// several runs -> `run-01.json`, `run-02.json`, ...
+    #[arg(long, value_name = "DIR", conflicts_with = "json", required_unless_present = "json")]
+    pub out: Option<std::path::PathBuf>,
+    /// Write the one document to FILE, atomically; `-` is standard output.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+    /// A label stored in every document (what compare groups by).
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+    /// The host the tool ran on (netperf: the sending side).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// What that host was: dom0, domU, bare, kvm, or a role name of pvbench env (xen-dom0, ...).
+    #[arg(long, value_name = "ROLE", requires = "host")]
+    pub role: Option<String>,
+    /// netperf: the receiving host's name, instead of the name netperf's banner prints.
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
 }
 
 #[derive(Debug, Args)]

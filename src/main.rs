@@ -6,6 +6,7 @@ mod cli;
 mod compare;
 mod env;
 mod error;
+mod import;
 mod interrupt;
 mod mpi;
 mod report;
@@ -113,6 +114,7 @@ fn run() -> anyhow::Result<()> {
             reported(bench::partdiff::run(&session, options, command_line))
         }
         Command::Compare(args) => compare::run(compare::Options::from_args(args)?),
+        Command::Import(args) => import::run(import::Options::from_args(args)?),
         Command::Net(args) => {
             let options = bench::net::Options::from_args(args)?;
             let session = mpi::Session::init()?;

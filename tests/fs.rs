@@ -130,7 +130,7 @@ fn small_sweeps_on_one_and_two_ranks_are_complete() {
             "{text}"
         );
         let csv = std::fs::read_to_string(&csv).unwrap();
-        assert!(csv.contains("\"Re-pread report") && csv.contains("\"\",4,8,16,32,64\n"), "{csv}");
+        assert!(csv.contains("\"Re-Pread report") && csv.contains("\"\",4,8,16,32,64\n"), "{csv}");
     }
 }
 

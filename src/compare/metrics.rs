@@ -43,7 +43,9 @@ impl Ord for AxisKey {
             (AxisKey::Number(a), AxisKey::Number(b)) => a.cmp(b),
             (AxisKey::Number(_), AxisKey::Name(_)) => std::cmp::Ordering::Less,
             (AxisKey::Name(_), AxisKey::Number(_)) => std::cmp::Ordering::Greater,
-            (AxisKey::Name(a), AxisKey::Name(b)) => natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b)),
+            (AxisKey::Name(a), AxisKey::Name(b)) => {
+                natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b))
+            }
         }
     }
 }
@@ -178,7 +180,8 @@ fn net(results: &Value) -> Vec<MetricValue> {
             let s = name(pair["sender_host"].as_str()?, pair["sender"].as_u64()?);
             let r = name(pair["receiver_host"].as_str()?, pair["receiver"].as_u64()?);
             let id = format!("{}_to_{}_mib_per_s", s.replace(' ', "_"), r.replace(' ', "_"));
-            let mut m = metric(id, format!("{s} → {r} throughput"), "MiB/s", pair["median_mib_per_s"].as_f64())?;
+            let mut m =
+                metric(id, format!("{s} → {r} throughput"), "MiB/s", pair["median_mib_per_s"].as_f64())?;
             m.cell = Some(GridCell {
                 table: "throughput".into(),
                 rows: "sender",
@@ -284,7 +287,8 @@ mod tests {
 
     #[test]
     fn axis_keys_order_numbers_by_value_and_names_naturally() {
-        let mut keys = vec![name("vm2"), name("node10"), AxisKey::Number(64), name("node6"), AxisKey::Number(8)];
+        let mut keys =
+            vec![name("vm2"), name("node10"), AxisKey::Number(64), name("node6"), AxisKey::Number(8)];
         keys.sort();
         let shown: Vec<String> = keys.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["8", "64", "node6", "node10", "vm2"]);

@@ -4,21 +4,7 @@
 use std::fmt::Write;
 
 use crate::result::Document;
-use crate::result::fs::{FsParameters, FsResults, RankSweep};
-
-/// iozone's report titles, by pass.
-const REPORTS: [(&str, &str); 10] = [
-    ("write", "Writer report"),
-    ("rewrite", "Re-writer report"),
-    ("read", "Reader report"),
-    ("reread", "Re-reader report"),
-    ("random read", "Random read report"),
-    ("random write", "Random write report"),
-    ("pwrite", "Pwrite report"),
-    ("re-pwrite", "Re-pwrite report"),
-    ("pread", "Pread report"),
-    ("re-pread", "Re-pread report"),
-];
+use crate::result::fs::{FsParameters, FsResults, IOZONE_REPORTS, RankSweep};
 
 /// The file sizes (rows) and record sizes (columns) of a sweep, in KiB, and a cell's KiB/s.
 struct Grid<'a> {
@@ -48,7 +34,7 @@ impl<'a> Grid<'a> {
     }
 
     fn passes(&self) -> impl Iterator<Item = &(&'static str, &'static str)> {
-        REPORTS.iter().filter(|(pass, _)| self.sweep.cells.iter().any(|c| c.pass == *pass))
+        IOZONE_REPORTS.iter().filter(|(pass, _)| self.sweep.cells.iter().any(|c| c.pass == *pass))
     }
 }
 

@@ -178,7 +178,8 @@ pub fn mpi_io_test(doc: &MpiioDocument) -> String {
         u8::from(p.collective)
     );
     let _ = writeln!(out, "# total_size = {total}");
-    let find = |phase| doc.results.phases.iter().find(|r| r.phase == phase).and_then(|r| r.mpi_io_test.as_ref());
+    let find =
+        |phase| doc.results.phases.iter().find(|r| r.phase == phase).and_then(|r| r.mpi_io_test.as_ref());
     for (phase, name) in [(Phase::Write, "Write: "), (Phase::Read, "Read:  ")] {
         if let Some(m) = find(phase) {
             let _ = writeln!(

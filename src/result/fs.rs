@@ -23,12 +23,38 @@ pub struct FsParameters {
     pub seed: u64,
 }
 
+/// Every pass iozone measures, in its column order, with the title of its `-R` report.
+pub const IOZONE_REPORTS: [(&str, &str); 21] = [
+    ("write", "Writer report"),
+    ("rewrite", "Re-writer report"),
+    ("read", "Reader report"),
+    ("reread", "Re-Reader report"),
+    ("random read", "Random read report"),
+    ("random write", "Random write report"),
+    ("backward read", "Backward read report"),
+    ("record rewrite", "Record rewrite report"),
+    ("stride read", "Stride read report"),
+    ("fwrite", "Fwrite report"),
+    ("re-fwrite", "Re-Fwrite report"),
+    ("fread", "Fread report"),
+    ("re-fread", "Re-Fread report"),
+    ("pwrite", "Pwrite report"),
+    ("re-pwrite", "Re-Pwrite report"),
+    ("pread", "Pread report"),
+    ("re-pread", "Re-Pread report"),
+    ("pwritev", "Pwritev report"),
+    ("re-pwritev", "Re-Pwritev report"),
+    ("preadv", "Preadv report"),
+    ("re-preadv", "Re-Preadv report"),
+];
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cell {
     pub file_size_bytes: u64,
     pub record_size_bytes: u64,
-    /// iozone's name: `write`, `rewrite`, `read`, `reread`, `random read`, `random write`,
-    /// `pwrite`, `re-pwrite`, `pread`, `re-pread`.
+    /// iozone's name (see `IOZONE_REPORTS`): `pvbench fs` runs `write`, `rewrite`, `read`,
+    /// `reread`, `random read`, `random write`, `pwrite`, `re-pwrite`, `pread`, `re-pread`;
+    /// imported iozone outputs may hold the others.
     pub pass: String,
     /// Null for an imported output that prints only the rate (iozone, fio).
     pub seconds: Option<f64>,

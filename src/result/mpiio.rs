@@ -216,7 +216,10 @@ mod tests {
         assert_eq!(phase.iterations[1].bandwidth_mib_per_s, 2.0);
         assert_eq!(phase.ior.as_ref().unwrap().mean_mib_per_s, 1.5);
         assert_eq!(phase.ior.as_ref().unwrap().stddev_mib_per_s, 0.5);
-        assert_eq!((phase.ior.as_ref().unwrap().min_mib_per_s, phase.ior.as_ref().unwrap().max_mib_per_s), (1.0, 2.0));
+        assert_eq!(
+            (phase.ior.as_ref().unwrap().min_mib_per_s, phase.ior.as_ref().unwrap().max_mib_per_s),
+            (1.0, 2.0)
+        );
         // mpi-io-test: rank sums 1.0 and 1.5 s; 4 MiB / 1.5 s in MB/s.
         let m = phase.mpi_io_test.as_ref().unwrap();
         assert_eq!((m.min_time_s, m.max_time_s, m.mean_time_s), (1.0, 1.5, 1.25));

@@ -10,8 +10,8 @@ mod text;
 use std::path::Path;
 
 use crate::cli::CompareFormat;
-use crate::compare::model::{Comparison, Row};
 use crate::compare::metrics::{AxisKey, GridCell};
+use crate::compare::model::{Comparison, Row};
 
 /// A table as cells: what every tabular format writes.
 pub struct Grid {
@@ -219,7 +219,8 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
                 .map(|rk| {
                     let mut line = vec![rk.to_string()];
                     line.extend(column_keys.iter().map(|ck| {
-                        let found = here.iter().find(|(_, g)| &g.row == *rk && &g.column == *ck).map(|(r, _)| *r);
+                        let found =
+                            here.iter().find(|(_, g)| &g.row == *rk && &g.column == *ck).map(|(r, _)| *r);
                         let value = if ratios {
                             found.and_then(|r| r.ratio.as_ref()).map(|q| q.value)
                         } else {

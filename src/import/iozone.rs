@@ -1,0 +1,439 @@
+//! iozone's auto mode (`-a`, iozone.c's `auto_test`): the table of one row per file size ×
+//! record size, KB/s (KiB) in columns by position (blank where a test did not run; pwrite and
+//! pread only with `-E`), and the `-R` report printed after `iozone test complete.` (one grid
+//! per pass: record sizes across, file sizes down). Either or both; when both, they must agree.
+
+use std::collections::BTreeMap;
+
+use super::text::{ParseError, complete_lines, number};
+use super::{Imported, Stated};
+use crate::result::Ranks;
+use crate::result::fs::{Cell, FsResults, IOZONE_REPORTS, RankSweep};
+use crate::result::imported::IozoneParameters;
+
+/// How far a figure's last character may sit from its column title's (iozone prints the
+/// titles and the figures with slightly different widths, and blanks for skipped tests with
+/// others again).
+const COLUMN_SLACK: usize = 4;
+
+pub fn recognise(text: &str) -> Option<&'static str> {
+    if text.contains("Iozone: Performance Test of File I/O") {
+        Some("its Iozone banner")
+    } else if text.contains("\"Writer report\"") || text.contains("\"Reader report\"") {
+        Some("its -R report titles")
+    } else if text.lines().any(|l| is_table_header(l.trim())) {
+        Some("its KB/reclen table")
+    } else {
+        None
+    }
+}
+
+/// (file KiB, record KiB, pass index in IOZONE_REPORTS) -> KiB/s, and the line it came from.
+type Cells = BTreeMap<(u64, u64, usize), (u64, usize)>;
+
+#[derive(Default)]
+struct Preamble {
+    version: Option<String>,
+    command_line: Option<String>,
+    include_flush: bool,
+    include_close: bool,
+    direct: bool,
+    file: Option<String>,
+}
+
+pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
+    let lines = complete_lines(text)?;
+    let mut preamble = Preamble::default();
+    let mut table: Option<Cells> = None;
+    let mut report: Option<Cells> = None;
+    let mut complete = false;
+    let mut i = 0;
+    while i < lines.len() {
+        let (n, line) = lines[i];
+        let trimmed = line.trim();
+        if is_table_header(trimmed) {
+            let (cells, next) = read_table(&lines, i)?;
+            table = Some(cells);
+            i = next;
+            continue;
+        }
+        if trimmed.starts_with('"') && trimmed.ends_with(" report\"") {
+            let (cells, next) = read_reports(&lines, i)?;
+            report = Some(cells);
+            i = next;
+            continue;
+        }
+        if trimmed == "iozone test complete." {
+            complete = true;
+        } else if let Some(version) = trimmed.strip_prefix("Version $Revision: ") {
+            preamble.version = Some(version.trim_end_matches('$').trim().to_string());
+        } else if let Some(command) = trimmed.strip_prefix("Command line used:") {
+            let command = command.trim().to_string();
+            let words: Vec<&str> = command.split_whitespace().collect();
+            preamble.file = words.windows(2).find(|w| w[0] == "-f").map(|w| w[1].to_string());
+            preamble.command_line = Some(command);
+        } else if trimmed.starts_with("Include fsync in write timing") {
+            preamble.include_flush = true;
+        } else if trimmed.starts_with("Include close in write timing") {
+            preamble.include_close = true;
+        } else if trimmed.starts_with("O_DIRECT feature enabled") {
+            preamble.direct = true;
+        } else if trimmed.starts_with("Output is in") && !trimmed.starts_with("Output is in Kbytes/sec") {
+            return Err(ParseError::at(n, format!("{trimmed:?}: only outputs in Kbytes/sec import")));
+        } else if trimmed.starts_with("Throughput test") || trimmed.starts_with("Children see throughput") {
+            return Err(ParseError::at(n, "a throughput (-t) run: only auto mode (-a) tables import"));
+        }
+        // Anything else is iozone's preamble (options, time resolution, cache sizes).
+        i += 1;
+    }
+    let cells = match (table, report) {
+        (None, None) => {
+            return Err(ParseError::whole("no iozone auto-mode table and no -R report in the file"));
+        }
+        (Some(_), _) if !complete => {
+            return Err(ParseError::at(
+                lines.len(),
+                "truncated: no \"iozone test complete.\" after the table",
+            ));
+        }
+        (Some(table), Some(report)) => agree(table, &report)?,
+        (Some(cells), None) | (None, Some(cells)) => cells,
+    };
+    Ok(vec![document(cells, preamble, stated, lines.len())])
+}
+
+fn is_table_header(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    matches!(words.next(), Some("KB" | "kB")) && words.next() == Some("reclen")
+}
+
+/// The table from its title line `KB  reclen  write …` to the first blank line after rows.
+fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Cells, usize), ParseError> {
+    let (_, title) = lines[header];
+    // Each column title's last character, and the pass it is (the first two are sizes).
+    let edges: Vec<usize> = title
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && title[i + c.len_utf8()..].chars().next().is_none_or(|d| d == ' '))
+        .map(|(i, _)| i)
+        .collect();
+    if edges.len() - 2 > IOZONE_REPORTS.len() {
+        return Err(ParseError::at(lines[header].0, "more columns than iozone has tests"));
+    }
+    let mut cells = Cells::new();
+    let mut i = header + 1;
+    while i < lines.len() {
+        let (n, line) = lines[i];
+        if line.trim().is_empty() {
+            if !cells.is_empty() {
+                break;
+            }
+            i += 1;
+            continue;
+        }
+        let mut next_column = 0;
+        let mut row: Vec<(usize, u64)> = Vec::new();
+        for (end, word) in figures(line) {
+            let column = (next_column..edges.len())
+                .find(|&c| edges[c].abs_diff(end) <= COLUMN_SLACK)
+                .ok_or_else(|| ParseError::at(n, format!("{word:?} is under no column of the title")))?;
+            row.push((column, number(n, word, "figure")?));
+            next_column = column + 1;
+        }
+        match row.as_slice() {
+            [(0, file), (1, record), rest @ ..] if !rest.is_empty() => {
+                for &(column, value) in rest {
+                    cells.insert((*file, *record, column - 2), (value, n));
+                }
+            }
+            _ => return Err(ParseError::at(n, format!("not a row of iozone's table: {:?}", line.trim()))),
+        }
+        i += 1;
+    }
+    if cells.is_empty() {
+        return Err(ParseError::at(lines[header].0, "truncated: the table has no rows"));
+    }
+    Ok((cells, i))
+}
+
+/// The words of a line with the index of each one's last character.
+fn figures(line: &str) -> impl Iterator<Item = (usize, &str)> {
+    line.split_whitespace().map(move |word| {
+        let start = word.as_ptr() as usize - line.as_ptr() as usize;
+        (start + word.len() - 1, word)
+    })
+}
+
+/// The `-R` reports: for each, a title line, a line of quoted record sizes, and rows of a quoted
+/// file size and figures. A row with fewer figures than record sizes ran only some records:
+/// those no larger than the file, and on large files (iozone's crossover) the largest.
+fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize), ParseError> {
+    let mut cells = Cells::new();
+    let mut rows_per_report: Vec<(usize, usize, usize)> = Vec::new();
+    let mut i = first;
+    while i < lines.len() {
+        let (n, line) = lines[i];
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            i += 1;
+            continue;
+        }
+        let Some(title) = trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            break;
+        };
+        let pass = IOZONE_REPORTS
+            .iter()
+            .position(|(_, t)| t.eq_ignore_ascii_case(title))
+            .ok_or_else(|| ParseError::at(n, format!("{title:?} is not a report iozone prints")))?;
+        let (header_line, header) = *lines
+            .get(i + 1)
+            .ok_or_else(|| ParseError::at(n, "truncated: a report title and nothing after it"))?;
+        let records: Vec<u64> = header
+            .split_whitespace()
+            .map(|w| number(header_line, w.trim_matches('"'), "record size"))
+            .collect::<Result<_, _>>()?;
+        if records.is_empty() {
+            return Err(ParseError::at(header_line, "truncated: no record sizes under the report title"));
+        }
+        i += 2;
+        let mut rows = 0;
+        while let Some(&(n, row)) = lines.get(i) {
+            let mut words = row.split_whitespace();
+            let Some(file) = words.next().and_then(|w| w.strip_prefix('"')?.strip_suffix('"')) else {
+                break;
+            };
+            let file: u64 = number(n, file, "file size")?;
+            let values: Vec<u64> = words.map(|w| number(n, w, "figure")).collect::<Result<_, _>>()?;
+            let fitting: Vec<u64> = records.iter().copied().filter(|&r| r <= file).collect();
+            if values.is_empty() || values.len() > fitting.len() {
+                return Err(ParseError::at(
+                    n,
+                    format!(
+                        "{} figures for a {file} KB file and {} record sizes up to it",
+                        values.len(),
+                        fitting.len()
+                    ),
+                ));
+            }
+            for (record, value) in fitting[fitting.len() - values.len()..].iter().zip(values) {
+                cells.insert((file, *record, pass), (value, n));
+            }
+            rows += 1;
+            i += 1;
+        }
+        rows_per_report.push((n, pass, rows));
+    }
+    // Every report has the rows of the first: fewer in a later one means the file was cut.
+    if let Some(&(_, _, expected)) = rows_per_report.first()
+        && let Some(&(n, _, rows)) = rows_per_report.iter().find(|r| r.2 != expected)
+    {
+        return Err(ParseError::at(
+            n,
+            format!("truncated: this report has {rows} rows, the first {expected}"),
+        ));
+    }
+    Ok((cells, i))
+}
+
+/// The table's cells, once every figure of the report is found in it unchanged and every pass
+/// of the table has its report.
+fn agree(table: Cells, report: &Cells) -> Result<Cells, ParseError> {
+    for (key, (value, n)) in report {
+        match table.get(key) {
+            Some((same, _)) if same == value => {}
+            Some((other, table_line)) => {
+                return Err(ParseError::at(
+                    *n,
+                    format!("the report says {value} where the table (line {table_line}) says {other}"),
+                ));
+            }
+            None => {
+                return Err(ParseError::at(
+                    *n,
+                    format!("the report has a figure ({value}) the table does not"),
+                ));
+            }
+        }
+    }
+    let reported = report.len();
+    if reported != table.len() {
+        let last = report.values().map(|(_, n)| *n).max().unwrap_or(1);
+        return Err(ParseError::at(
+            last,
+            format!("truncated: the report holds {reported} of the table's {} figures", table.len()),
+        ));
+    }
+    Ok(table)
+}
+
+fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize) -> Imported {
+    let mut passes: Vec<usize> = cells.keys().map(|k| k.2).collect();
+    passes.sort();
+    passes.dedup();
+    let (files, records): (Vec<u64>, Vec<u64>) = cells.keys().map(|k| (k.0, k.1)).unzip();
+    let kib = |v: Option<&u64>| v.copied().unwrap_or(0) * 1024;
+    let parameters = IozoneParameters {
+        min_file_bytes: kib(files.iter().min()),
+        max_file_bytes: kib(files.iter().max()),
+        min_record_bytes: kib(records.iter().min()),
+        max_record_bytes: kib(records.iter().max()),
+        passes: passes.iter().map(|&p| IOZONE_REPORTS[p].0.to_string()).collect(),
+        include_flush: preamble.include_flush,
+        include_close: preamble.include_close,
+        direct: preamble.direct,
+    };
+    let count = cells.len();
+    let mut ordered: Vec<(&(u64, u64, usize), &(u64, usize))> = cells.iter().collect();
+    ordered.sort_by_key(|((file, record, pass), _)| (*pass, *file, *record));
+    let cells: Vec<Cell> = ordered
+        .into_iter()
+        .map(|(&(file, record, pass), &(value, _))| Cell {
+            file_size_bytes: file * 1024,
+            record_size_bytes: record * 1024,
+            pass: IOZONE_REPORTS[pass].0.to_string(),
+            seconds: None,
+            kib_per_s: value as f64,
+            mib_per_s: value as f64 / 1024.0,
+        })
+        .collect();
+    let host = stated.host_or("unstated");
+    let results = FsResults {
+        ranks: vec![RankSweep {
+            rank: 0,
+            host: host.clone(),
+            file: preamble.file.unwrap_or_default(),
+            cells,
+        }],
+    };
+    let summary = format!(
+        "fs, {count} cells: files {}..{} KiB, records {}..{} KiB, {}",
+        parameters.min_file_bytes / 1024,
+        parameters.max_file_bytes / 1024,
+        parameters.min_record_bytes / 1024,
+        parameters.max_record_bytes / 1024,
+        parameters.passes.join(", ")
+    );
+    Imported {
+        kind: "fs",
+        parameters: serde_json::to_value(parameters).expect("parameters serialise"),
+        results: serde_json::to_value(results).expect("results serialise"),
+        ranks: Ranks { count: 1, hosts: stated.host.iter().cloned().collect() },
+        started_at: None,
+        tool_version: preamble.version,
+        tool_command_line: preamble.command_line,
+        lines: [1, last_line],
+        summary,
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// iozone -a … -i 0 -i 1 -i 2 -e -R as iozone 3.414's printf formats lay it out.
+    pub const TABLE_AND_REPORT: &str = include_str!("../../tests/data/import/iozone-table-and-report.txt");
+
+    /// -E: every column, and a row with only write and pwrite (blanks for the tests between).
+    const ALL_COLUMNS: &str = include_str!("../../tests/data/import/iozone-all-columns.txt");
+
+    fn stated() -> Stated {
+        Stated { host: Some("node7".into()), peer: None }
+    }
+
+    fn cell<'a>(
+        run: &'a Imported,
+        pass: &str,
+        file_kib: u64,
+        record_kib: u64,
+    ) -> Option<&'a serde_json::Value> {
+        run.results["ranks"][0]["cells"].as_array().unwrap().iter().find(|c| {
+            c["pass"] == pass
+                && c["file_size_bytes"] == file_kib * 1024
+                && c["record_size_bytes"] == record_kib * 1024
+        })
+    }
+
+    #[test]
+    fn table_and_report_agree_and_become_the_fs_kind() {
+        let runs = parse(TABLE_AND_REPORT, &stated()).unwrap();
+        let run = &runs[0];
+        assert_eq!(run.kind, "fs");
+        assert_eq!(run.tool_version.as_deref(), Some("3.414"));
+        assert!(run.tool_command_line.as_deref().unwrap().starts_with("iozone -a -n 64k"));
+        assert_eq!(run.results["ranks"][0]["file"], "/partition/testfile");
+        assert_eq!(run.results["ranks"][0]["host"], "node7");
+        assert_eq!(run.results["ranks"][0]["cells"].as_array().unwrap().len(), 7 * 6);
+        let reread = cell(run, "reread", 128, 32).unwrap();
+        assert_eq!(reread["kib_per_s"], 1745678.0);
+        assert_eq!(reread["mib_per_s"], 1745678.0 / 1024.0);
+        assert!(reread["seconds"].is_null());
+        assert_eq!(cell(run, "random write", 64, 16).unwrap()["kib_per_s"], 534567.0);
+        assert!(cell(run, "write", 64, 128).is_none(), "records larger than the file were not run");
+        let p = &run.parameters;
+        assert_eq!(
+            (p["min_file_bytes"].as_u64(), p["max_record_bytes"].as_u64()),
+            (Some(65536), Some(131072))
+        );
+        assert_eq!(
+            p["passes"],
+            serde_json::json!(["write", "rewrite", "read", "reread", "random read", "random write"])
+        );
+        assert_eq!((p["include_flush"].as_bool(), p["include_close"].as_bool()), (Some(true), Some(false)));
+    }
+
+    #[test]
+    fn the_report_alone_and_the_table_alone() {
+        let report = &TABLE_AND_REPORT[TABLE_AND_REPORT.find("Excel output").unwrap()..];
+        let cells = |text: &str| parse(text, &stated()).unwrap()[0].results["ranks"][0]["cells"].clone();
+        assert_eq!(cells(report), cells(TABLE_AND_REPORT));
+        let table = &TABLE_AND_REPORT[..TABLE_AND_REPORT.find("Excel output").unwrap()];
+        assert_eq!(cells(table), cells(TABLE_AND_REPORT));
+    }
+
+    #[test]
+    fn columns_by_position_with_blanks_for_tests_not_run() {
+        let run = &parse(ALL_COLUMNS, &stated()).unwrap()[0];
+        let names: Vec<&str> = IOZONE_REPORTS.iter().map(|(p, _)| *p).take(17).collect();
+        for (value, pass) in names.iter().enumerate() {
+            assert_eq!(cell(run, pass, 1024, 4).unwrap()["kib_per_s"], value as f64 + 1.0, "{pass}");
+        }
+        assert_eq!(cell(run, "write", 2048, 4).unwrap()["kib_per_s"], 21.0);
+        assert_eq!(cell(run, "pwrite", 2048, 4).unwrap()["kib_per_s"], 24.0);
+        assert_eq!(cell(run, "re-pwrite", 2048, 4).unwrap()["kib_per_s"], 25.0);
+        assert!(cell(run, "read", 2048, 4).is_none());
+    }
+
+    #[test]
+    fn a_large_files_report_row_holds_the_largest_records() {
+        // iozone's crossover: files above 16 MiB skip records below 64 KiB.
+        let report = "\"Writer report\"\n        \"16\"  \"32\"  \"64\"  \"128\"\n\"16384\"   1  2  3  4 \n\"32768\"   5  6 \n";
+        let run = &parse(report, &stated()).unwrap()[0];
+        assert_eq!(cell(run, "write", 32768, 64).unwrap()["kib_per_s"], 5.0);
+        assert_eq!(cell(run, "write", 32768, 128).unwrap()["kib_per_s"], 6.0);
+        assert!(cell(run, "write", 32768, 16).is_none());
+    }
+
+    #[test]
+    fn cut_or_inconsistent_outputs_are_refused_with_their_line() {
+        let lines: Vec<&str> = TABLE_AND_REPORT.lines().collect();
+        let upto = |n: usize| lines[..n].iter().map(|l| format!("{l}\n")).collect::<String>();
+        // Cut in the table: no "iozone test complete."
+        let err = parse(&upto(30), &stated()).unwrap_err();
+        assert!(err.message.contains("truncated"), "{err:?}");
+        // Cut in the last report: fewer rows than the first, or fewer figures than the table.
+        let err = parse(&upto(lines.len() - 1), &stated()).unwrap_err();
+        assert!(err.message.contains("truncated"), "{err:?}");
+        // A figure the report and the table disagree on.
+        let changed = TABLE_AND_REPORT.replacen(" 412345 ", " 412346 ", 1);
+        let err = parse(&changed, &stated()).unwrap_err();
+        assert_eq!(err.line, Some(39));
+        assert!(err.message.contains("line 26"), "{err:?}");
+        // A figure under no column.
+        let shifted = TABLE_AND_REPORT.replace("  412345  523456", "412345    523456");
+        assert_eq!(parse(&shifted, &stated()).unwrap_err().line, Some(26));
+        let ops = TABLE_AND_REPORT.replace("Output is in Kbytes/sec", "Output is in operations per second");
+        assert!(parse(&ops, &stated()).unwrap_err().message.contains("Kbytes/sec"));
+        assert!(parse("hello\n", &stated()).unwrap_err().message.contains("no iozone"));
+        let unknown = TABLE_AND_REPORT.replace("\"Random write report\"", "\"Sideways report\"");
+        assert!(parse(&unknown, &stated()).unwrap_err().message.contains("not a report iozone prints"));
+    }
+}

@@ -1,0 +1,346 @@
+//! `pvbench import`: other tools' outputs as result documents of the kinds compare reads. One
+//! parser per format (a table, like IOR's backends); this module reads the files, recognises
+//! formats, wraps what a parser found in the common envelope and writes the documents. Runs
+//! without MPI; every file is parsed before anything is written.
+
+mod fio;
+mod ior;
+mod iozone;
+mod mpi_io_test;
+mod netperf;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::cli::{ImportArgs, ImportFormat};
+use crate::error::UsageError;
+use crate::result::imported::{ImportedFrom, StatedEnvironment, StatedHost, StatedRole};
+use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use text::ParseError;
+
+/// One run found in a file, in the terms of a pvbench kind.
+#[derive(Debug)]
+pub struct Imported {
+    /// `fs`, `net` or `mpiio`.
+    pub kind: &'static str,
+    pub parameters: Value,
+    pub results: Value,
+    pub ranks: Ranks,
+    /// As the tool printed it, where it did.
+    pub started_at: Option<String>,
+    pub tool_version: Option<String>,
+    pub tool_command_line: Option<String>,
+    pub lines: [usize; 2],
+    /// One line for the person importing: what was read.
+    pub summary: String,
+}
+
+/// What the user said about the run that parsers need in the results themselves.
+pub struct Stated {
+    /// The host the tool ran on; `None` where the user did not say.
+    pub host: Option<String>,
+    /// netperf's receiving host, instead of its banner's.
+    pub peer: Option<String>,
+}
+
+impl Stated {
+    /// The host's name in a result field that must hold one.
+    pub fn host_or(&self, unstated: &str) -> String {
+        self.host.clone().unwrap_or_else(|| unstated.to_string())
+    }
+}
+
+type Parse = fn(&str, &Stated) -> Result<Vec<Imported>, ParseError>;
+/// Why a text is this format, or `None`.
+type Recognise = fn(&str) -> Option<&'static str>;
+
+struct Format {
+    format: ImportFormat,
+    name: &'static str,
+    parse: Parse,
+    recognise: Recognise,
+}
+
+/// In the order `auto` tries them: the JSON formats first (their keys are unambiguous).
+const FORMATS: &[Format] = &[
+    Format { format: ImportFormat::Fio, name: "fio", parse: fio::parse, recognise: fio::recognise },
+    Format { format: ImportFormat::Ior, name: "ior", parse: ior::parse, recognise: ior::recognise },
+    Format {
+        format: ImportFormat::Iozone,
+        name: "iozone",
+        parse: iozone::parse,
+        recognise: iozone::recognise,
+    },
+    Format {
+        format: ImportFormat::Netperf,
+        name: "netperf",
+        parse: netperf::parse,
+        recognise: netperf::recognise,
+    },
+    Format {
+        format: ImportFormat::MpiIoTest,
+        name: "mpi-io-test",
+        parse: mpi_io_test::parse,
+        recognise: mpi_io_test::recognise,
+    },
+];
+
+enum Target {
+    Dir(PathBuf),
+    Json(JsonTarget),
+}
+
+pub struct Options {
+    format: ImportFormat,
+    files: Vec<PathBuf>,
+    target: Target,
+    label: Option<String>,
+    role: Option<StatedRole>,
+    stated: Stated,
+}
+
+impl Options {
+    pub fn from_args(args: ImportArgs) -> Result<Self, UsageError> {
+        let target = match (args.out, args.json) {
+            (Some(dir), _) if dir.exists() && !dir.is_dir() => {
+                return Err(UsageError(format!("--out {}: not a directory", dir.display())));
+            }
+            (Some(dir), _) => Target::Dir(dir),
+            (None, Some(json)) => {
+                let target = JsonTarget::parse(&json);
+                target.check_writable().map_err(|e| UsageError(e.to_string()))?;
+                Target::Json(target)
+            }
+            (None, None) => {
+                return Err(UsageError("say where the documents go: --out DIR or --json FILE".into()));
+            }
+        };
+        for file in &args.files {
+            if !file.is_file() {
+                return Err(UsageError(format!("{}: no such file", file.display())));
+            }
+        }
+        Ok(Options {
+            format: args.format,
+            files: args.files,
+            target,
+            label: args.label,
+            role: args.role.as_deref().map(stated_role).transpose()?,
+            stated: Stated { host: args.host, peer: args.peer },
+        })
+    }
+}
+
+/// `--role` in `pvbench env`'s names: the study's words (dom0, domU, bare) or env's own.
+fn stated_role(text: &str) -> Result<StatedRole, UsageError> {
+    let (role, guest) = match text.to_ascii_lowercase().as_str() {
+        "dom0" | "xen-dom0" => ("xen-dom0", false),
+        "domu" | "xen-domu" => ("xen-domU", true),
+        "bare" | "bare-metal" => ("bare-metal", false),
+        "kvm" => ("kvm", true),
+        "qemu" => ("qemu", true),
+        "vmware" => ("vmware", true),
+        "hyper-v" | "hyperv" => ("hyper-v", true),
+        _ => {
+            return Err(UsageError(format!(
+                "--role {text:?}: not a role (dom0, domU, bare, kvm, qemu, vmware, hyper-v, or env's xen-dom0, xen-domU, bare-metal)"
+            )));
+        }
+    };
+    Ok(StatedRole { role: role.into(), guest })
+}
+
+/// A document ready to write, and where.
+struct Output {
+    name: Option<PathBuf>,
+    summary: String,
+    document: Document<Value, Value, StatedEnvironment>,
+}
+
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let command_line: Vec<String> = std::env::args().collect();
+    let mut outputs: Vec<Output> = Vec::new();
+    for file in &options.files {
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let format = choose(options.format, file, &text)?;
+        let runs = (format.parse)(&text, &options.stated).map_err(|e| located(file, e))?;
+        let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let count = runs.len();
+        for (index, run) in runs.into_iter().enumerate() {
+            let name = match &options.target {
+                Target::Dir(dir) => Some(dir.join(output_name(file, index, count))),
+                Target::Json(_) => None,
+            };
+            let imported_from = ImportedFrom {
+                format: format.name.into(),
+                file: file.display().to_string(),
+                sha256: sha256.clone(),
+                tool_version: run.tool_version,
+                tool_command_line: run.tool_command_line,
+                lines: Some(run.lines),
+                part: (count > 1).then(|| format!("run {} of {count}", index + 1)),
+            };
+            let summary = format!(
+                "{}:{}-{}: {}, {}",
+                file.display(),
+                run.lines[0],
+                run.lines[1],
+                format.name,
+                run.summary
+            );
+            let document = Document {
+                schema_version: result::SCHEMA_VERSION,
+                tool: Tool::this(),
+                kind: run.kind.into(),
+                label: options.label.clone(),
+                started_at: run.started_at,
+                command_line: command_line.clone(),
+                parameters: run.parameters,
+                ranks: run.ranks,
+                mpi_library_version: None,
+                mpi_library_path: None,
+                environment: stated_environment(&options),
+                results: run.results,
+                imported_from: Some(imported_from),
+            };
+            outputs.push(Output { name, summary, document });
+        }
+    }
+    write(&options.target, &outputs)
+}
+
+/// The format to read `file` as: the one given, or the one its content shows.
+fn choose(format: ImportFormat, file: &Path, text: &str) -> anyhow::Result<&'static Format> {
+    if format != ImportFormat::Auto {
+        return Ok(FORMATS.iter().find(|f| f.format == format).expect("every format has a parser"));
+    }
+    for candidate in FORMATS {
+        if let Some(why) = (candidate.recognise)(text) {
+            eprintln!("pvbench: {}: read as {} ({why})", file.display(), candidate.name);
+            return Ok(candidate);
+        }
+    }
+    let names: Vec<&str> = FORMATS.iter().map(|f| f.name).collect();
+    anyhow::bail!("{}: not an output pvbench can import (tried {})", file.display(), names.join(", "))
+}
+
+fn located(file: &Path, error: ParseError) -> anyhow::Error {
+    match error.line {
+        Some(line) => anyhow::anyhow!("{}:{line}: {}", file.display(), error.message),
+        None => anyhow::anyhow!("{}: {}", file.display(), error.message),
+    }
+}
+
+/// `run.txt` -> `run.json`; one of several runs -> `run-01.json`.
+fn output_name(file: &Path, index: usize, count: usize) -> String {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "import".into());
+    if count == 1 {
+        format!("{stem}.json")
+    } else {
+        let width = count.to_string().len().max(2);
+        format!("{stem}-{:0width$}.json", index + 1)
+    }
+}
+
+fn stated_environment(options: &Options) -> StatedEnvironment {
+    StatedEnvironment {
+        source: "stated at import".into(),
+        hosts: options
+            .stated
+            .host
+            .iter()
+            .map(|hostname| StatedHost { hostname: hostname.clone(), virtualization: options.role.clone() })
+            .collect(),
+    }
+}
+
+fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
+    match target {
+        Target::Json(json) => {
+            let [output] = outputs else {
+                return Err(UsageError(format!(
+                    "--json takes one document, these files hold {}: use --out DIR",
+                    outputs.len()
+                ))
+                .into());
+            };
+            json.write(&output.document)?;
+            say(json.is_stdout(), &format!("{}\n", output.summary));
+        }
+        Target::Dir(dir) => {
+            let mut names: Vec<&PathBuf> = outputs.iter().filter_map(|o| o.name.as_ref()).collect();
+            names.sort();
+            if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+                return Err(UsageError(format!(
+                    "two inputs would both write {}: give files different names",
+                    pair[0].display()
+                ))
+                .into());
+            }
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let mut report = String::new();
+            for output in outputs {
+                let name = output.name.as_ref().expect("a directory target names every output");
+                let mut text = serde_json::to_string_pretty(&output.document)?;
+                text.push('\n');
+                result::write_atomically(name, text.as_bytes())?;
+                report.push_str(&format!("{} -> {}\n", output.summary, name.display()));
+            }
+            say(false, &report);
+        }
+    }
+    Ok(())
+}
+
+/// What was imported, on standard output (standard error when that holds the JSON).
+fn say(stdout_is_json: bool, text: &str) {
+    use std::io::Write;
+    if stdout_is_json {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    } else {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_in_the_studys_words_and_envs() {
+        assert_eq!(stated_role("dom0").unwrap().role, "xen-dom0");
+        assert!(!stated_role("dom0").unwrap().guest);
+        let domu = stated_role("domU").unwrap();
+        assert_eq!((domu.role.as_str(), domu.guest), ("xen-domU", true));
+        assert_eq!(stated_role("bare").unwrap().role, "bare-metal");
+        assert!(stated_role("kvm").unwrap().guest);
+        assert!(stated_role("toaster").is_err());
+    }
+
+    #[test]
+    fn output_names_number_several_runs() {
+        assert_eq!(output_name(Path::new("a/run.txt"), 0, 1), "run.json");
+        assert_eq!(output_name(Path::new("run.txt"), 1, 3), "run-02.json");
+        assert_eq!(output_name(Path::new("run"), 99, 120), "run-100.json");
+    }
+
+    #[test]
+    fn auto_recognises_every_format_by_its_own_sample() {
+        for (sample, name) in [
+            (netperf::tests::STUDY_RUN, "netperf"),
+            (mpi_io_test::tests::TWO_RANKS, "mpi-io-test"),
+            (iozone::tests::TABLE_AND_REPORT, "iozone"),
+            (ior::tests::TWO_REPETITIONS, "ior"),
+            (fio::tests::TWO_JOBS, "fio"),
+        ] {
+            let found: Vec<&str> =
+                FORMATS.iter().filter(|f| (f.recognise)(sample).is_some()).map(|f| f.name).collect();
+            assert_eq!(found, [name], "exactly one format recognises the {name} sample");
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! netperf's TCP_STREAM output (src/nettest_bsd.c, and nettest_omni.c's "MIGRATED" legacy
+//! output): an optional banner naming the receiver, the title block (with `-c`/`-C` the CPU and
+//! service demand columns), and one data line. The title names the unit netperf printed
+//! (`-f`), converted here as netlib.c's `calc_thruput_interval` computes it. Every run in a
+//! file (several concatenated) is one document of the `net` kind with the one pair.
+
+use super::text::{ParseError, complete_lines, number};
+use super::{Imported, Stated};
+use crate::result::Ranks;
+use crate::result::imported::NetperfParameters;
+use crate::result::net::{NetResults, PairResult, Repetition, SocketOptions};
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+pub fn recognise(text: &str) -> Option<&'static str> {
+    let head: Vec<&str> = text.lines().take(50).collect();
+    if head.iter().any(|l| l.contains("TCP STREAM TEST")) {
+        Some("its TCP STREAM TEST banner")
+    } else if head.iter().any(|l| l.starts_with("Recv   Send    Send")) {
+        Some("its Recv/Send socket title")
+    } else {
+        None
+    }
+}
+
+/// Bytes per second of one unit netperf prints, by the name its title shows.
+fn bytes_per_unit(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "Bytes" => 1.0,
+        "KBytes" => 1024.0,
+        "MBytes" => MIB,
+        "GBytes" => 1024.0 * MIB,
+        "10^3bits" => 1e3 / 8.0,
+        "10^6bits" => 1e6 / 8.0,
+        "10^9bits" => 1e9 / 8.0,
+        // netlib.c divides by 1.0 for 'b' as for 'B': the figure is bytes per second.
+        "10^0bits" => 1.0,
+        _ => return None,
+    })
+}
+
+/// One run as it is being read.
+#[derive(Default)]
+struct Run {
+    first_line: usize,
+    receiver: Option<String>,
+    receiver_address: Option<String>,
+    /// The title's line, its unit and whether it has the CPU columns.
+    title: Option<(usize, String, bool)>,
+}
+
+pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
+    let lines = complete_lines(text)?;
+    let mut documents = Vec::new();
+    let mut run = Run::default();
+    for &(n, line) in &lines {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with("!!!") {
+            continue; // confidence-interval warnings
+        }
+        if trimmed.contains(" TEST") && (trimmed.contains(" to ") || trimmed.contains(" from ")) {
+            if run.title.is_some() {
+                return Err(ParseError::at(
+                    n,
+                    "truncated: a new test begins before the last one printed its figures",
+                ));
+            }
+            if !trimmed.contains("TCP STREAM TEST") {
+                return Err(ParseError::at(n, format!("not a TCP_STREAM test: {trimmed:?}")));
+            }
+            run = Run { first_line: n, ..Run::default() };
+            (run.receiver, run.receiver_address) = banner_receiver(trimmed);
+        } else if trimmed.starts_with("Recv") && trimmed.contains("Send") {
+            if run.title.is_some() {
+                return Err(ParseError::at(
+                    n,
+                    "truncated: a new title before the last test printed its figures",
+                ));
+            }
+            if run.first_line == 0 {
+                run.first_line = n;
+            }
+            run.title = Some((n, String::new(), trimmed.contains("Utilization")));
+        } else if trimmed.starts_with("Socket") || trimmed.starts_with("Size") {
+            if run.title.is_none() {
+                return Err(ParseError::at(n, format!("not netperf output: {trimmed:?}")));
+            }
+        } else if trimmed.starts_with("bytes") {
+            let Some((_, unit, _)) = run.title.as_mut() else {
+                return Err(ParseError::at(n, format!("not netperf output: {trimmed:?}")));
+            };
+            *unit = title_unit(n, trimmed)?;
+        } else if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+            let Some((title_line, unit, cpu)) = run.title.take() else {
+                return Err(ParseError::at(
+                    n,
+                    "figures without netperf's title (-P 0 output): the unit is unknown, print the titles",
+                ));
+            };
+            if unit.is_empty() {
+                return Err(ParseError::at(title_line, "the title has no unit line (bytes … secs. …)"));
+            }
+            documents.push(document(&run, n, trimmed, &unit, cpu, stated)?);
+            run = Run::default();
+        } else {
+            return Err(ParseError::at(n, format!("not netperf TCP_STREAM output: {trimmed:?}")));
+        }
+    }
+    if let Some((title_line, _, _)) = run.title {
+        return Err(ParseError::at(
+            lines.len().max(title_line),
+            "truncated: the last test printed no figures",
+        ));
+    }
+    if documents.is_empty() {
+        return Err(ParseError::whole("no netperf TCP_STREAM result in the file"));
+    }
+    Ok(documents)
+}
+
+/// The receiver in `… TEST from SRC (ADDR) port 0 AF_INET to DEST (ADDR) port …`; older
+/// netperfs print `… TEST to DEST`. An empty address (`()`) is none.
+fn banner_receiver(banner: &str) -> (Option<String>, Option<String>) {
+    let Some((_, after)) = banner.split_once(" to ") else {
+        return (None, None);
+    };
+    let mut words = after.split_whitespace();
+    let name = words.next().map(str::to_string);
+    let address = words
+        .next()
+        .and_then(|w| w.strip_prefix('(')?.strip_suffix(')').map(str::to_string))
+        .filter(|a| !a.is_empty());
+    (name, address)
+}
+
+/// The unit in `bytes  bytes   bytes    secs.    MBytes/sec` or, with CPU columns,
+/// `… secs.    MBytes  /s  % S …` (netperf pads the unit to 8 characters there).
+fn title_unit(n: usize, line: &str) -> Result<String, ParseError> {
+    let after = line.split_once("secs.").map(|(_, rest)| rest.trim_start()).unwrap_or_default();
+    let unit: String = after.chars().take_while(|c| *c != '/').filter(|c| !c.is_whitespace()).collect();
+    if bytes_per_unit(&unit).is_none() {
+        return Err(ParseError::at(
+            n,
+            format!("throughput unit {unit:?} is not one netperf prints (-f B K M G b k m g)"),
+        ));
+    }
+    Ok(unit)
+}
+
+fn document(
+    run: &Run,
+    n: usize,
+    line: &str,
+    unit: &str,
+    cpu: bool,
+    stated: &Stated,
+) -> Result<Imported, ParseError> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let wanted = if cpu { 9 } else { 5 };
+    if fields.len() < wanted {
+        return Err(ParseError::at(
+            n,
+            format!("truncated: {} figures, the title promises {wanted}", fields.len()),
+        ));
+    }
+    let receive_buffer: u64 = number(n, fields[0], "receive socket size")?;
+    let send_buffer: u64 = number(n, fields[1], "send socket size")?;
+    let send_size: u64 = number(n, fields[2], "message size")?;
+    let elapsed_s: f64 = number(n, fields[3], "elapsed time")?;
+    let throughput: f64 = number(n, fields[4], "throughput")?;
+    let cpu_figures: Option<[f64; 4]> = if cpu {
+        let mut values = [0.0; 4];
+        for (value, (text, what)) in values.iter_mut().zip(fields[5..9].iter().zip([
+            "local CPU utilisation",
+            "remote CPU utilisation",
+            "local service demand",
+            "remote service demand",
+        ])) {
+            *value = number(n, text, what)?;
+        }
+        Some(values)
+    } else {
+        None
+    };
+    let bytes_per_s = throughput * bytes_per_unit(unit).expect("the unit was checked");
+    let mib_per_s = bytes_per_s / MIB;
+    let sender_host = stated.host_or("local");
+    let receiver_host =
+        stated.peer.clone().or_else(|| run.receiver.clone()).unwrap_or_else(|| "remote".to_string());
+    let repetition = Repetition {
+        bytes: None,
+        elapsed_s,
+        sender_bytes: None,
+        sender_elapsed_s: None,
+        mib_per_s,
+        mbit_per_s: bytes_per_s * 8.0 / 1e6,
+        sender_cpu_percent: cpu_figures.map(|c| c[0]),
+        receiver_cpu_percent: cpu_figures.map(|c| c[1]),
+        sender_service_demand_us_per_kib: cpu_figures.map(|c| c[2]),
+        receiver_service_demand_us_per_kib: cpu_figures.map(|c| c[3]),
+    };
+    let pair = PairResult {
+        sender: 0,
+        receiver: 1,
+        sender_host: sender_host.clone(),
+        receiver_host: receiver_host.clone(),
+        round: 0,
+        status: "ok".into(),
+        error: None,
+        receiver_address: run.receiver_address.clone(),
+        sender_address: None,
+        sender_socket: Some(SocketOptions {
+            send_buffer_bytes: Some(send_buffer),
+            ..SocketOptions::default()
+        }),
+        receiver_socket: Some(SocketOptions {
+            receive_buffer_bytes: Some(receive_buffer),
+            ..SocketOptions::default()
+        }),
+        min_mib_per_s: Some(mib_per_s),
+        median_mib_per_s: Some(mib_per_s),
+        max_mib_per_s: Some(mib_per_s),
+        median_mbit_per_s: Some(repetition.mbit_per_s),
+        repetitions: vec![repetition],
+    };
+    let results = NetResults {
+        pairs: vec![pair],
+        matrix_mib_per_s: vec![vec![None, Some(mib_per_s)], vec![None, None]],
+        cpu_note: if cpu {
+            "as netperf printed it: utilisation in % of all CPUs of each host, service demand in µs per KiB"
+                .into()
+        } else {
+            "not measured (netperf without -c/-C)".into()
+        },
+    };
+    let parameters = NetperfParameters {
+        test: "TCP_STREAM".into(),
+        send_size_bytes: send_size,
+        send_buffer_bytes: send_buffer,
+        receive_buffer_bytes: receive_buffer,
+        cpu_measured: cpu,
+        printed_unit: unit.into(),
+    };
+    Ok(Imported {
+        kind: "net",
+        parameters: serde_json::to_value(parameters).expect("parameters serialise"),
+        results: serde_json::to_value(results).expect("results serialise"),
+        ranks: Ranks { count: 2, hosts: vec![sender_host.clone(), receiver_host.clone()] },
+        started_at: None,
+        tool_version: None,
+        tool_command_line: None,
+        lines: [run.first_line, n],
+        summary: format!("net, {sender_host} → {receiver_host} {mib_per_s:.2} MiB/s ({throughput} {unit}/s)"),
+    })
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// The study's first row of Table A.1 as netperf 2.4 printed it: -c -C -n 2 -f M.
+    pub const STUDY_RUN: &str = "\
+TCP STREAM TEST from 0.0.0.0 (0.0.0.0) port 0 AF_INET to node6 (10.0.0.6) port 0 AF_INET
+Recv   Send    Send                          Utilization       Service Demand
+Socket Socket  Message  Elapsed              Send     Recv     Send    Recv
+Size   Size    Size     Time     Throughput  local    remote   local   remote
+bytes  bytes   bytes    secs.    MBytes  /s  % S      % S      us/KB   us/KB
+
+ 87380  16384  16384    100.02      231.88   50.24    50.24    4.232   4.232  
+";
+
+    /// netperf 2.7's, without -c/-C and with the default unit (10^6 bits).
+    const PLAIN_RUN: &str = "\
+MIGRATED TCP STREAM TEST from 0.0.0.0 (0.0.0.0) port 0 AF_INET to localhost () port 0 AF_INET : demo
+Recv   Send    Send                          
+Socket Socket  Message  Elapsed              
+Size   Size    Size     Time     Throughput  
+bytes  bytes   bytes    secs.    10^6bits/sec  
+
+131072  16384  16384    10.00    22000.50   
+";
+
+    fn stated(host: Option<&str>) -> Stated {
+        Stated { host: host.map(str::to_string), peer: None }
+    }
+
+    #[test]
+    fn the_studys_run_with_cpu_and_service_demand() {
+        let runs = parse(STUDY_RUN, &stated(Some("node7"))).unwrap();
+        assert_eq!(runs.len(), 1);
+        let run = &runs[0];
+        assert_eq!(run.kind, "net");
+        assert_eq!(run.lines, [1, 7]);
+        let pair = &run.results["pairs"][0];
+        assert_eq!(
+            (pair["sender_host"].as_str(), pair["receiver_host"].as_str()),
+            (Some("node7"), Some("node6"))
+        );
+        assert_eq!(pair["receiver_address"], "10.0.0.6");
+        // -f M is 2^20 bytes per second: MiB/s as printed.
+        assert_eq!(pair["median_mib_per_s"], 231.88);
+        let rep = &pair["repetitions"][0];
+        assert_eq!(rep["elapsed_s"], 100.02);
+        assert!((rep["mbit_per_s"].as_f64().unwrap() - 231.88 * 1.048576 * 8.0).abs() < 1e-9);
+        assert_eq!(rep["sender_cpu_percent"], 50.24);
+        assert_eq!(rep["receiver_service_demand_us_per_kib"], 4.232);
+        assert!(rep["bytes"].is_null());
+        assert_eq!(pair["sender_socket"]["send_buffer_bytes"], 16384);
+        assert_eq!(pair["receiver_socket"]["receive_buffer_bytes"], 87380);
+        assert_eq!(run.parameters["send_size_bytes"], 16384);
+        assert_eq!(run.parameters["printed_unit"], "MBytes");
+        assert_eq!(run.results["matrix_mib_per_s"][0][1], 231.88);
+    }
+
+    #[test]
+    fn units_are_converted_and_cpu_columns_are_optional() {
+        let runs = parse(PLAIN_RUN, &stated(None)).unwrap();
+        let pair = &runs[0].results["pairs"][0];
+        assert_eq!(
+            (pair["sender_host"].as_str(), pair["receiver_host"].as_str()),
+            (Some("local"), Some("localhost"))
+        );
+        assert!(pair["receiver_address"].is_null());
+        assert!((pair["median_mbit_per_s"].as_f64().unwrap() - 22000.5).abs() < 1e-9);
+        assert!((pair["median_mib_per_s"].as_f64().unwrap() - 22000.5e6 / 8.0 / MIB).abs() < 1e-9);
+        assert!(pair["repetitions"][0]["sender_cpu_percent"].is_null());
+        assert_eq!(runs[0].parameters["cpu_measured"], false);
+        for (unit, factor) in [("KBytes", 1024.0), ("10^9bits", 1.25e8), ("GBytes", 1024.0 * MIB)] {
+            let text = PLAIN_RUN.replace("10^6bits/sec", &format!("{unit}/sec"));
+            let got = parse(&text, &stated(None)).unwrap()[0].results["pairs"][0]["median_mib_per_s"]
+                .as_f64()
+                .unwrap();
+            assert!((got - 22000.5 * factor / MIB).abs() < 1e-6, "{unit}: {got}");
+        }
+        let peer = Stated { host: None, peer: Some("vm3".into()) };
+        assert_eq!(parse(PLAIN_RUN, &peer).unwrap()[0].results["pairs"][0]["receiver_host"], "vm3");
+    }
+
+    #[test]
+    fn concatenated_runs_become_one_document_each_even_without_banners() {
+        let no_banner: String = STUDY_RUN.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        let text = format!("{STUDY_RUN}{PLAIN_RUN}\n{no_banner}");
+        let runs = parse(&text, &stated(None)).unwrap();
+        assert_eq!(runs.len(), 3);
+        assert_eq!(runs[1].lines, [8, 14]);
+        assert_eq!(runs[2].lines, [16, 21]);
+        assert_eq!(runs[2].results["pairs"][0]["receiver_host"], "remote");
+    }
+
+    #[test]
+    fn broken_outputs_name_their_line() {
+        // Cut inside the figures: fewer columns than the title has.
+        let cut = STUDY_RUN.replace("   4.232   4.232  ", "");
+        let err = parse(&cut, &stated(None)).unwrap_err();
+        assert_eq!(err.line, Some(7));
+        assert!(err.message.starts_with("truncated"), "{err:?}");
+        // Cut before the figures.
+        let cut: String = STUDY_RUN.lines().take(5).map(|l| format!("{l}\n")).collect();
+        assert!(parse(&cut, &stated(None)).unwrap_err().message.contains("printed no figures"));
+        let cut =
+            format!("{}{STUDY_RUN}", STUDY_RUN.lines().take(5).map(|l| format!("{l}\n")).collect::<String>());
+        assert_eq!(parse(&cut, &stated(None)).unwrap_err().line, Some(6));
+        let rr = STUDY_RUN.replace("TCP STREAM TEST", "TCP REQUEST/RESPONSE TEST");
+        assert!(parse(&rr, &stated(None)).unwrap_err().message.contains("not a TCP_STREAM test"));
+        let unit = STUDY_RUN.replace("MBytes  /s", "Furlongs/s");
+        assert_eq!(parse(&unit, &stated(None)).unwrap_err().line, Some(5));
+        let headless = " 87380  16384  16384    10.00    940.12\n";
+        assert!(parse(headless, &stated(None)).unwrap_err().message.contains("-P 0"));
+        let garbage = STUDY_RUN.replace("Size   Size", "Hello");
+        assert_eq!(parse(&garbage, &stated(None)).unwrap_err().line, Some(4));
+        let bad = STUDY_RUN.replace("231.88", "2x1.88");
+        assert_eq!(
+            parse(&bad, &stated(None)).unwrap_err(),
+            ParseError::at(7, "throughput: \"2x1.88\" is not a number")
+        );
+    }
+}
