@@ -152,10 +152,10 @@ fn document(run: Run, last_line: usize) -> Result<Imported, ParseError> {
             ior: None,
             mpi_io_test: Some(MpiIoTestSummary {
                 bandwidth_mb_per_s: bandwidth,
-                min_time_s: times[0],
-                max_time_s: times[1],
-                mean_time_s: times[2],
-                var_time_s2: times[3],
+                min_time_s: Some(times[0]),
+                max_time_s: Some(times[1]),
+                mean_time_s: Some(times[2]),
+                var_time_s2: Some(times[3]),
             }),
             iterations: Vec::new(),
         });

@@ -181,11 +181,13 @@ pub fn mpi_io_test(doc: &MpiioDocument) -> String {
     let find =
         |phase| doc.results.phases.iter().find(|r| r.phase == phase).and_then(|r| r.mpi_io_test.as_ref());
     for (phase, name) in [(Phase::Write, "Write: "), (Phase::Read, "Read:  ")] {
-        if let Some(m) = find(phase) {
+        if let Some(m) = find(phase)
+            && let (Some(min), Some(max), Some(mean), Some(var)) =
+                (m.min_time_s, m.max_time_s, m.mean_time_s, m.var_time_s2)
+        {
             let _ = writeln!(
                 out,
-                "# {name}min_t = {:.6}, max_t = {:.6}, mean_t = {:.6}, var_t = {:.6}",
-                m.min_time_s, m.max_time_s, m.mean_time_s, m.var_time_s2
+                "# {name}min_t = {min:.6}, max_t = {max:.6}, mean_t = {mean:.6}, var_t = {var:.6}"
             );
         }
     }

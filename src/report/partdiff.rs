@@ -28,7 +28,9 @@ pub fn text(doc: &Document<PartdiffParameters, PartdiffResults>) -> String {
     let termination = if p.termination == 1 { "Required accuracy" } else { "Number of iterations" };
     let _ = writeln!(out, "Termination:            {termination}");
     let _ = writeln!(out, "Number of iterations:   {}", r.iterations);
-    let _ = writeln!(out, "Residuum:               {}", printf_e(r.residuum));
+    if let Some(residuum) = r.residuum {
+        let _ = writeln!(out, "Residuum:               {}", printf_e(residuum));
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "Matrix:");
     for row in &r.matrix_excerpt {

@@ -97,10 +97,11 @@ pub struct IorSummary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MpiIoTestSummary {
     pub bandwidth_mb_per_s: f64,
-    pub min_time_s: f64,
-    pub max_time_s: f64,
-    pub mean_time_s: f64,
-    pub var_time_s2: f64,
+    /// Null where only the bandwidth is known (the study's Table 3.3).
+    pub min_time_s: Option<f64>,
+    pub max_time_s: Option<f64>,
+    pub mean_time_s: Option<f64>,
+    pub var_time_s2: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,14 +181,14 @@ impl PhaseResult {
         let max_time = fold(&per_rank_time, f64::max);
         let mpi_io_test = MpiIoTestSummary {
             bandwidth_mb_per_s: bytes as f64 / MB / max_time,
-            min_time_s: fold(&per_rank_time, f64::min),
-            max_time_s: max_time,
-            mean_time_s: mean_time,
-            var_time_s2: if rank_count > 1 {
+            min_time_s: Some(fold(&per_rank_time, f64::min)),
+            max_time_s: Some(max_time),
+            mean_time_s: Some(mean_time),
+            var_time_s2: Some(if rank_count > 1 {
                 per_rank_time.iter().map(|t| (t - mean_time).powi(2)).sum::<f64>() / (rank_count - 1) as f64
             } else {
                 0.0
-            },
+            }),
         };
         PhaseResult { phase, bytes, ior: Some(ior), mpi_io_test: Some(mpi_io_test), iterations }
     }
@@ -222,15 +223,15 @@ mod tests {
         );
         // mpi-io-test: rank sums 1.0 and 1.5 s; 4 MiB / 1.5 s in MB/s.
         let m = phase.mpi_io_test.as_ref().unwrap();
-        assert_eq!((m.min_time_s, m.max_time_s, m.mean_time_s), (1.0, 1.5, 1.25));
-        assert_eq!(m.var_time_s2, 0.125);
+        assert_eq!((m.min_time_s, m.max_time_s, m.mean_time_s), (Some(1.0), Some(1.5), Some(1.25)));
+        assert_eq!(m.var_time_s2, Some(0.125));
         assert!((m.bandwidth_mb_per_s - 4.0 * mib as f64 / 1e6 / 1.5).abs() < 1e-12);
     }
 
     #[test]
     fn one_rank_has_zero_variance() {
         let phase = PhaseResult::from_timings(Phase::Read, 10, vec![vec![rank(0, 0.0, 1.0, 1.0, 0.0)]]);
-        assert_eq!(phase.mpi_io_test.unwrap().var_time_s2, 0.0);
+        assert_eq!(phase.mpi_io_test.unwrap().var_time_s2, Some(0.0));
         assert_eq!(phase.ior.as_ref().unwrap().stddev_mib_per_s, 0.0);
     }
 }
