@@ -196,11 +196,16 @@ Statistics per group and metric: n, mean, median, min, max, sample sd, CV and th
 the mean (Student t). With --baseline: each group's mean over the baseline's with Fieller's 95%
 interval, and a verdict: same (the interval holds 1), lower, higher, or n too small (< 3 runs).
 
-Example (the study's Table 3.3): pvbench compare results/ --baseline dom0-bridge --runs --plot plots")]
+Example (the study's Table 3.3): pvbench compare results/ --baseline dom0-bridge --runs --plot plots
+Beside the study's own figures: pvbench compare --reference study-2008 results/ --baseline \"2008 dom0-bridge\"")]
 pub struct CompareArgs {
     /// Result documents: files, directories (searched recursively for *.json), glob patterns.
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(required_unless_present = "reference", value_name = "INPUT")]
     pub inputs: Vec<String>,
+    /// Also the documents of a reference shipped with pvbench: `study-2008`, the 2008 study's
+    /// tables (groups "2008 dom0-bridge", "2008 dom0-nobridge", "2008 net, after tuning", ...).
+    #[arg(long, value_name = "NAME")]
+    pub reference: Vec<String>,
     /// Group by this field (a dotted path: environment.hosts[0].virtualization.role,
     /// parameters.block_size_bytes, ranks.count); repeat to combine. Default: the label.
     #[arg(long = "by", value_name = "FIELD")]
@@ -261,7 +266,7 @@ pub struct ImportArgs {
     pub files: Vec<std::path::PathBuf>,
     /// Write the documents into DIR (created if missing): `run.txt` -> `run.json`, a file with
     /// several runs -> `run-01.json`, `run-02.json`, ...
-    #[arg(long, value_name = "DIR", conflicts_with = "json", required_unless_present = "json")]
+    #[arg(long, value_name = "DIR", conflicts_with = "json")]
     pub out: Option<std::path::PathBuf>,
     /// Write the one document to FILE, atomically; `-` is standard output.
     #[arg(long, value_name = "FILE")]

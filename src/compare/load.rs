@@ -112,7 +112,12 @@ impl Grouping {
 /// Reads one document. `Ok(None)`: a valid document with nothing to compare (`env`).
 pub fn read(path: &Path, grouping: &Grouping) -> Result<Option<Run>, BadDocument> {
     let bytes = std::fs::read(path).map_err(|e| BadDocument::Unreadable(path.into(), e))?;
-    let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    reduce(path, &bytes, grouping)
+}
+
+/// One document's bytes, reduced; `path` names it in errors and in the comparison.
+pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Option<Run>, BadDocument> {
+    let mut doc: Value = serde_json::from_slice(bytes).map_err(|e| {
         if e.is_eof() {
             BadDocument::Truncated(path.into(), e.to_string())
         } else {

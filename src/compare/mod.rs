@@ -5,6 +5,7 @@ mod load;
 pub mod metrics;
 pub mod model;
 mod path;
+mod reference;
 pub mod stats;
 
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ const PROGRESS_ABOVE_FILES: usize = 300;
 
 pub struct Options {
     inputs: Vec<String>,
+    /// Shipped documents: (reference name, file name, content).
+    references: Vec<(String, &'static [(&'static str, &'static str)])>,
     grouping: Grouping,
     split_on_params: bool,
     skip_bad: bool,
@@ -50,8 +53,14 @@ impl Options {
                 formats.push(format);
             }
         }
+        let references = args
+            .reference
+            .iter()
+            .map(|name| Ok((name.clone(), reference::documents(name)?)))
+            .collect::<Result<_, UsageError>>()?;
         Ok(Options {
             inputs: args.inputs,
+            references,
             grouping,
             split_on_params: args.split_on_params,
             skip_bad: args.skip_bad,
@@ -85,13 +94,22 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         progress.inc(1);
     }
     progress.finish_and_clear();
+    for (name, documents) in &options.references {
+        for (file, text) in *documents {
+            let path = PathBuf::from(name).join(file);
+            match load::reduce(&path, text.as_bytes(), &options.grouping)? {
+                Some(run) => runs.push(run),
+                None => without_metrics += 1,
+            }
+        }
+    }
+    let documents = files.len() + options.references.iter().map(|(_, d)| d.len()).sum::<usize>();
     if skipped_bad > 0 {
         eprintln!("pvbench: {skipped_bad} of {} documents skipped (--skip-bad)", files.len());
     }
     if runs.is_empty() {
         return Err(UsageError(format!(
-            "nothing to compare: {} documents, none with metrics ({without_metrics} without, {skipped_bad} bad)",
-            files.len()
+            "nothing to compare: {documents} documents, none with metrics ({without_metrics} without, {skipped_bad} bad)"
         ))
         .into());
     }

@@ -222,6 +222,7 @@ fn document(
         max_mib_per_s: Some(mib_per_s),
         median_mbit_per_s: Some(repetition.mbit_per_s),
         repetitions: vec![repetition],
+        source: None,
     };
     let results = NetResults {
         pairs: vec![pair],

@@ -28,7 +28,8 @@ pub struct ImportedFrom {
 /// An imported document's environment: only what the user said (`--host`, `--role`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatedEnvironment {
-    /// Always `stated at import`: no field here was detected.
+    /// `stated at import` (`--host`, `--role`), or what the study states of its machines: no
+    /// field here was detected.
     pub source: String,
     pub hosts: Vec<StatedHost>,
 }

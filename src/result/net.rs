@@ -78,6 +78,9 @@ pub struct PairResult {
     pub median_mib_per_s: Option<f64>,
     pub max_mib_per_s: Option<f64>,
     pub median_mbit_per_s: Option<f64>,
+    /// Where a transcribed pair's figures stand in its publication (`Tabelle A.2, row vm3-no6`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

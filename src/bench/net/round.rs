@@ -374,6 +374,7 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
         median_mbit_per_s: median.map(|m| m * (1 << 20) as f64 * 8.0 / 1e6),
         median_mib_per_s: median,
         repetitions,
+        source: None,
     }
 }
 

@@ -1,0 +1,218 @@
+//! `pvbench import`: samples written from each tool's printf formats (tests/data/import), and
+//! pvbench mpiio's own mpi-io-test lines, imported and set side by side by `pvbench compare`;
+//! broken files refused in one line; the study's shipped reference documents.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+
+fn sample(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/import").join(name).display().to_string()
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(pvbench()).args(args).current_dir(dir).output().unwrap()
+}
+
+/// The comparison document of `args` (after `compare`).
+fn comparison(dir: &Path, args: &[&str]) -> Value {
+    let out = run_in(dir, &[&["compare", "--format", "json"], args].concat());
+    assert_exit(&out, 0);
+    serde_json::from_slice(&out.stdout).expect("compare --format json prints one document")
+}
+
+/// The row of `metric` for `group`: its mean and every run's value.
+fn row<'a>(c: &'a Value, metric: &str, group: &str) -> &'a Value {
+    c["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"] == metric && r["group"] == group)
+        .unwrap_or_else(|| panic!("no row {metric} / {group} in {c:#}"))
+}
+
+#[test]
+fn every_format_round_trips_into_compare_with_the_figures_it_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("netperf", "netperf-two-runs.txt", "node7_to_node6_mib_per_s", 77.89),
+        ("netperf", "netperf-two-runs.txt", "node7_to_vm3_mib_per_s", 31.76),
+        ("iozone", "iozone-table-and-report.txt", "reread_128k_32k_mib_per_s", 1745678.0 / 1024.0),
+        ("iozone", "iozone-table-and-report.txt", "random_write_64k_16k_mib_per_s", 534567.0 / 1024.0),
+        ("ior", "ior.json", "write_ior_mib_per_s", 70.0),
+        ("ior", "ior.json", "read_ior_mib_per_s", 98.0),
+        ("fio", "fio.json", "random_read_1048576k_64k_mib_per_s", 1024.0),
+    ];
+    for (format, file, metric, expected) in cases {
+        let out_dir = format!("out-{format}");
+        let out = run_in(
+            dir.path(),
+            &["import", format, &sample(file), "--host", "node7", "--label", format, "--out", &out_dir],
+        );
+        assert_exit(&out, 0);
+        let c = comparison(dir.path(), &[&out_dir]);
+        assert_eq!(row(&c, metric, format)["mean"], expected, "{format} {metric}");
+    }
+    // Two netperf runs in one file: two documents, numbered.
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("out-netperf"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"netperf-two-runs-02.json".to_string()), "{names:?}");
+}
+
+#[test]
+fn mpiios_own_mpi_io_test_lines_import_as_what_they_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let out = mpiexec(
+        2,
+        &["mpiio", "-b", "1MiB", "-i", "2", "-f", file.to_str().unwrap(), "--format", "mpi-io-test"],
+    );
+    assert_exit(&out, 0);
+    let printed = stdout(&out);
+    std::fs::write(dir.path().join("run.txt"), &printed).unwrap();
+    let bandwidth = |phase: &str| -> f64 {
+        let line = printed.lines().find(|l| l.starts_with(&format!("{phase} bandwidth = "))).unwrap();
+        line.split_whitespace().nth(3).unwrap().parse().unwrap()
+    };
+    let out = run_in(dir.path(), &["import", "auto", "run.txt", "--label", "mine", "--json", "run.json"]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("run.txt: read as mpi-io-test"), "{}", stderr(&out));
+    let c = comparison(dir.path(), &["run.json"]);
+    assert_eq!(row(&c, "write_mpi_io_test_mb_per_s", "mine")["mean"], bandwidth("Write"));
+    assert_eq!(row(&c, "read_mpi_io_test_mb_per_s", "mine")["mean"], bandwidth("Read"));
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run.json")).unwrap()).unwrap();
+    assert_eq!(doc["ranks"]["count"], 2);
+    assert_eq!(doc["parameters"]["block_size_bytes"], 1 << 20);
+    assert_eq!(doc["parameters"]["collective"], true);
+}
+
+#[test]
+fn documents_say_where_they_came_from_and_only_what_the_user_stated() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let file = sample("ior.json");
+    let out =
+        run_in(dir.path(), &["import", "ior", &file, "--host", "node7", "--role", "dom0", "--json", "-"]);
+    assert_exit(&out, 0);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(stderr(&out).contains("-> ") || stderr(&out).contains("ior, mpiio"), "{}", stderr(&out));
+    assert_eq!(doc["schema_version"], 3);
+    assert_eq!(doc["kind"], "mpiio");
+    let from = &doc["imported_from"];
+    assert_eq!(from["format"], "ior");
+    assert_eq!(from["file"], file.as_str());
+    let sha: String =
+        sha2::Sha256::digest(std::fs::read(&file).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(from["sha256"], sha.as_str());
+    assert_eq!(from["tool_version"], "4.0.0");
+    assert!(from["tool_command_line"].as_str().unwrap().starts_with("ior -a MPIIO"));
+    assert_eq!(
+        doc["environment"],
+        serde_json::json!({"source": "stated at import", "hosts": [
+            {"hostname": "node7", "virtualization": {"role": "xen-dom0", "guest": false}}
+        ]})
+    );
+    assert!(doc["mpi_library_version"].is_null());
+    // Without --host: no host at all, nothing detected from this machine.
+    let out = run_in(dir.path(), &["import", "fio", &sample("fio.json"), "--json", "-"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["environment"]["hosts"], serde_json::json!([]));
+    assert_eq!(doc["started_at"], "2026-11-26T10:00:00Z");
+}
+
+#[test]
+fn broken_inputs_are_one_line_with_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let netperf = std::fs::read_to_string(sample("netperf-two-runs.txt")).unwrap();
+    std::fs::write(dir.path().join("cut.txt"), &netperf[..netperf.len() - 30]).unwrap();
+    std::fs::write(
+        dir.path().join("cut2.txt"),
+        netperf.lines().take(12).map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("hello.txt"), "hello\n").unwrap();
+    let cases: [(&[&str], i32, &str); 8] = [
+        (&["import", "netperf", "cut.txt", "--out", "o"], 1, "cut.txt:14: truncated"),
+        (&["import", "netperf", "cut2.txt", "--out", "o"], 1, "cut2.txt:12: truncated"),
+        (&["import", "iozone", "hello.txt", "--out", "o"], 1, "hello.txt: no iozone auto-mode table"),
+        (&["import", "auto", "hello.txt", "--out", "o"], 1, "hello.txt: not an output pvbench can import"),
+        (&["import", "netperf", "missing.txt", "--out", "o"], 2, "missing.txt: no such file"),
+        (&["import", "netperf", "cut.txt"], 2, "--out"),
+        (
+            &["import", "netperf", "cut.txt", "--out", "o", "--host", "h", "--role", "toaster"],
+            2,
+            "not a role",
+        ),
+        (&["import", "csv", "cut.txt", "--out", "o"], 2, "invalid value 'csv'"),
+    ];
+    for (args, code, needle) in cases {
+        let out = run_in(dir.path(), args);
+        assert_fails_with(&out, code, needle);
+        if code == 1 {
+            assert_eq!(stderr(&out).lines().count(), 1, "one line: {}", stderr(&out));
+        }
+    }
+    assert!(!dir.path().join("o").exists(), "nothing written when a file fails");
+    // Two runs cannot go to one --json file.
+    let out =
+        run_in(dir.path(), &["import", "netperf", &sample("netperf-two-runs.txt"), "--json", "one.json"]);
+    assert_fails_with(&out, 2, "--json takes one document, these files hold 2");
+}
+
+#[test]
+fn the_studys_reference_reproduces_table_3_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = comparison(dir.path(), &["--reference", "study-2008"]);
+    for (metric, group, runs) in [
+        ("read_mpi_io_test_mb_per_s", "2008 dom0-nobridge", [96.0, 89.0, 90.0, 97.0, 90.0]),
+        ("write_mpi_io_test_mb_per_s", "2008 dom0-nobridge", [62.0, 67.0, 67.0, 77.0, 75.0]),
+        ("read_mpi_io_test_mb_per_s", "2008 dom0-bridge", [99.0, 98.0, 99.0, 99.0, 97.0]),
+        ("write_mpi_io_test_mb_per_s", "2008 dom0-bridge", [70.0, 70.0, 77.0, 69.0, 72.0]),
+    ] {
+        let r = row(&c, metric, group);
+        assert_eq!(r["values"], serde_json::json!(runs), "{metric} {group}: Messung 1 to 5 in order");
+        assert_eq!(r["mean"], runs.iter().sum::<f64>() / 5.0, "{metric} {group}");
+    }
+    assert_eq!(row(&c, "read_mpi_io_test_mb_per_s", "2008 dom0-nobridge")["mean"], 92.4);
+    assert_eq!(row(&c, "vm4_to_node7_mib_per_s", "2008 net, after tuning")["mean"], 293.56);
+    assert_eq!(row(&c, "calculation_time_s", "2008 partdiff, 4 copies at once")["mean"], 405.0);
+    // The same files, read from the repository's directory, are the same groups.
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/study-2008");
+    let from_files = comparison(dir.path(), &[reference.to_str().unwrap()]);
+    assert_eq!(from_files["rows"].as_array().unwrap().len(), c["rows"].as_array().unwrap().len());
+    let out = run_in(dir.path(), &["compare", "--reference", "study-1999"]);
+    assert_fails_with(&out, 2, "no such reference (known: study-2008)");
+}
+
+#[test]
+fn todays_net_cells_meet_the_studys_by_host_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "import",
+            "netperf",
+            &sample("netperf-two-runs.txt"),
+            "--host",
+            "node7",
+            "--label",
+            "today",
+            "--out",
+            "t",
+        ],
+    );
+    assert_exit(&out, 0);
+    let c =
+        comparison(dir.path(), &["--reference", "study-2008", "t", "--baseline", "2008 net, after tuning"]);
+    let today = row(&c, "node7_to_node6_mib_per_s", "today");
+    assert_eq!(today["mean"], 77.89);
+    assert_eq!(today["ratio"]["value"], 1.0, "the sample repeats Table A.2's no7-no6 row");
+}
