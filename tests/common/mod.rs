@@ -159,7 +159,7 @@ pub fn interrupt_job(
 /// The environment block every result carries: this one machine (one host holding every
 /// rank), its role, and the CPU steal of the measured phase.
 pub fn assert_environment(doc: &serde_json::Value, ranks: u32) {
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     let env = &doc["environment"];
     let expected_launcher = if open_mpi() { "open-mpi" } else { "hydra" };
     assert_eq!(env["launcher"]["name"], expected_launcher, "{}", env["launcher"]);
