@@ -287,8 +287,7 @@ mod tests {
 
     #[test]
     fn axis_keys_order_numbers_by_value_and_names_naturally() {
-        let mut keys =
-            vec![name("vm2"), name("node10"), AxisKey::Number(64), name("node6"), AxisKey::Number(8)];
+        let mut keys = [name("vm2"), name("node10"), AxisKey::Number(64), name("node6"), AxisKey::Number(8)];
         keys.sort();
         let shown: Vec<String> = keys.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["8", "64", "node6", "node10", "vm2"]);

@@ -28,8 +28,9 @@ pub fn recognise(text: &str) -> Option<&'static str> {
     }
 }
 
-/// (file KiB, record KiB, pass index in IOZONE_REPORTS) -> KiB/s, and the line it came from.
-type Cells = BTreeMap<(u64, u64, usize), (u64, usize)>;
+/// (pass index in IOZONE_REPORTS, file KiB, record KiB) -> KiB/s, and the line it came from;
+/// in the order the document lists them.
+type Cells = BTreeMap<(usize, u64, u64), (u64, usize)>;
 
 #[derive(Default)]
 struct Preamble {
@@ -142,7 +143,7 @@ fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Cells, usize), 
         match row.as_slice() {
             [(0, file), (1, record), rest @ ..] if !rest.is_empty() => {
                 for &(column, value) in rest {
-                    cells.insert((*file, *record, column - 2), (value, n));
+                    cells.insert((column - 2, *file, *record), (value, n));
                 }
             }
             _ => return Err(ParseError::at(n, format!("not a row of iozone's table: {:?}", line.trim()))),
@@ -215,7 +216,7 @@ fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize),
                 ));
             }
             for (record, value) in fitting[fitting.len() - values.len()..].iter().zip(values) {
-                cells.insert((file, *record, pass), (value, n));
+                cells.insert((pass, file, *record), (value, n));
             }
             rows += 1;
             i += 1;
@@ -266,10 +267,9 @@ fn agree(table: Cells, report: &Cells) -> Result<Cells, ParseError> {
 }
 
 fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize) -> Imported {
-    let mut passes: Vec<usize> = cells.keys().map(|k| k.2).collect();
-    passes.sort();
+    let mut passes: Vec<usize> = cells.keys().map(|k| k.0).collect();
     passes.dedup();
-    let (files, records): (Vec<u64>, Vec<u64>) = cells.keys().map(|k| (k.0, k.1)).unzip();
+    let (files, records): (Vec<u64>, Vec<u64>) = cells.keys().map(|k| (k.1, k.2)).unzip();
     let kib = |v: Option<&u64>| v.copied().unwrap_or(0) * 1024;
     let parameters = IozoneParameters {
         min_file_bytes: kib(files.iter().min()),
@@ -282,11 +282,9 @@ fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize)
         direct: preamble.direct,
     };
     let count = cells.len();
-    let mut ordered: Vec<(&(u64, u64, usize), &(u64, usize))> = cells.iter().collect();
-    ordered.sort_by_key(|((file, record, pass), _)| (*pass, *file, *record));
-    let cells: Vec<Cell> = ordered
+    let cells: Vec<Cell> = cells
         .into_iter()
-        .map(|(&(file, record, pass), &(value, _))| Cell {
+        .map(|((pass, file, record), (value, _))| Cell {
             file_size_bytes: file * 1024,
             record_size_bytes: record * 1024,
             pass: IOZONE_REPORTS[pass].0.to_string(),
