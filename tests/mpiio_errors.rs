@@ -285,7 +285,8 @@ fn an_interrupted_run_removes_its_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         // 8 GiB in all: long enough to be interrupted, and room for it on a small disk.
-        let mut args = vec!["mpiio", "-b", "256MiB", "-i", "16", "--transfer-size", "32MiB", "-f", arg(&file)];
+        let mut args =
+            vec!["mpiio", "-b", "256MiB", "-i", "16", "--transfer-size", "32MiB", "-f", arg(&file)];
         if keep {
             args.push("--keep");
         }

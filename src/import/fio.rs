@@ -73,6 +73,9 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             }
             parse_size(text).map_err(|e| ParseError::whole(format!("{what}: {}: {e}", keys[0])))
         };
+        if let Some(files) = option(&["nrfiles"]).filter(|n| *n != "1") {
+            return Err(ParseError::whole(format!("{what}: nrfiles={files}: an fs pass is one file")));
+        }
         let block = size_of(&["bs", "blocksize"], "record size")?;
         let size = size_of(&["size", "filesize"], "file size")?;
         let figures = &job[side];
@@ -189,6 +192,8 @@ pub mod tests {
     fn mixed_jobs_and_broken_files_are_refused() {
         let mixed = TWO_JOBS.replace("\"rw\" : \"randread\"", "\"rw\" : \"randrw\"");
         assert!(parse(&mixed, &stated()).unwrap_err().message.contains("rw=randrw"));
+        let several = TWO_JOBS.replace("\"bs\" : \"64k\",", "\"bs\" : \"64k\", \"nrfiles\" : \"4\",");
+        assert!(parse(&several, &stated()).unwrap_err().message.contains("nrfiles=4"));
         let no_size = TWO_JOBS.replace("\"size\" : \"1G\",", "");
         assert!(parse(&no_size, &stated()).unwrap_err().message.contains("no size option"));
         let cut = &TWO_JOBS[..TWO_JOBS.len() - 40];

@@ -168,20 +168,19 @@ fn document(
     let send_size: u64 = number(n, fields[2], "message size")?;
     let elapsed_s: f64 = number(n, fields[3], "elapsed time")?;
     let throughput: f64 = number(n, fields[4], "throughput")?;
-    let cpu_figures: Option<[f64; 4]> = if cpu {
-        let mut values = [0.0; 4];
-        for (value, (text, what)) in values.iter_mut().zip(fields[5..9].iter().zip([
+    // Local utilisation, remote, local service demand, remote; netperf prints -1 for the side
+    // it did not measure (-c without -C, or -C without -c).
+    let mut cpu_figures: [Option<f64>; 4] = [None; 4];
+    if cpu {
+        for (value, (text, what)) in cpu_figures.iter_mut().zip(fields[5..9].iter().zip([
             "local CPU utilisation",
             "remote CPU utilisation",
             "local service demand",
             "remote service demand",
         ])) {
-            *value = number(n, text, what)?;
+            *value = Some(number::<f64>(n, text, what)?).filter(|v| *v >= 0.0);
         }
-        Some(values)
-    } else {
-        None
-    };
+    }
     let bytes_per_s = throughput * bytes_per_unit(unit).expect("the unit was checked");
     let mib_per_s = bytes_per_s / MIB;
     let sender_host = stated.host_or("local");
@@ -194,10 +193,10 @@ fn document(
         sender_elapsed_s: None,
         mib_per_s,
         mbit_per_s: bytes_per_s * 8.0 / 1e6,
-        sender_cpu_percent: cpu_figures.map(|c| c[0]),
-        receiver_cpu_percent: cpu_figures.map(|c| c[1]),
-        sender_service_demand_us_per_kib: cpu_figures.map(|c| c[2]),
-        receiver_service_demand_us_per_kib: cpu_figures.map(|c| c[3]),
+        sender_cpu_percent: cpu_figures[0],
+        receiver_cpu_percent: cpu_figures[1],
+        sender_service_demand_us_per_kib: cpu_figures[2],
+        receiver_service_demand_us_per_kib: cpu_figures[3],
     };
     let pair = PairResult {
         sender: 0,
@@ -333,6 +332,14 @@ bytes  bytes   bytes    secs.    10^6bits/sec
                 .unwrap();
             assert!((got - 22000.5 * factor / MIB).abs() < 1e-6, "{unit}: {got}");
         }
+        // -c without -C: the remote side is -1, not measured.
+        let local_only = STUDY_RUN.replace("50.24    4.232   4.232", "-1.00    4.232   -1.000");
+        let rep = &parse(&local_only, &stated(None)).unwrap()[0].results["pairs"][0]["repetitions"][0];
+        assert_eq!(
+            (rep["sender_cpu_percent"].as_f64(), rep["sender_service_demand_us_per_kib"].as_f64()),
+            (Some(50.24), Some(4.232))
+        );
+        assert!(rep["receiver_cpu_percent"].is_null() && rep["receiver_service_demand_us_per_kib"].is_null());
         let peer = Stated { host: None, peer: Some("vm3".into()) };
         assert_eq!(parse(PLAIN_RUN, &peer).unwrap()[0].results["pairs"][0]["receiver_host"], "vm3");
     }
