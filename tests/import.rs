@@ -64,6 +64,9 @@ fn every_format_round_trips_into_compare_with_the_figures_it_printed() {
         .collect();
     assert_eq!(names.len(), 2);
     assert!(names.contains(&"netperf-two-runs-02.json".to_string()), "{names:?}");
+    let part = |path: &str| read_json(&dir.path().join(path))["imported_from"]["part"].clone();
+    assert_eq!(part("out-netperf/netperf-two-runs-02.json"), "run 2 of 2");
+    assert!(part("out-ior/ior.json").is_null(), "one run in the file: no part");
 }
 
 #[test]
@@ -139,7 +142,7 @@ fn broken_inputs_are_one_line_with_the_file_and_line() {
     )
     .unwrap();
     std::fs::write(dir.path().join("hello.txt"), "hello\n").unwrap();
-    let cases: [(&[&str], i32, &str); 8] = [
+    let cases: [(&[&str], i32, &str); 9] = [
         (&["import", "netperf", "cut.txt", "--out", "o"], 1, "cut.txt:14: truncated"),
         (&["import", "netperf", "cut2.txt", "--out", "o"], 1, "cut2.txt:12: truncated"),
         (&["import", "iozone", "hello.txt", "--out", "o"], 1, "hello.txt: no iozone auto-mode table"),
@@ -152,6 +155,7 @@ fn broken_inputs_are_one_line_with_the_file_and_line() {
             "not a role",
         ),
         (&["import", "csv", "cut.txt", "--out", "o"], 2, "invalid value 'csv'"),
+        (&["import", "netperf", "cut.txt", "--out", "hello.txt"], 2, "--out hello.txt: not a directory"),
     ];
     for (args, code, needle) in cases {
         let out = run_in(dir.path(), args);

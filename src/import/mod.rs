@@ -317,8 +317,19 @@ mod tests {
         assert!(!stated_role("dom0").unwrap().guest);
         let domu = stated_role("domU").unwrap();
         assert_eq!((domu.role.as_str(), domu.guest), ("xen-domU", true));
-        assert_eq!(stated_role("bare").unwrap().role, "bare-metal");
-        assert!(stated_role("kvm").unwrap().guest);
+        for (given, role) in [
+            ("bare", "bare-metal"),
+            ("Xen-Dom0", "xen-dom0"),
+            ("kvm", "kvm"),
+            ("qemu", "qemu"),
+            ("vmware", "vmware"),
+            ("hyperv", "hyper-v"),
+            ("hyper-v", "hyper-v"),
+        ] {
+            let stated = stated_role(given).unwrap();
+            assert_eq!(stated.role, role);
+            assert_eq!(stated.guest, role != "bare-metal" && role != "xen-dom0", "{given}");
+        }
         assert!(stated_role("toaster").is_err());
     }
 
