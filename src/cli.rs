@@ -203,7 +203,7 @@ pub struct CompareArgs {
     #[arg(required_unless_present = "reference", value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Also the documents of a reference shipped with pvbench: `study-2008`, the 2008 study's
-    /// tables (groups "2008 dom0-bridge", "2008 dom0-nobridge", "2008 net, after tuning", ...).
+    /// tables (groups "2008 dom0-bridge", "2008 dom0-nobridge", "2008 net after tuning", ...).
     #[arg(long, value_name = "NAME")]
     pub reference: Vec<String>,
     /// Group by this field (a dotted path: environment.hosts[0].virtualization.role,
