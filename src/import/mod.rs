@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::UsageError;
+use crate::report;
 use crate::result::imported::{ImportedFrom, StatedEnvironment, StatedHost, StatedRole};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
 use text::ParseError;
@@ -270,7 +271,7 @@ fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
                 .into());
             };
             json.write(&output.document)?;
-            say(json.is_stdout(), &format!("{}\n", output.summary));
+            report::print_human(&format!("{}\n", output.summary), json.is_stdout());
         }
         Target::Dir(dir) => {
             let mut names: Vec<&PathBuf> = outputs.iter().filter_map(|o| o.name.as_ref()).collect();
@@ -283,28 +284,18 @@ fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
                 .into());
             }
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let mut report = String::new();
+            let mut lines = String::new();
             for output in outputs {
                 let name = output.name.as_ref().expect("a directory target names every output");
                 let mut text = serde_json::to_string_pretty(&output.document)?;
                 text.push('\n');
                 result::write_atomically(name, text.as_bytes())?;
-                report.push_str(&format!("{} -> {}\n", output.summary, name.display()));
+                lines.push_str(&format!("{} -> {}\n", output.summary, name.display()));
             }
-            say(false, &report);
+            report::print_human(&lines, false);
         }
     }
     Ok(())
-}
-
-/// What was imported, on standard output (standard error when that holds the JSON).
-fn say(stdout_is_json: bool, text: &str) {
-    use std::io::Write;
-    if stdout_is_json {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    } else {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    }
 }
 
 #[cfg(test)]

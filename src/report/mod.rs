@@ -50,7 +50,8 @@ pub fn publish<T: Serialize>(text: &str, json: Option<&JsonTarget>, document: &T
     }
 }
 
-fn print_human(text: &str, stdout_is_json: bool) {
+/// The human output: on standard output, or on standard error when that holds the JSON.
+pub fn print_human(text: &str, stdout_is_json: bool) {
     if stdout_is_json {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     } else {
