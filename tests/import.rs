@@ -220,3 +220,37 @@ fn todays_net_cells_meet_the_studys_by_host_name() {
     assert_eq!(today["mean"], 77.89);
     assert_eq!(today["ratio"]["value"], 1.0, "the sample repeats Table A.2's no7-no6 row");
 }
+
+/// fio itself (Debian's, installed by scripts/test): its JSON, imported, gives compare fio's own
+/// bandwidth for each job.
+#[test]
+fn real_fio_output_imports_with_fios_figures() {
+    if Command::new("fio").arg("--version").output().is_err() {
+        eprintln!("skipped: fio is not installed (scripts/test installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = Command::new("fio")
+        .args(["--directory", data.to_str().unwrap(), "--size=4M", "--bs=64k", "--ioengine=psync"])
+        .args(["--output-format=json", "--output", "fio.json"])
+        .args(["--name=seq-write", "--rw=write", "--name=rand-read", "--stonewall", "--rw=randread"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "fio: {}", String::from_utf8_lossy(&out.stderr));
+    let fio: Value = read_json(&dir.path().join("fio.json"));
+    let out = run_in(dir.path(), &["import", "auto", "fio.json", "--label", "fio", "--json", "fio-doc.json"]);
+    assert_exit(&out, 0);
+    let doc = read_json(&dir.path().join("fio-doc.json"));
+    assert_eq!(doc["imported_from"]["tool_version"], fio["fio version"]);
+    let c = comparison(dir.path(), &["fio-doc.json"]);
+    for (metric, job, side) in
+        [("write_4096k_64k_mib_per_s", 0, "write"), ("random_read_4096k_64k_mib_per_s", 1, "read")]
+    {
+        let expected = fio["jobs"][job][side]["bw_bytes"].as_f64().unwrap() / 1048576.0;
+        assert!(expected > 0.0, "{side}: {fio:#}");
+        assert_eq!(row(&c, metric, "fio")["mean"], expected, "{metric}");
+    }
+}
