@@ -16,6 +16,18 @@ use crate::result::imported::IozoneParameters;
 /// others again).
 const COLUMN_SLACK: usize = 4;
 
+/// More digits than one figure has (10^10 KiB/s is 10 TiB/s): iozone's fixed-width columns
+/// overflowed and two figures ran together (`1597288512902017` on a fast page cache).
+const RUN_TOGETHER_DIGITS: usize = 11;
+
+/// iozone's table: its readable cells, every row's file and record size, and the first
+/// figures that ran together.
+struct Table {
+    cells: Cells,
+    rows: Vec<(u64, u64)>,
+    run_together: Option<(usize, String)>,
+}
+
 pub fn recognise(text: &str) -> Option<&'static str> {
     if text.contains("Iozone: Performance Test of File I/O") {
         Some("its Iozone banner")
@@ -45,7 +57,7 @@ struct Preamble {
 pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let lines = complete_lines(text)?;
     let mut preamble = Preamble::default();
-    let mut table: Option<Cells> = None;
+    let mut table: Option<Table> = None;
     let mut report: Option<Cells> = None;
     let mut complete = false;
     let mut i = 0;
@@ -53,8 +65,8 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
         let (n, line) = lines[i];
         let trimmed = line.trim();
         if is_table_header(trimmed) {
-            let (cells, next) = read_table(&lines, i)?;
-            table = Some(cells);
+            let (read, next) = read_table(&lines, i)?;
+            table = Some(read);
             i = next;
             continue;
         }
@@ -97,8 +109,17 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
                 "truncated: no \"iozone test complete.\" after the table",
             ));
         }
-        (Some(table), Some(report)) => agree(table, &report)?,
-        (Some(cells), None) | (None, Some(cells)) => cells,
+        (Some(table), Some(report)) => agree(&table, report)?,
+        (Some(Table { run_together: Some((n, word)), .. }), None) => {
+            return Err(ParseError::at(
+                n,
+                format!(
+                    "figures ran together in iozone's fixed-width columns ({word}): the table cannot be read; \
+                     run iozone with -R, whose report keeps every figure apart"
+                ),
+            ));
+        }
+        (Some(Table { cells, .. }), None) | (None, Some(cells)) => cells,
     };
     Ok(vec![document(cells, preamble, stated, lines.len())])
 }
@@ -109,7 +130,7 @@ fn is_table_header(line: &str) -> bool {
 }
 
 /// The table from its title line `KB  reclen  write …` to the first blank line after rows.
-fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Cells, usize), ParseError> {
+fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Table, usize), ParseError> {
     let (_, title) = lines[header];
     // Each column title's last character, and the pass it is (the first two are sizes).
     let edges: Vec<usize> = title
@@ -120,40 +141,50 @@ fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Cells, usize), 
     if edges.len() - 2 > IOZONE_REPORTS.len() {
         return Err(ParseError::at(lines[header].0, "more columns than iozone has tests"));
     }
-    let mut cells = Cells::new();
+    let mut table = Table { cells: Cells::new(), rows: Vec::new(), run_together: None };
     let mut i = header + 1;
     while i < lines.len() {
         let (n, line) = lines[i];
         if line.trim().is_empty() {
-            if !cells.is_empty() {
+            if !table.rows.is_empty() {
                 break;
             }
             i += 1;
             continue;
         }
         let mut next_column = 0;
-        let mut row: Vec<(usize, u64)> = Vec::new();
+        let mut row: Vec<(usize, Option<u64>)> = Vec::new();
         for (end, word) in figures(line) {
             let column = (next_column..edges.len())
                 .find(|&c| edges[c].abs_diff(end) <= COLUMN_SLACK)
                 .ok_or_else(|| ParseError::at(n, format!("{word:?} is under no column of the title")))?;
-            row.push((column, number(n, word, "figure")?));
+            // Figures run together hold no figure: their cells come from the report.
+            let value = if word.len() >= RUN_TOGETHER_DIGITS {
+                table.run_together.get_or_insert((n, word.to_string()));
+                None
+            } else {
+                Some(number(n, word, "figure")?)
+            };
+            row.push((column, value));
             next_column = column + 1;
         }
         match row.as_slice() {
-            [(0, file), (1, record), rest @ ..] if !rest.is_empty() => {
+            [(0, Some(file)), (1, Some(record)), rest @ ..] if !rest.is_empty() => {
+                table.rows.push((*file, *record));
                 for &(column, value) in rest {
-                    cells.insert((column - 2, *file, *record), (value, n));
+                    if let Some(value) = value {
+                        table.cells.insert((column - 2, *file, *record), (value, n));
+                    }
                 }
             }
             _ => return Err(ParseError::at(n, format!("not a row of iozone's table: {:?}", line.trim()))),
         }
         i += 1;
     }
-    if cells.is_empty() {
+    if table.rows.is_empty() {
         return Err(ParseError::at(lines[header].0, "truncated: the table has no rows"));
     }
-    Ok((cells, i))
+    Ok((table, i))
 }
 
 /// The words of a line with the index of each one's last character.
@@ -166,7 +197,8 @@ fn figures(line: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// The `-R` reports: for each, a title line, a line of quoted record sizes, and rows of a quoted
 /// file size and figures. A row with fewer figures than record sizes ran only some records:
-/// those no larger than the file, and on large files (iozone's crossover) the largest.
+/// those no larger than the file, and on large files (iozone's crossover) the largest; iozone
+/// 3.4 instead prints 0 for a record it did not run.
 fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize), ParseError> {
     let mut cells = Cells::new();
     let mut rows_per_report: Vec<(usize, usize, usize)> = Vec::new();
@@ -215,7 +247,8 @@ fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize),
                     ),
                 ));
             }
-            for (record, value) in fitting[fitting.len() - values.len()..].iter().zip(values) {
+            let ran = fitting[fitting.len() - values.len()..].iter().zip(values).filter(|(_, v)| *v > 0);
+            for (record, value) in ran {
                 cells.insert((pass, file, *record), (value, n));
             }
             rows += 1;
@@ -235,35 +268,52 @@ fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize),
     Ok((cells, i))
 }
 
-/// The table's cells, once every figure of the report is found in it unchanged and every pass
-/// of the table has its report.
-fn agree(table: Cells, report: &Cells) -> Result<Cells, ParseError> {
-    for (key, (value, n)) in report {
-        match table.get(key) {
+/// The report's cells, once every readable figure of the table is found in it unchanged and it
+/// holds every row of the table for every pass (the table is the reference for what ran; the
+/// report, for figures the table ran together).
+fn agree(table: &Table, report: Cells) -> Result<Cells, ParseError> {
+    for (key, (value, table_line)) in &table.cells {
+        match report.get(key) {
             Some((same, _)) if same == value => {}
-            Some((other, table_line)) => {
+            Some((other, n)) => {
                 return Err(ParseError::at(
                     *n,
-                    format!("the report says {value} where the table (line {table_line}) says {other}"),
+                    format!("the report says {other} where the table (line {table_line}) says {value}"),
                 ));
             }
             None => {
+                let last = report.values().map(|(_, n)| *n).max().unwrap_or(1);
                 return Err(ParseError::at(
-                    *n,
-                    format!("the report has a figure ({value}) the table does not"),
+                    last,
+                    format!("truncated: the report lacks the table's figure on line {table_line}"),
                 ));
             }
         }
     }
-    let reported = report.len();
-    if reported != table.len() {
-        let last = report.values().map(|(_, n)| *n).max().unwrap_or(1);
+    let mut passes: Vec<usize> = report.keys().chain(table.cells.keys()).map(|k| k.0).collect();
+    passes.sort();
+    passes.dedup();
+    for pass in passes {
+        for &(file, record) in &table.rows {
+            if !report.contains_key(&(pass, file, record)) {
+                let last = report.values().map(|(_, n)| *n).max().unwrap_or(1);
+                return Err(ParseError::at(
+                    last,
+                    format!(
+                        "truncated: the report has no {} figure for {file} KB × {record} KB",
+                        IOZONE_REPORTS[pass].0
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some((key, (_, n))) = report.iter().find(|(k, _)| !table.rows.contains(&(k.1, k.2))) {
         return Err(ParseError::at(
-            last,
-            format!("truncated: the report holds {reported} of the table's {} figures", table.len()),
+            *n,
+            format!("the report has {} KB × {} KB, a row the table does not", key.1, key.2),
         ));
     }
-    Ok(table)
+    Ok(report)
 }
 
 fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize) -> Imported {
@@ -398,6 +448,38 @@ pub mod tests {
         assert_eq!(cell(run, "pwrite", 2048, 4).unwrap()["kib_per_s"], 24.0);
         assert_eq!(cell(run, "re-pwrite", 2048, 4).unwrap()["kib_per_s"], 25.0);
         assert!(cell(run, "read", 2048, 4).is_none());
+    }
+
+    /// Real iozone 3.414 outputs (built from its source, run here): a page cache so fast that
+    /// figures run together in the table, and -a's crossover above 16 MiB.
+    const REAL_RUN_TOGETHER: &str = include_str!("../../tests/data/import/iozone-3.414-run-together.txt");
+    const REAL_CROSSOVER: &str = include_str!("../../tests/data/import/iozone-3.414-crossover.txt");
+
+    #[test]
+    fn figures_run_together_come_from_the_report_or_are_refused() {
+        let run = &parse(REAL_RUN_TOGETHER, &stated()).unwrap()[0];
+        assert_eq!(run.results["ranks"][0]["cells"].as_array().unwrap().len(), 17 * 6);
+        // Table line 37 prints "258040352580403512842051": reread, random read, random write.
+        assert_eq!(cell(run, "reread", 128, 128).unwrap()["kib_per_s"], 25804035.0);
+        assert_eq!(cell(run, "random read", 128, 128).unwrap()["kib_per_s"], 25804035.0);
+        assert_eq!(cell(run, "random write", 128, 128).unwrap()["kib_per_s"], 12842051.0);
+        assert_eq!(cell(run, "write", 128, 128).unwrap()["kib_per_s"], 3468030.0);
+        let table_only = &REAL_RUN_TOGETHER[..REAL_RUN_TOGETHER.find("Excel output").unwrap()];
+        let err = parse(table_only, &stated()).unwrap_err();
+        assert_eq!(err.line, Some(31));
+        assert!(err.message.contains("ran together") && err.message.contains("-R"), "{err:?}");
+        // A readable figure the report contradicts is still caught.
+        let changed = REAL_RUN_TOGETHER.replacen(" 1330167 ", " 1330168 ", 1);
+        assert!(parse(&changed, &stated()).unwrap_err().message.contains("the report says"));
+    }
+
+    #[test]
+    fn iozones_zeros_for_records_it_did_not_run_are_no_cells() {
+        let run = &parse(REAL_CROSSOVER, &stated()).unwrap()[0];
+        // 13 records on the 16 MiB file, 9 (64 KiB and up) on the 32 MiB one; 4 passes.
+        assert_eq!(run.results["ranks"][0]["cells"].as_array().unwrap().len(), (13 + 9) * 4);
+        assert!(cell(run, "write", 32768, 32).is_none());
+        assert_eq!(cell(run, "write", 32768, 64).unwrap()["kib_per_s"], 531379.0);
     }
 
     #[test]
