@@ -288,6 +288,21 @@ Correctness test passed.
         );
     }
 
+    /// PVFS2's mpi-io-test itself (built from OrangeFS's source with MPICH 4.0.2), three runs
+    /// appended: `mpiexec -n 2 mpi-io-test -b 1048576 -i 3 -c -v -f /tmp/mit-file >> out`.
+    const REAL_THREE_RUNS: &str = include_str!("../../tests/data/import/mpi-io-test-real.txt");
+
+    #[test]
+    fn the_real_programs_appended_runs() {
+        let runs = parse(REAL_THREE_RUNS, &stated()).unwrap();
+        assert_eq!(runs.len(), 3);
+        assert_eq!(runs.iter().map(|r| r.lines).collect::<Vec<_>>(), [[1, 10], [11, 20], [21, 30]]);
+        assert_eq!(runs[0].ranks.hosts, ["vm", "vm"]);
+        assert_eq!(runs[0].results["phases"][0]["mpi_io_test"]["bandwidth_mb_per_s"], 1317.193733);
+        assert_eq!(runs[2].results["phases"][1]["bytes"], 6291456);
+        assert_eq!(runs[1].parameters["collective"], false);
+    }
+
     #[test]
     fn a_skipped_phase_is_left_out() {
         let write_only = "nr_procs = 1, nr_iter = 1, blk_sz = 10, coll = 1\n\
