@@ -178,6 +178,23 @@ pub mod tests {
     }
 
     #[test]
+    fn every_single_file_pass_and_what_older_fios_print() {
+        assert_eq!(pass_of("read"), Some(("read", "read")));
+        assert_eq!(pass_of("write"), Some(("write", "write")));
+        assert_eq!(pass_of("randread"), Some(("random read", "read")));
+        assert_eq!(pass_of("randwrite"), Some(("random write", "write")));
+        assert_eq!(pass_of("rw"), None);
+        // fio before 3.x prints bw (KiB/s) without bw_bytes; direct=1 is recorded.
+        let mut doc: Value = serde_json::from_str(TWO_JOBS).unwrap();
+        doc["jobs"][0]["write"].as_object_mut().unwrap().remove("bw_bytes");
+        doc["jobs"][0]["job options"]["direct"] = "1".into();
+        let run = &parse(&doc.to_string(), &stated()).unwrap()[0];
+        assert_eq!(run.results["ranks"][0]["cells"][0]["mib_per_s"], 512.0);
+        assert_eq!(run.parameters["jobs"][0]["direct"], true);
+        assert_eq!(run.parameters["jobs"][1]["direct"], false);
+    }
+
+    #[test]
     fn jobs_of_one_name_are_ranks() {
         let mut doc: Value = serde_json::from_str(TWO_JOBS).unwrap();
         let jobs = doc["jobs"].as_array_mut().unwrap();
@@ -203,6 +220,14 @@ pub mod tests {
             parse(&noted, &stated()).unwrap()[0].results,
             parse(TWO_JOBS, &stated()).unwrap()[0].results
         );
+        let split = TWO_JOBS.replace("\"bs\" : \"64k\"", "\"bs\" : \"64k,1m\"");
+        assert!(parse(&split, &stated()).unwrap_err().message.contains("one size only"));
+        // Lines are the file's, notes included.
+        let broken =
+            format!("note: one\nnote: two\n{}", TWO_JOBS.replacen("\"groupid\" : 0,", "\"groupid\" : ,", 1));
+        let err = parse(&broken, &stated()).unwrap_err();
+        assert_eq!(err.line, Some(2 + 14), "{err:?}");
+        assert_eq!(err.message, "not JSON: expected value (column 19)");
         let garbage = format!("hello\n{TWO_JOBS}");
         assert_eq!(parse(&garbage, &stated()).unwrap_err().line, Some(1));
         let failed = TWO_JOBS.replacen("\"error\" : 0", "\"error\" : 5", 1);

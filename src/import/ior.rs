@@ -210,6 +210,14 @@ pub mod tests {
     }
 
     #[test]
+    fn only_iors_json_is_recognised() {
+        assert!(recognise(TWO_REPETITIONS).is_some());
+        assert!(recognise("{\"Command line\": \"ior\"}").is_none());
+        assert!(recognise("{\"tests\": []}").is_none());
+        assert!(recognise("IOR-4.0.0: \"tests\" \"Command line\"").is_none());
+    }
+
+    #[test]
     fn cut_or_incomplete_json_is_refused() {
         let cut = &TWO_REPETITIONS[..TWO_REPETITIONS.len() / 2];
         let err = parse(cut, &stated()).unwrap_err();

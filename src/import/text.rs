@@ -51,10 +51,13 @@ pub fn field<'a>(line_text: &'a str, key: &str) -> Option<&'a str> {
 /// A JSON output: parsed whole, an early end reported as truncation at its line.
 pub fn json(text: &str) -> Result<serde_json::Value, ParseError> {
     serde_json::from_str(text).map_err(|e| {
+        // serde's text ends in "at line L column C": the line is the error's own.
+        let full = e.to_string();
+        let what = full.split(" at line ").next().unwrap_or(&full);
         let message = if e.is_eof() {
-            format!("truncated: the JSON ends early ({e})")
+            format!("truncated: the JSON ends early ({what})")
         } else {
-            format!("not JSON: {e}")
+            format!("not JSON: {what} (column {})", e.column())
         };
         ParseError::at(e.line().max(1), message)
     })
