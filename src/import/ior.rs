@@ -207,6 +207,21 @@ pub mod tests {
         assert_eq!(write["bytes"], 4 * 104857600u64);
         assert!(write["mpi_io_test"].is_null());
         assert_eq!(run.results["phases"][1]["ior"]["max_mib_per_s"], 98.25);
+        assert_eq!(run.lines, [1, TWO_REPETITIONS.lines().count()]);
+        assert_eq!(p["verify"], false);
+    }
+
+    #[test]
+    fn segments_and_read_checks_are_kept() {
+        let mut doc: Value = serde_json::from_str(TWO_REPETITIONS).unwrap();
+        doc["tests"][0]["Parameters"]["segmentCount"] = 4.into();
+        doc["tests"][0]["Parameters"]["checkRead"] = 1.into();
+        let run = &parse(&doc.to_string(), &stated()).unwrap()[0];
+        assert_eq!(run.parameters["segment_count"], 4);
+        assert_eq!(run.parameters["verify"], true);
+        // 100 MiB × 4 segments × 2 ranks per repetition, 2 repetitions.
+        assert_eq!(run.results["phases"][0]["iterations"][0]["bytes"], 8 * 104857600u64);
+        assert_eq!(run.results["phases"][0]["bytes"], 16 * 104857600u64);
     }
 
     #[test]

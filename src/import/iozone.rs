@@ -483,6 +483,26 @@ pub mod tests {
     }
 
     #[test]
+    fn what_is_iozone_and_what_is_not_imported() {
+        let reader_only = "\"Reader report\"\n        \"4\"\n\"64\"   7 \n";
+        assert!(recognise(reader_only).is_some());
+        assert_eq!(
+            cell(&parse(reader_only, &stated()).unwrap()[0], "read", 64, 4).unwrap()["kib_per_s"],
+            7.0
+        );
+        assert!(recognise("\"Writer\" \"Reader\"\n").is_none());
+        // Quoted preamble lines are not reports.
+        let quoted = TABLE_AND_REPORT.replace("\tAuto Mode\n", "\t\"Auto Mode\"\n");
+        assert!(parse(&quoted, &stated()).is_ok());
+        for throughput in
+            ["Throughput test with 2 processes", "Children see throughput for  2 initial writers"]
+        {
+            let text = TABLE_AND_REPORT.replace("\tAuto Mode\n", &format!("\t{throughput}\n"));
+            assert!(parse(&text, &stated()).unwrap_err().message.contains("-t"), "{throughput}");
+        }
+    }
+
+    #[test]
     fn a_large_files_report_row_holds_the_largest_records() {
         // iozone's crossover: files above 16 MiB skip records below 64 KiB.
         let report = "\"Writer report\"\n        \"16\"  \"32\"  \"64\"  \"128\"\n\"16384\"   1  2  3  4 \n\"32768\"   5  6 \n";
