@@ -146,11 +146,7 @@ fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Table, usize), 
     while i < lines.len() {
         let (n, line) = lines[i];
         if line.trim().is_empty() {
-            if !table.rows.is_empty() {
-                break;
-            }
-            i += 1;
-            continue;
+            break;
         }
         let mut next_column = 0;
         let mut row: Vec<(usize, Option<u64>)> = Vec::new();
@@ -500,6 +496,33 @@ pub mod tests {
             let text = TABLE_AND_REPORT.replace("\tAuto Mode\n", &format!("\t{throughput}\n"));
             assert!(parse(&text, &stated()).unwrap_err().message.contains("-t"), "{throughput}");
         }
+    }
+
+    #[test]
+    fn the_tables_shape_is_iozones() {
+        assert!(is_table_header("KB  reclen   write"));
+        assert!(is_table_header("kB  reclen    write"));
+        assert!(!is_table_header("KB  written"));
+        assert!(!is_table_header("Record reclen"));
+        let header = "              KB  reclen   write\n";
+        let table = |rows: &str| format!("{header}{rows}\niozone test complete.\n");
+        assert!(parse(&table("              64       4       1\n"), &stated()).is_ok());
+        // Two figures under one column title, a row of sizes only, no rows at all.
+        let two = parse(&table("              64       4     1 2\n"), &stated()).unwrap_err();
+        assert_eq!((two.line, two.message.as_str()), (Some(2), "\"2\" is under no column of the title"));
+        let sizes_only = parse(&table("              64       4\n"), &stated()).unwrap_err();
+        assert!(sizes_only.message.contains("not a row"), "{sizes_only:?}");
+        assert!(parse(&table(""), &stated()).unwrap_err().message.contains("no rows"));
+        let wide = format!("{}{}\n", header.trim_end(), "   write".repeat(IOZONE_REPORTS.len()));
+        assert!(
+            parse(&format!("{wide}\niozone test complete.\n"), &stated())
+                .unwrap_err()
+                .message
+                .contains("more columns")
+        );
+        let exactly = format!("{}{}\n", header.trim_end(), "   write".repeat(IOZONE_REPORTS.len() - 1));
+        let err = parse(&format!("{exactly}\niozone test complete.\n"), &stated()).unwrap_err();
+        assert!(err.message.contains("no rows"), "all of iozone's columns are allowed: {err:?}");
     }
 
     #[test]
