@@ -165,6 +165,17 @@ fn broken_inputs_are_one_line_with_the_file_and_line() {
         }
     }
     assert!(!dir.path().join("o").exists(), "nothing written when a file fails");
+    // A (sparse) file as large as the memory available is refused before it is read.
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let available_kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let huge = std::fs::File::create(dir.path().join("huge.txt")).unwrap();
+    huge.set_len(available_kib * 1024).unwrap();
+    let out = run_in(dir.path(), &["import", "netperf", "huge.txt", "--out", "o"]);
+    assert_fails_with(&out, 1, "of memory to read");
     // Two runs cannot go to one --json file.
     let out =
         run_in(dir.path(), &["import", "netperf", &sample("netperf-two-runs.txt"), "--json", "one.json"]);

@@ -166,6 +166,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let command_line: Vec<String> = std::env::args().collect();
     let mut outputs: Vec<Output> = Vec::new();
     for file in &options.files {
+        check_memory(file)?;
         let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
         let text = String::from_utf8_lossy(&bytes);
         let format = choose(options.format, file, &text)?;
@@ -213,6 +214,25 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         }
     }
     write(&options.target, &outputs)
+}
+
+/// Parsing holds the text, and for JSON its tree, several times the file's size: refused up
+/// front when that would not fit, instead of failing halfway through a machine's memory.
+fn check_memory(file: &Path) -> anyhow::Result<()> {
+    const HELD_PER_BYTE: u64 = 8;
+    let size = std::fs::metadata(file).with_context(|| format!("reading {}", file.display()))?.len();
+    if let Some(available) = crate::env::memory_available_bytes()
+        && size.saturating_mul(HELD_PER_BYTE) > available
+    {
+        anyhow::bail!(
+            "{}: {} bytes need about {} bytes of memory to read, {} are available",
+            file.display(),
+            size,
+            size.saturating_mul(HELD_PER_BYTE),
+            available
+        );
+    }
+    Ok(())
 }
 
 /// The format to read `file` as: the one given, or the one its content shows.
