@@ -254,7 +254,8 @@ pub enum ImportFormat {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Each file becomes one document (a netperf or mpi-io-test file with several runs, one per run),
+Each file becomes one document (a netperf or mpi-io-test file with several runs, one per run; an
+IOR file, one per test),
 of the kind compare reads: iozone and fio -> fs, netperf -> net, mpi-io-test and IOR -> mpiio.
 Each says where it came from (imported_from: format, file, SHA-256, the tool's version and
 command line where printed); its environment is only what --host and --role state.
@@ -262,6 +263,7 @@ Example: pvbench import netperf node7-to-node6.txt --host node7 --role dom0 --la
 pub struct ImportArgs {
     #[arg(value_enum)]
     pub format: ImportFormat,
+    /// The tools' outputs, as saved (each read whole before any document is written).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<std::path::PathBuf>,
     /// Write the documents into DIR (created if missing): `run.txt` -> `run.json`, a file with
