@@ -254,9 +254,9 @@ pub enum ImportFormat {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Each file becomes one document (a netperf or mpi-io-test file with several runs, one per run; an
-IOR file, one per test),
-of the kind compare reads: iozone and fio -> fs, netperf -> net, mpi-io-test and IOR -> mpiio.
+Each file becomes one document (one per run of a netperf or mpi-io-test file with several, one
+per test of an IOR file), of the kind compare reads: iozone and fio -> fs, netperf -> net,
+mpi-io-test and IOR -> mpiio.
 Each says where it came from (imported_from: format, file, SHA-256, the tool's version and
 command line where printed); its environment is only what --host and --role state.
 Example: pvbench import netperf node7-to-node6.txt --host node7 --role dom0 --label 2008 --out imported/")]
