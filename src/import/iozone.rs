@@ -526,6 +526,20 @@ pub mod tests {
     }
 
     #[test]
+    fn a_report_alone_must_be_whole_and_fit_its_record_sizes() {
+        let report = &TABLE_AND_REPORT[TABLE_AND_REPORT.find("Excel output").unwrap()..];
+        let lines: Vec<&str> = report.lines().collect();
+        let cut: String = lines[..lines.len() - 1].iter().map(|l| format!("{l}\n")).collect();
+        let err = parse(&cut, &stated()).unwrap_err();
+        assert!(err.message.contains("this report has 1 rows, the first 2"), "{err:?}");
+        let title = "\"Writer report\"\n        \"4\"  \"8\"\n";
+        let too_many = parse(&format!("{title}\"8\"   1  2  3 \n"), &stated()).unwrap_err();
+        assert!(too_many.message.contains("3 figures for a 8 KB file and 2 record sizes"), "{too_many:?}");
+        let none = parse(&format!("{title}\"8\" \n"), &stated()).unwrap_err();
+        assert!(none.message.contains("0 figures"), "{none:?}");
+    }
+
+    #[test]
     fn a_large_files_report_row_holds_the_largest_records() {
         // iozone's crossover: files above 16 MiB skip records below 64 KiB.
         let report = "\"Writer report\"\n        \"16\"  \"32\"  \"64\"  \"128\"\n\"16384\"   1  2  3  4 \n\"32768\"   5  6 \n";

@@ -143,7 +143,7 @@ fn document(run: Run, last_line: usize) -> Result<Imported, ParseError> {
             }
         };
         // A phase the run skipped (-r, -w) took no time: its bandwidth is infinite.
-        if !bandwidth.is_finite() || times[1] == 0.0 {
+        if !bandwidth.is_finite() {
             continue;
         }
         phases.push(PhaseResult {
@@ -301,6 +301,20 @@ Correctness test passed.
         assert_eq!(runs[0].results["phases"][0]["mpi_io_test"]["bandwidth_mb_per_s"], 1317.193733);
         assert_eq!(runs[2].results["phases"][1]["bytes"], 6291456);
         assert_eq!(runs[1].parameters["collective"], false);
+    }
+
+    #[test]
+    fn only_its_lines_are_recognised_and_an_unfinished_run_is_not_whole() {
+        assert!(recognise(TWO_RANKS).is_some());
+        assert!(recognise("nr_procs = 1, nr_iter = 1, blk_sz = 1\n").is_none());
+        assert!(recognise("Write bandwidth = 1 Mbytes/sec\n").is_none());
+        assert!(recognise("nr_procs = 1\nWrite bandwidth = 1 MiB/s\n").is_none());
+        // A run that printed its setup and no figures, then the next run.
+        let cut = "nr_procs = 1, nr_iter = 1, blk_sz = 10\nnr_procs = 2, nr_iter = 1, blk_sz = 10\n\
+                   # Write: min_t = 1, max_t = 1, mean_t = 1, var_t = 0\nWrite bandwidth = 0.00002 Mbytes/sec\n";
+        let err = parse(cut, &stated()).unwrap_err();
+        assert!(err.message.contains("truncated"), "{err:?}");
+        assert_eq!(err.line, Some(1));
     }
 
     #[test]

@@ -313,6 +313,23 @@ bytes  bytes   bytes    secs.    10^6bits/sec
     }
 
     #[test]
+    fn every_unit_netperf_prints() {
+        for (unit, bytes) in [
+            ("Bytes", 1.0),
+            ("KBytes", 1024.0),
+            ("MBytes", 1048576.0),
+            ("GBytes", 1073741824.0),
+            ("10^0bits", 1.0),
+            ("10^3bits", 125.0),
+            ("10^6bits", 125000.0),
+            ("10^9bits", 125000000.0),
+        ] {
+            assert_eq!(bytes_per_unit(unit), Some(bytes), "{unit}");
+        }
+        assert_eq!(bytes_per_unit("Trans"), None);
+    }
+
+    #[test]
     fn units_are_converted_and_cpu_columns_are_optional() {
         let runs = parse(PLAIN_RUN, &stated(None)).unwrap();
         let pair = &runs[0].results["pairs"][0];
