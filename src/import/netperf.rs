@@ -391,6 +391,15 @@ bytes  bytes   bytes    secs.    10^6bits/sec
         assert_eq!(parse(&unit, &stated(None)).unwrap_err().line, Some(5));
         let headless = " 87380  16384  16384    10.00    940.12\n";
         assert!(parse(headless, &stated(None)).unwrap_err().message.contains("-P 0"));
+        // netperf before 2.4 names only the receiver.
+        let old = STUDY_RUN
+            .replace("from 0.0.0.0 (0.0.0.0) port 0 AF_INET to node6 (10.0.0.6) port 0 AF_INET", "to node6");
+        assert_eq!(parse(&old, &stated(None)).unwrap()[0].results["pairs"][0]["receiver_host"], "node6");
+        let chatter = format!("sending to node6\n{STUDY_RUN}");
+        assert_eq!(
+            parse(&chatter, &stated(None)).unwrap_err(),
+            ParseError::at(1, "not netperf TCP_STREAM output: \"sending to node6\"")
+        );
         let garbage = STUDY_RUN.replace("Size   Size", "Hello");
         assert_eq!(parse(&garbage, &stated(None)).unwrap_err().line, Some(4));
         let bad = STUDY_RUN.replace("231.88", "2x1.88");
