@@ -158,6 +158,13 @@ fn title(c: &Comparison, rows: &[&Row]) -> String {
     text
 }
 
+/// 18 px, smaller for a title that would not fit the chart's 800 px at that size.
+fn caption_size(title: &str) -> u32 {
+    const FITS_AT_18PX: usize = 80;
+    let chars = title.chars().count();
+    if chars <= FITS_AT_18PX { 18 } else { (18 * FITS_AT_18PX / chars).max(11) as u32 }
+}
+
 fn upper_bound(rows: &[&Row]) -> f64 {
     let top = rows
         .iter()
@@ -179,7 +186,7 @@ fn groups_chart<'a, 'b>(
     let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
     let top = upper_bound(rows);
     let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
+        .caption(title, ("sans-serif", caption_size(title)))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
@@ -270,5 +277,18 @@ fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
     match x {
         SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
         SegmentValue::Last => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_titles_get_a_smaller_caption() {
+        assert_eq!(caption_size(&"x".repeat(80)), 18);
+        assert_eq!(caption_size(&"x".repeat(120)), 12);
+        assert_eq!(caption_size(&"é".repeat(120)), 12, "characters, not bytes");
+        assert_eq!(caption_size(&"x".repeat(400)), 11);
     }
 }
