@@ -61,8 +61,9 @@ fn heatmap(area: &DrawingArea<SVGBackend, Shift>, m: &super::Matrix) -> anyhow::
         grid.rows.iter().map(|row| row[1..].iter().map(|c| c.parse::<f64>().ok()).collect()).collect();
     let top = values.iter().flatten().flatten().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
     let (row_name, column_name) = grid.header[0].split_once(" \\ ").unwrap_or(("", ""));
+    let caption = format!("{}: {}, {}", m.group, m.table, m.unit);
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{}: {}, {}", m.group, m.table, m.unit), ("sans-serif", 18))
+        .caption(&caption, ("sans-serif", caption_size(&caption)))
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
