@@ -67,6 +67,19 @@ mod tests {
         assert!(documents("nothing").is_err());
     }
 
+    #[test]
+    fn every_file_of_the_directory_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reference/study-2008");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|name| name.ends_with(".json"))
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<&str> = STUDY_2008.iter().map(|(name, _)| *name).collect();
+        assert_eq!(on_disk, built_in);
+    }
+
     /// Table 3.2 as printed (rows: receiver, columns: sender, order node6 vm2 node7 vm3 vm4):
     /// Table A.2 in whole MB/s, except the one cell the README names.
     #[test]
