@@ -142,7 +142,7 @@ fn broken_inputs_are_one_line_with_the_file_and_line() {
     )
     .unwrap();
     std::fs::write(dir.path().join("hello.txt"), "hello\n").unwrap();
-    let cases: [(&[&str], i32, &str); 9] = [
+    let cases: [(&[&str], i32, &str); 10] = [
         (&["import", "netperf", "cut.txt", "--out", "o"], 1, "cut.txt:14: truncated"),
         (&["import", "netperf", "cut2.txt", "--out", "o"], 1, "cut2.txt:12: truncated"),
         (&["import", "iozone", "hello.txt", "--out", "o"], 1, "hello.txt: no iozone auto-mode table"),
@@ -156,6 +156,7 @@ fn broken_inputs_are_one_line_with_the_file_and_line() {
         ),
         (&["import", "csv", "cut.txt", "--out", "o"], 2, "invalid value 'csv'"),
         (&["import", "netperf", "cut.txt", "--out", "hello.txt"], 2, "--out hello.txt: not a directory"),
+        (&["import", "netperf", ".", "--out", "o"], 2, ".: a directory, not a tool's output"),
     ];
     for (args, code, needle) in cases {
         let out = run_in(dir.path(), args);

@@ -121,6 +121,9 @@ impl Options {
             }
         };
         for file in &args.files {
+            if file.is_dir() {
+                return Err(UsageError(format!("{}: a directory, not a tool's output", file.display())));
+            }
             if !file.is_file() {
                 return Err(UsageError(format!("{}: no such file", file.display())));
             }
