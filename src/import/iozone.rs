@@ -20,6 +20,12 @@ const COLUMN_SLACK: usize = 4;
 /// overflowed and two figures ran together (`1597288512902017` on a fast page cache).
 const RUN_TOGETHER_DIGITS: usize = 11;
 
+/// iozone's `-R` report: its cells (the records it ran), and the passes it has a grid for.
+struct Report {
+    cells: Cells,
+    passes: Vec<usize>,
+}
+
 /// iozone's table: its readable cells, every row's file and record size, and the first
 /// figures that ran together.
 struct Table {
@@ -58,7 +64,7 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let lines = complete_lines(text)?;
     let mut preamble = Preamble::default();
     let mut table: Option<Table> = None;
-    let mut report: Option<Cells> = None;
+    let mut report: Option<Report> = None;
     let mut complete = false;
     let mut i = 0;
     while i < lines.len() {
@@ -71,8 +77,8 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             continue;
         }
         if trimmed.starts_with('"') && trimmed.ends_with(" report\"") {
-            let (cells, next) = read_reports(&lines, i)?;
-            report = Some(cells);
+            let (read, next) = read_reports(&lines, i)?;
+            report = Some(read);
             i = next;
             continue;
         }
@@ -119,7 +125,7 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
                 ),
             ));
         }
-        (Some(Table { cells, .. }), None) | (None, Some(cells)) => cells,
+        (Some(Table { cells, .. }), None) | (None, Some(Report { cells, .. })) => cells,
     };
     Ok(vec![document(cells, preamble, stated, lines.len())])
 }
@@ -195,7 +201,7 @@ fn figures(line: &str) -> impl Iterator<Item = (usize, &str)> {
 /// file size and figures. A row with fewer figures than record sizes ran only some records:
 /// those no larger than the file, and on large files (iozone's crossover) the largest; iozone
 /// 3.4 instead prints 0 for a record it did not run.
-fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize), ParseError> {
+fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Report, usize), ParseError> {
     let mut cells = Cells::new();
     let mut rows_per_report: Vec<(usize, usize, usize)> = Vec::new();
     let mut i = first;
@@ -261,55 +267,62 @@ fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Cells, usize),
             format!("truncated: this report has {rows} rows, the first {expected}"),
         ));
     }
-    Ok((cells, i))
+    let passes = rows_per_report.iter().map(|r| r.1).collect();
+    Ok((Report { cells, passes }, i))
 }
 
-/// The report's cells, once every readable figure of the table is found in it unchanged and it
-/// holds every row of the table for every pass (the table is the reference for what ran; the
-/// report, for figures the table ran together).
-fn agree(table: &Table, report: Cells) -> Result<Cells, ParseError> {
-    for (key, (value, table_line)) in &table.cells {
-        match report.get(key) {
-            Some((same, _)) if same == value => {}
-            Some((other, n)) => {
-                return Err(ParseError::at(
-                    *n,
-                    format!("the report says {other} where the table (line {table_line}) says {value}"),
-                ));
-            }
-            None => {
-                let last = report.values().map(|(_, n)| *n).max().unwrap_or(1);
-                return Err(ParseError::at(
-                    last,
-                    format!("truncated: the report lacks the table's figure on line {table_line}"),
-                ));
-            }
-        }
-    }
-    let mut passes: Vec<usize> = report.keys().chain(table.cells.keys()).map(|k| k.0).collect();
+/// The report's cells, once it has a grid for every pass of the table, every row of the table in
+/// each grid, and every readable figure of the table unchanged (the table is the reference for
+/// what ran; the report, for figures the table ran together). iozone 3.414's report with -E and
+/// -i shows pwrite's figures under pread: such a file is refused, not half believed.
+fn agree(table: &Table, report: Report) -> Result<Cells, ParseError> {
+    let last = report.cells.values().map(|(_, n)| *n).max().unwrap_or(1);
+    let disagree = |line: usize, what: String| {
+        ParseError::at(
+            line,
+            format!("{what}: the table and the report disagree; keep only the one to import in the file"),
+        )
+    };
+    let mut passes: Vec<usize> =
+        table.cells.keys().map(|k| k.0).chain(report.passes.iter().copied()).collect();
     passes.sort();
     passes.dedup();
     for pass in passes {
+        let (name, title) = IOZONE_REPORTS[pass];
+        if !report.passes.contains(&pass) {
+            return Err(ParseError::at(last, format!("truncated: the report has no \"{title}\"")));
+        }
         for &(file, record) in &table.rows {
-            if !report.contains_key(&(pass, file, record)) {
-                let last = report.values().map(|(_, n)| *n).max().unwrap_or(1);
-                return Err(ParseError::at(
-                    last,
-                    format!(
-                        "truncated: the report has no {} figure for {file} KB × {record} KB",
-                        IOZONE_REPORTS[pass].0
-                    ),
-                ));
+            let key = (pass, file, record);
+            match (table.cells.get(&key), report.cells.get(&key)) {
+                (Some((value, _)), Some((same, _))) if same == value => {}
+                (Some((value, table_line)), Some((other, n))) => {
+                    return Err(disagree(
+                        *n,
+                        format!(
+                            "{name} {file} KB × {record} KB is {other}, the table's (line {table_line}) {value}"
+                        ),
+                    ));
+                }
+                (table_cell, None) => {
+                    let held = table_cell
+                        .map_or(String::new(), |(v, l)| format!(" where the table (line {l}) has {v}"));
+                    return Err(disagree(
+                        last,
+                        format!("\"{title}\" has no figure for {file} KB × {record} KB{held}"),
+                    ));
+                }
+                (None, Some(_)) => {} // ran together in the table
             }
         }
     }
-    if let Some((key, (_, n))) = report.iter().find(|(k, _)| !table.rows.contains(&(k.1, k.2))) {
+    if let Some((key, (_, n))) = report.cells.iter().find(|(k, _)| !table.rows.contains(&(k.1, k.2))) {
         return Err(ParseError::at(
             *n,
             format!("the report has {} KB × {} KB, a row the table does not", key.1, key.2),
         ));
     }
-    Ok(report)
+    Ok(report.cells)
 }
 
 fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize) -> Imported {
@@ -466,7 +479,20 @@ pub mod tests {
         assert!(err.message.contains("ran together") && err.message.contains("-R"), "{err:?}");
         // A readable figure the report contradicts is still caught.
         let changed = REAL_RUN_TOGETHER.replacen(" 1330167 ", " 1330168 ", 1);
-        assert!(parse(&changed, &stated()).unwrap_err().message.contains("the report says"));
+        assert!(parse(&changed, &stated()).unwrap_err().message.contains("disagree"));
+    }
+
+    /// iozone 3.414 -a -E -R -i 0 -i 9 -i 10: its report prints zeros as the pwrite grid and
+    /// pwrite's figures as pread's; its table runs figures together. Neither can be trusted
+    /// whole: refused, naming the disagreement.
+    const REAL_SHIFTED_REPORT: &str =
+        include_str!("../../tests/data/import/iozone-3.414-pwrite-report-shifted.txt");
+
+    #[test]
+    fn iozones_shifted_pwrite_report_is_refused() {
+        let err = parse(REAL_SHIFTED_REPORT, &stated()).unwrap_err();
+        assert!(err.message.contains("disagree"), "{err:?}");
+        assert!(err.message.contains("pwrite") || err.message.contains("Pwrite"), "{err:?}");
     }
 
     #[test]
