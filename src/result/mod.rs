@@ -95,6 +95,9 @@ impl JsonTarget {
         let JsonTarget::File(path) = self else {
             return Ok(());
         };
+        if is_special_file(path) {
+            return Ok(()); // written through, not replaced (see `write`)
+        }
         if path.is_dir() {
             anyhow::bail!("--json {}: is a directory", path.display());
         }
@@ -123,9 +126,21 @@ impl JsonTarget {
                     .and_then(|_| out.flush())
                     .context("writing JSON to standard output")
             }
+            // A device or pipe (`--json /dev/null`, a FIFO a script reads) is written to;
+            // renaming a file over it would replace the device itself.
+            JsonTarget::File(path) if is_special_file(path) => std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .with_context(|| format!("writing {}", path.display())),
             JsonTarget::File(path) => write_atomically(path, text.as_bytes()),
         }
     }
+}
+
+/// An existing path that is neither a regular file nor a directory: a device, FIFO or socket.
+fn is_special_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// The directory a path's file lives in (`.` for a bare name).
@@ -176,6 +191,27 @@ mod tests {
         unsafe { libc::umask(mask) };
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o666 & !(mask as u32), "mode {mode:o} with umask {mask:o}");
+    }
+
+    #[test]
+    fn a_fifo_is_written_to_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let target = JsonTarget::parse(fifo.to_str().unwrap());
+        target.check_writable().unwrap();
+        target.write(&serde_json::json!({"kind": "env"})).unwrap();
+        // Checked before joining: had the FIFO been replaced, its reader would wait forever.
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
+        assert_eq!(reader.join().unwrap(), "{\n  \"kind\": \"env\"\n}\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
     }
 
     #[test]
