@@ -5,34 +5,17 @@
 
 use std::collections::BTreeMap;
 
+mod report;
+mod table;
+
 use super::text::{ParseError, complete_lines, number};
 use super::{Imported, Stated};
 use crate::result::Ranks;
 use crate::result::fs::{Cell, FsResults, IOZONE_REPORTS, RankSweep};
 use crate::result::imported::IozoneParameters;
 
-/// How far a figure's last character may sit from its column title's (iozone prints the
-/// titles and the figures with slightly different widths, and blanks for skipped tests with
-/// others again).
-const COLUMN_SLACK: usize = 4;
-
-/// More digits than one figure has (10^10 KiB/s is 10 TiB/s): iozone's fixed-width columns
-/// overflowed and two figures ran together (`1597288512902017` on a fast page cache).
-const RUN_TOGETHER_DIGITS: usize = 11;
-
-/// iozone's `-R` report: its cells (the records it ran), and the passes it has a grid for.
-struct Report {
-    cells: Cells,
-    passes: Vec<usize>,
-}
-
-/// iozone's table: its readable cells, every row's file and record size, and the first
-/// figures that ran together.
-struct Table {
-    cells: Cells,
-    rows: Vec<(u64, u64)>,
-    run_together: Option<(usize, String)>,
-}
+use report::{Report, agree, read_reports};
+use table::{Table, is_table_header, read_table};
 
 pub fn recognise(text: &str) -> Option<&'static str> {
     if text.contains("Iozone: Performance Test of File I/O") {
@@ -130,201 +113,6 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     Ok(vec![document(cells, preamble, stated, lines.len())])
 }
 
-fn is_table_header(line: &str) -> bool {
-    let mut words = line.split_whitespace();
-    matches!(words.next(), Some("KB" | "kB")) && words.next() == Some("reclen")
-}
-
-/// The table from its title line `KB  reclen  write …` to the first blank line after rows.
-fn read_table(lines: &[(usize, &str)], header: usize) -> Result<(Table, usize), ParseError> {
-    let (_, title) = lines[header];
-    // Each column title's last character, and the pass it is (the first two are sizes).
-    let edges: Vec<usize> = title
-        .char_indices()
-        .filter(|&(i, c)| c != ' ' && title[i + c.len_utf8()..].chars().next().is_none_or(|d| d == ' '))
-        .map(|(i, _)| i)
-        .collect();
-    if edges.len() - 2 > IOZONE_REPORTS.len() {
-        return Err(ParseError::at(lines[header].0, "more columns than iozone has tests"));
-    }
-    let mut table = Table { cells: Cells::new(), rows: Vec::new(), run_together: None };
-    let mut i = header + 1;
-    while i < lines.len() {
-        let (n, line) = lines[i];
-        if line.trim().is_empty() {
-            break;
-        }
-        let mut next_column = 0;
-        let mut row: Vec<(usize, Option<u64>)> = Vec::new();
-        for (end, word) in figures(line) {
-            let column = (next_column..edges.len())
-                .find(|&c| edges[c].abs_diff(end) <= COLUMN_SLACK)
-                .ok_or_else(|| ParseError::at(n, format!("{word:?} is under no column of the title")))?;
-            // Figures run together hold no figure: their cells come from the report.
-            let value = if word.len() >= RUN_TOGETHER_DIGITS {
-                table.run_together.get_or_insert((n, word.to_string()));
-                None
-            } else {
-                Some(number(n, word, "figure")?)
-            };
-            row.push((column, value));
-            next_column = column + 1;
-        }
-        match row.as_slice() {
-            [(0, Some(file)), (1, Some(record)), rest @ ..] if !rest.is_empty() => {
-                table.rows.push((*file, *record));
-                for &(column, value) in rest {
-                    if let Some(value) = value {
-                        table.cells.insert((column - 2, *file, *record), (value, n));
-                    }
-                }
-            }
-            _ => return Err(ParseError::at(n, format!("not a row of iozone's table: {:?}", line.trim()))),
-        }
-        i += 1;
-    }
-    if table.rows.is_empty() {
-        return Err(ParseError::at(lines[header].0, "truncated: the table has no rows"));
-    }
-    Ok((table, i))
-}
-
-/// The words of a line with the index of each one's last character.
-fn figures(line: &str) -> impl Iterator<Item = (usize, &str)> {
-    line.split_whitespace().map(move |word| {
-        let start = word.as_ptr() as usize - line.as_ptr() as usize;
-        (start + word.len() - 1, word)
-    })
-}
-
-/// The `-R` reports: for each, a title line, a line of quoted record sizes, and rows of a quoted
-/// file size and figures. A row with fewer figures than record sizes ran only some records:
-/// those no larger than the file, and on large files (iozone's crossover) the largest; iozone
-/// 3.4 instead prints 0 for a record it did not run.
-fn read_reports(lines: &[(usize, &str)], first: usize) -> Result<(Report, usize), ParseError> {
-    let mut cells = Cells::new();
-    let mut rows_per_report: Vec<(usize, usize, usize)> = Vec::new();
-    let mut i = first;
-    while i < lines.len() {
-        let (n, line) = lines[i];
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            i += 1;
-            continue;
-        }
-        let Some(title) = trimmed.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
-            break;
-        };
-        let pass = IOZONE_REPORTS
-            .iter()
-            .position(|(_, t)| t.eq_ignore_ascii_case(title))
-            .ok_or_else(|| ParseError::at(n, format!("{title:?} is not a report iozone prints")))?;
-        let (header_line, header) = *lines
-            .get(i + 1)
-            .ok_or_else(|| ParseError::at(n, "truncated: a report title and nothing after it"))?;
-        let records: Vec<u64> = header
-            .split_whitespace()
-            .map(|w| number(header_line, w.trim_matches('"'), "record size"))
-            .collect::<Result<_, _>>()?;
-        if records.is_empty() {
-            return Err(ParseError::at(header_line, "truncated: no record sizes under the report title"));
-        }
-        i += 2;
-        let mut rows = 0;
-        while let Some(&(n, row)) = lines.get(i) {
-            let mut words = row.split_whitespace();
-            let Some(file) = words.next().and_then(|w| w.strip_prefix('"')?.strip_suffix('"')) else {
-                break;
-            };
-            let file: u64 = number(n, file, "file size")?;
-            let values: Vec<u64> = words.map(|w| number(n, w, "figure")).collect::<Result<_, _>>()?;
-            let fitting: Vec<u64> = records.iter().copied().filter(|&r| r <= file).collect();
-            if values.is_empty() || values.len() > fitting.len() {
-                return Err(ParseError::at(
-                    n,
-                    format!(
-                        "{} figures for a {file} KB file and {} record sizes up to it",
-                        values.len(),
-                        fitting.len()
-                    ),
-                ));
-            }
-            let ran = fitting[fitting.len() - values.len()..].iter().zip(values).filter(|(_, v)| *v > 0);
-            for (record, value) in ran {
-                cells.insert((pass, file, *record), (value, n));
-            }
-            rows += 1;
-            i += 1;
-        }
-        rows_per_report.push((n, pass, rows));
-    }
-    // Every report has the rows of the first: fewer in a later one means the file was cut.
-    if let Some(&(_, _, expected)) = rows_per_report.first()
-        && let Some(&(n, _, rows)) = rows_per_report.iter().find(|r| r.2 != expected)
-    {
-        return Err(ParseError::at(
-            n,
-            format!("truncated: this report has {rows} rows, the first {expected}"),
-        ));
-    }
-    let passes = rows_per_report.iter().map(|r| r.1).collect();
-    Ok((Report { cells, passes }, i))
-}
-
-/// The report's cells, once it has a grid for every pass of the table, every row of the table in
-/// each grid, and every readable figure of the table unchanged (the table is the reference for
-/// what ran; the report, for figures the table ran together). iozone 3.414's report with -E and
-/// -i shows pwrite's figures under pread: such a file is refused, not half believed.
-fn agree(table: &Table, report: Report) -> Result<Cells, ParseError> {
-    let last = report.cells.values().map(|(_, n)| *n).max().unwrap_or(1);
-    let disagree = |line: usize, what: String| {
-        ParseError::at(
-            line,
-            format!("{what}: the table and the report disagree; keep only the one to import in the file"),
-        )
-    };
-    let mut passes: Vec<usize> =
-        table.cells.keys().map(|k| k.0).chain(report.passes.iter().copied()).collect();
-    passes.sort();
-    passes.dedup();
-    for pass in passes {
-        let (name, title) = IOZONE_REPORTS[pass];
-        if !report.passes.contains(&pass) {
-            return Err(ParseError::at(last, format!("truncated: the report has no \"{title}\"")));
-        }
-        for &(file, record) in &table.rows {
-            let key = (pass, file, record);
-            match (table.cells.get(&key), report.cells.get(&key)) {
-                (Some((value, _)), Some((same, _))) if same == value => {}
-                (Some((value, table_line)), Some((other, n))) => {
-                    return Err(disagree(
-                        *n,
-                        format!(
-                            "{name} {file} KB × {record} KB is {other}, the table's (line {table_line}) {value}"
-                        ),
-                    ));
-                }
-                (table_cell, None) => {
-                    let held = table_cell
-                        .map_or(String::new(), |(v, l)| format!(" where the table (line {l}) has {v}"));
-                    return Err(disagree(
-                        last,
-                        format!("\"{title}\" has no figure for {file} KB × {record} KB{held}"),
-                    ));
-                }
-                (None, Some(_)) => {} // ran together in the table
-            }
-        }
-    }
-    if let Some((key, (_, n))) = report.cells.iter().find(|(k, _)| !table.rows.contains(&(k.1, k.2))) {
-        return Err(ParseError::at(
-            *n,
-            format!("the report has {} KB × {} KB, a row the table does not", key.1, key.2),
-        ));
-    }
-    Ok(report.cells)
-}
-
 fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize) -> Imported {
     let mut passes: Vec<usize> = cells.keys().map(|k| k.0).collect();
     passes.dedup();
@@ -387,10 +175,10 @@ pub mod tests {
     use super::*;
 
     /// iozone -a … -i 0 -i 1 -i 2 -e -R as iozone 3.414's printf formats lay it out.
-    pub const TABLE_AND_REPORT: &str = include_str!("../../tests/data/import/iozone-table-and-report.txt");
+    pub const TABLE_AND_REPORT: &str = include_str!("../../../tests/data/import/iozone-table-and-report.txt");
 
     /// -E: every column, and a row with only write and pwrite (blanks for the tests between).
-    const ALL_COLUMNS: &str = include_str!("../../tests/data/import/iozone-all-columns.txt");
+    const ALL_COLUMNS: &str = include_str!("../../../tests/data/import/iozone-all-columns.txt");
 
     fn stated() -> Stated {
         Stated { host: Some("node7".into()), peer: None }
@@ -461,8 +249,8 @@ pub mod tests {
 
     /// Real iozone 3.414 outputs (built from its source, run here): a page cache so fast that
     /// figures run together in the table, and -a's crossover above 16 MiB.
-    const REAL_RUN_TOGETHER: &str = include_str!("../../tests/data/import/iozone-3.414-run-together.txt");
-    const REAL_CROSSOVER: &str = include_str!("../../tests/data/import/iozone-3.414-crossover.txt");
+    const REAL_RUN_TOGETHER: &str = include_str!("../../../tests/data/import/iozone-3.414-run-together.txt");
+    const REAL_CROSSOVER: &str = include_str!("../../../tests/data/import/iozone-3.414-crossover.txt");
 
     #[test]
     fn figures_run_together_come_from_the_report_or_are_refused() {
@@ -486,7 +274,7 @@ pub mod tests {
     /// pwrite's figures as pread's; its table runs figures together. Neither can be trusted
     /// whole: refused, naming the disagreement.
     const REAL_SHIFTED_REPORT: &str =
-        include_str!("../../tests/data/import/iozone-3.414-pwrite-report-shifted.txt");
+        include_str!("../../../tests/data/import/iozone-3.414-pwrite-report-shifted.txt");
 
     #[test]
     fn iozones_shifted_pwrite_report_is_refused() {
