@@ -152,7 +152,7 @@ pub mod tests {
     pub const TWO_JOBS: &str = include_str!("../../tests/data/import/fio.json");
 
     fn stated() -> Stated {
-        Stated { host: Some("vm3".into()), peer: None }
+        Stated::host(Some("vm3"))
     }
 
     #[test]

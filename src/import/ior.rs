@@ -38,30 +38,24 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
     if tests.is_empty() {
         return Err(ParseError::whole("no test in \"tests\""));
     }
-    let lines = text.lines().count();
-    tests
-        .iter()
-        .map(|test| {
-            let id = integer(test, "TestID", "a test")?;
-            let what = format!("test {id}");
-            let document = test_document(test, summary, &what)?;
-            Ok(Imported {
-                tool_version: doc["Version"].as_str().map(str::to_string),
-                tool_command_line: doc["Command line"].as_str().map(str::to_string),
-                lines: [1, lines],
-                ..document
-            })
-        })
-        .collect()
+    let lines = [1, text.lines().count()];
+    tests.iter().map(|test| test_document(&doc, test, summary, lines)).collect()
 }
 
-fn test_document(test: &Value, summary: &[Value], what: &str) -> Result<Imported, ParseError> {
+/// One test of the output (`doc`, whose header names IOR's version and command line).
+fn test_document(
+    doc: &Value,
+    test: &Value,
+    summary: &[Value],
+    lines: [usize; 2],
+) -> Result<Imported, ParseError> {
+    let id = integer(test, "TestID", "a test")?;
+    let what = &format!("test {id}");
     let p = &test["Parameters"];
     let flag = |key: &str| -> Result<bool, ParseError> { Ok(integer(p, key, what)? != 0) };
     let block = integer(p, "blockSize", what)?;
     let segments = integer(p, "segmentCount", what)?;
     let repetitions = integer(p, "repetitions", what)?;
-    let id = integer(test, "TestID", what)?;
     let summaries: Vec<&Value> = summary.iter().filter(|s| s["TestID"].as_u64() == Some(id)).collect();
     let tasks = match summaries.first() {
         Some(s) => integer(s, "numTasks", what)?,
@@ -164,9 +158,9 @@ fn test_document(test: &Value, summary: &[Value], what: &str) -> Result<Imported
         results: serde_json::to_value(results).expect("results serialise"),
         ranks: Ranks { count: tasks as u32, hosts: Vec::new() },
         started_at: None,
-        tool_version: None,
-        tool_command_line: None,
-        lines: [1, 1],
+        tool_version: doc["Version"].as_str().map(str::to_string),
+        tool_command_line: doc["Command line"].as_str().map(str::to_string),
+        lines,
         summary,
     })
 }
@@ -178,7 +172,7 @@ pub mod tests {
     pub const TWO_REPETITIONS: &str = include_str!("../../tests/data/import/ior.json");
 
     fn stated() -> Stated {
-        Stated { host: None, peer: None }
+        Stated::host(None)
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub struct Stated {
 }
 
 impl Stated {
+    /// What the parsers' tests state: the host, and no peer.
+    #[cfg(test)]
+    pub fn host(host: Option<&str>) -> Self {
+        Stated { host: host.map(str::to_string), peer: None }
+    }
+
     /// The host's name in a result field that must hold one.
     pub fn host_or(&self, unstated: &str) -> String {
         self.host.clone().unwrap_or_else(|| unstated.to_string())
@@ -167,6 +173,7 @@ struct Output {
 
 pub fn run(options: Options) -> anyhow::Result<()> {
     let command_line: Vec<String> = std::env::args().collect();
+    let environment = stated_environment(&options);
     let mut outputs: Vec<Output> = Vec::new();
     for file in &options.files {
         check_memory(file)?;
@@ -209,7 +216,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 ranks: run.ranks,
                 mpi_library_version: None,
                 mpi_library_path: None,
-                environment: stated_environment(&options),
+                environment: environment.clone(),
                 results: run.results,
                 imported_from: Some(imported_from),
             };

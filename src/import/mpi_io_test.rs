@@ -224,7 +224,7 @@ Correctness test passed.
 ";
 
     fn stated() -> Stated {
-        Stated { host: None, peer: None }
+        Stated::host(None)
     }
 
     #[test]

@@ -281,7 +281,7 @@ bytes  bytes   bytes    secs.    10^6bits/sec
 ";
 
     fn stated(host: Option<&str>) -> Stated {
-        Stated { host: host.map(str::to_string), peer: None }
+        Stated::host(host)
     }
 
     #[test]

@@ -181,7 +181,7 @@ pub mod tests {
     const ALL_COLUMNS: &str = include_str!("../../../tests/data/import/iozone-all-columns.txt");
 
     fn stated() -> Stated {
-        Stated { host: Some("node7".into()), peer: None }
+        Stated::host(Some("node7"))
     }
 
     fn cell<'a>(
