@@ -4,7 +4,8 @@
 //! - a run that created files (`mpiio`) looks at the note at its agreement points and stops
 //!   there on every rank together, removes its files, and exits with 128 + signal;
 //! - a run with nothing to undo (`partdiff`) asks for [`Policy::ExitAtOnce`]: the note is read
-//!   in its loops and wait loops, and the job is aborted with 128 + signal right there.
+//!   in its loops and wait loops, and the job is aborted with 128 + signal right there;
+//! - `import` (no MPI) looks at the note between files and documents and removes what it wrote.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -17,7 +18,8 @@ static EXIT_AT_ONCE: AtomicBool = AtomicBool::new(false);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
-    /// Stop at the next point where all ranks agree (see `mpi::agree`), then clean up.
+    /// Stop at the next point where all ranks agree (see `mpi::agree`; without MPI, the next
+    /// check), then clean up.
     Agree,
     /// Exit as soon as a loop notices: there is nothing to clean up.
     ExitAtOnce,

@@ -114,7 +114,11 @@ fn run() -> anyhow::Result<()> {
             reported(bench::partdiff::run(&session, options, command_line))
         }
         Command::Compare(args) => compare::run(compare::Options::from_args(args)?),
-        Command::Import(args) => import::run(import::Options::from_args(args)?),
+        Command::Import(args) => {
+            let options = import::Options::from_args(args)?;
+            interrupt::install(interrupt::Policy::Agree)?; // noted, and checked between documents
+            import::run(options)
+        }
         Command::Net(args) => {
             let options = bench::net::Options::from_args(args)?;
             let session = mpi::Session::init()?;

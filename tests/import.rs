@@ -266,3 +266,31 @@ fn real_fio_output_imports_with_fios_figures() {
         assert_eq!(row(&c, metric, "fio")["mean"], expected, "{metric}");
     }
 }
+
+/// Ctrl-C while thousands of documents are being written: exit 130, one line, and none of the
+/// run's documents (nor the directory it created) left behind.
+#[test]
+fn an_interrupted_import_leaves_no_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = std::fs::read_to_string(sample("netperf-two-runs.txt")).unwrap().repeat(10_000);
+    std::fs::write(dir.path().join("many.txt"), runs).unwrap();
+    let out_dir = dir.path().join("out");
+    let child = Command::new(pvbench())
+        .args(["import", "netperf", "many.txt", "--out", "out"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(&out_dir).map_or(true, |mut d| d.next().is_none()) {
+        assert!(std::time::Instant::now() < deadline, "no document written within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "pvbench: interrupted by SIGINT\n");
+    assert!(!out_dir.exists(), "the documents and the directory the run made are gone");
+}

@@ -1,7 +1,8 @@
 //! `pvbench import`: other tools' outputs as result documents of the kinds compare reads. One
 //! parser per format (a table, like IOR's backends); this module reads the files, recognises
 //! formats, wraps what a parser found in the common envelope and writes the documents. Runs
-//! without MPI; every file is parsed before anything is written.
+//! without MPI; every file is parsed before anything is written, and an interrupt (SIGINT,
+//! SIGTERM) leaves no document of the run behind.
 
 mod fio;
 mod ior;
@@ -18,9 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::error::UsageError;
-use crate::report;
 use crate::result::imported::{ImportedFrom, StatedEnvironment, StatedHost, StatedRole};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::{interrupt, report};
 use text::ParseError;
 
 /// One run found in a file, in the terms of a pvbench kind.
@@ -181,6 +182,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         let text = String::from_utf8_lossy(&bytes);
         let format = choose(options.format, file, &text)?;
         let runs = (format.parse)(&text, &options.stated).map_err(|e| located(file, e))?;
+        interrupt::check()?;
         let sha256: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
         let count = runs.len();
         for (index, run) in runs.into_iter().enumerate() {
@@ -300,6 +302,7 @@ fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
                 ))
                 .into());
             };
+            interrupt::check()?;
             json.write(&output.document)?;
             report::print_human(&format!("{}\n", output.summary), json.is_stdout());
         }
@@ -313,13 +316,28 @@ fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
                 ))
                 .into());
             }
+            let created = !dir.exists();
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             let mut lines = String::new();
+            let mut written: Vec<&PathBuf> = Vec::new();
             for output in outputs {
                 let name = output.name.as_ref().expect("a directory target names every output");
-                let mut text = serde_json::to_string_pretty(&output.document)?;
-                text.push('\n');
-                result::write_atomically(name, text.as_bytes())?;
+                let outcome = interrupt::check().map_err(anyhow::Error::from).and_then(|()| {
+                    let mut text = serde_json::to_string_pretty(&output.document)?;
+                    text.push('\n');
+                    result::write_atomically(name, text.as_bytes())
+                });
+                if let Err(error) = outcome {
+                    // A set cut short is not the files' import: the documents of this run go.
+                    for path in written {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    if created {
+                        let _ = std::fs::remove_dir(dir);
+                    }
+                    return Err(error);
+                }
+                written.push(name);
                 lines.push_str(&format!("{} -> {}\n", output.summary, name.display()));
             }
             report::print_human(&lines, false);
