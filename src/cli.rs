@@ -10,7 +10,7 @@ use crate::result::mpiio::Phase;
     name = "pvbench",
     version,
     about = "How much do I lose when I run this inside a VM, and where? MPI-IO, solver, network and file system benchmarks for hosts and guests.",
-    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed."
+    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed, 124 mpiio --timeout passed, 128+N stopped by signal N."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -379,6 +379,11 @@ pub struct MpiioArgs {
     /// pvfs2tab file for ROMIO's pvfs2 driver (sets PVFS2TAB_FILE, as mpi-io-test -p does).
     #[arg(long, value_name = "FILE")]
     pub pvfs2tab: Option<std::path::PathBuf>,
+    /// End the whole job, every rank, if the run takes longer than this (20s, 10m): one line
+    /// names the phase, iteration, call and server it was in; exit code 124. A PVFS2 client
+    /// otherwise waits 300 s per try for a server that is stopped, and tries again.
+    #[arg(long, value_name = "TIME")]
+    pub timeout: Option<String>,
     /// Human output format on rank 0.
     #[arg(long, value_enum, default_value = "table")]
     pub format: TextFormat,

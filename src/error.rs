@@ -34,6 +34,8 @@ fn signal_name(signal: i32) -> String {
 pub const EXIT_RUNTIME: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_VERIFICATION: i32 = 3;
+/// `mpiio --timeout` passed: the job was ended on every rank (GNU timeout's code).
+pub const EXIT_TIMEOUT: i32 = 124;
 
 /// The process exit code for an error: the kind found anywhere in its chain.
 pub fn exit_code(error: &anyhow::Error) -> i32 {

@@ -301,3 +301,31 @@ fn an_interrupted_run_removes_its_file() {
         assert_eq!(file.exists(), keep, "--keep {keep}");
     }
 }
+
+/// --timeout ends the whole job when the limit passes, wherever the ranks are: exit 124, one
+/// line of pvbench's naming the phase, iteration and file, and the local test file removed.
+#[test]
+fn a_run_past_its_timeout_ends_every_rank_and_names_where_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let started = std::time::Instant::now();
+    // 8 GiB to write: far longer than the 1.5 s limit.
+    let out = mpiexec(2, &["mpiio", "-b", "256MiB", "-i", "16", "--timeout", "1.5", "-f", arg(&file)]);
+    assert_exit(&out, 124);
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+    let err = stderr(&out);
+    let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("pvbench")).collect();
+    assert_eq!(ours.len(), 1, "{err}");
+    assert!(
+        ours[0].starts_with(
+            "pvbench: error: the time limit (--timeout 1.5) passed: rank 0 was in the write phase, iteration "
+        ),
+        "{err}"
+    );
+    assert!(ours[0].ends_with(&format!("on {}; the job is ended (exit 124)", file.display())), "{err}");
+    assert!(!file.exists(), "the test file outlived the job");
+
+    // A run within its limit is not touched by it.
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "2", "--timeout", "1m", "-f", arg(&file)]);
+    assert_exit(&out, 0);
+}

@@ -10,6 +10,7 @@ pub mod io;
 pub mod p2p;
 mod romio;
 pub mod stream;
+pub mod watchdog;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

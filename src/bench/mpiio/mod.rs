@@ -9,6 +9,7 @@ mod runner;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -16,10 +17,11 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 use self::files::{Layout, delete_if_present, local_path};
 use self::runner::{Runner, flatten, unflatten};
 use crate::buffer::AlignedBuffer;
-use crate::cli::{MpiioArgs, TextFormat};
+use crate::cli::{MpiioArgs, TextFormat, parse_time};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::io::Info;
+use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::mpiio::{
@@ -44,6 +46,8 @@ pub struct Options {
     file_per_process: bool,
     reorder_read: bool,
     pvfs2tab: Option<PathBuf>,
+    /// `--timeout` as given, and as a duration.
+    timeout: Option<(String, Duration)>,
     format: TextFormat,
     json: Option<JsonTarget>,
     label: Option<String>,
@@ -71,6 +75,13 @@ impl Options {
         {
             return Err(UsageError("-f/--file is empty".into()));
         }
+        let timeout = match args.timeout {
+            Some(text) => match parse_time("--timeout", &text)? {
+                zero if zero.is_zero() => return Err(UsageError("--timeout 0: give a time above 0".into())),
+                limit => Some((text, limit)),
+            },
+            None => None,
+        };
         if args.file.is_none() && !phases.contains(&Phase::Write) {
             return Err(UsageError("--phases without write needs -f FILE written by an earlier run".into()));
         }
@@ -88,6 +99,7 @@ impl Options {
             file_per_process: args.file_per_process,
             reorder_read: args.reorder_read,
             pvfs2tab: args.pvfs2tab,
+            timeout,
             format: args.format,
             json: args.output.json.as_deref().map(JsonTarget::parse),
             label: args.output.label,
@@ -210,8 +222,21 @@ fn default_file(world: &SimpleCommunicator) -> String {
     mpi_util::broadcast_string(world, 0, &name)
 }
 
+/// Starts the `--timeout` watchdog of this rank, naming the file and, for a `pvfs2:` path,
+/// its server in the line it prints.
+fn start_watchdog(session: &Session, options: &Options) -> anyhow::Result<()> {
+    let Some((given, after)) = options.timeout.clone() else { return Ok(()) };
+    let mut target = options.file.clone().unwrap_or_else(|| "a file in the temporary directory".into());
+    if let Some(servers) = target.strip_prefix("pvfs2:").and_then(pvfs2tab::servers) {
+        target.push_str(&format!(" (PVFS2 server {})", servers.join(", ")));
+    }
+    watchdog::start(watchdog::Limit { given, after, target }, session.rank())
+        .context("starting the --timeout watchdog")
+}
+
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
+    start_watchdog(session, &options)?;
     let started_at = result::now_rfc3339();
     let (layout, info, free_space_bytes) = prepare(session, &options)?;
     let file = layout.file.clone();
@@ -233,6 +258,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     };
     let steal = StealClock::start();
     let measured = measure(&mut runner)?;
+    watchdog::enter(Stage::part("gathering of the results"));
 
     let ranks = world.size() as usize;
     let phases: Vec<PhaseResult> = measured
@@ -316,13 +342,20 @@ fn measure(runner: &mut Runner) -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>>
         for &phase in &options.phases {
             if phase == Phase::Write {
                 // Start from nothing, so stale data from an earlier file cannot pass the check.
+                watchdog::enter(Stage::part("removal of an old test file"));
                 mpi_util::agree(world, own_files.iter().try_for_each(|f| delete_if_present(f)))?;
             }
             measured.push((phase, runner.run_phase(phase)?));
         }
         Ok(measured)
     };
+    if !options.keep {
+        watchdog::remove_on_timeout(
+            own_files.iter().filter_map(|f| local_path(f)).map(PathBuf::from).collect(),
+        );
+    }
     let measured = measure_phases();
+    watchdog::enter(Stage::part("removal of the test file"));
     mpi_util::barrier(world);
     if !options.keep {
         let removed = own_files.iter().try_for_each(|f| delete_if_present(f));

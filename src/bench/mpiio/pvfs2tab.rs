@@ -10,7 +10,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 
 /// How long a server gets to accept a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -20,7 +20,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const SYSTEM_TABS: [&str; 4] = ["/etc/fstab", "/etc/pvfs2tab", "pvfs2tab", "/etc/mtab"];
 
 /// One pvfs2 line of a tab: `tcp://HOST:PORT/FS[,tcp://…] MOUNT_DIR pvfs2 OPTIONS …`.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Mount {
     /// The ways to reach a config server, in the tab's order (`tcp://host:port/fs`).
     servers: Vec<String>,
@@ -107,18 +107,29 @@ fn answers(endpoint: &str) -> Result<(), String> {
     Err(last)
 }
 
-/// Refuses a `pvfs2:` path (given without its prefix) that no mount of the tab in effect holds,
-/// or whose config servers all fail to answer.
-pub fn check(path: &str) -> anyhow::Result<()> {
+/// The tab in effect and its mount that holds `path`, or an error naming the tab's mounts.
+fn find_mount(path: &str) -> anyhow::Result<(PathBuf, Mount)> {
     let (tab, mounts) = find_tab()?;
-    let mount = mount_for(&mounts, Path::new(path)).ok_or_else(|| {
+    let Some(mount) = mount_for(&mounts, Path::new(path)).cloned() else {
         let dirs: Vec<String> = mounts.iter().map(|m| m.dir.display().to_string()).collect();
-        anyhow!(
+        bail!(
             "pvfs2:{path} is under no mount of the pvfs2tab {} (its mounts: {})",
             tab.display(),
             dirs.join(", ")
         )
-    })?;
+    };
+    Ok((tab, mount))
+}
+
+/// The config servers of the mount that holds `path`, as the tab names them (for messages).
+pub fn servers(path: &str) -> Option<Vec<String>> {
+    find_mount(path).ok().map(|(_, mount)| mount.servers)
+}
+
+/// Refuses a `pvfs2:` path (given without its prefix) that no mount of the tab in effect holds,
+/// or whose config servers all fail to answer.
+pub fn check(path: &str) -> anyhow::Result<()> {
+    let (tab, mount) = find_mount(path)?;
     let endpoints: Vec<&str> = mount.servers.iter().filter_map(|s| tcp_endpoint(s)).collect();
     if endpoints.is_empty() {
         return Ok(());

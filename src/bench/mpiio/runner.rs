@@ -9,6 +9,7 @@ use crate::buffer::AlignedBuffer;
 use crate::error::VerificationError;
 use crate::interrupt;
 use crate::mpi::io::{Access, File, Info, MpiIoError};
+use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::result::mpiio::{Phase, RankTiming};
 
@@ -71,11 +72,18 @@ impl Runner<'_> {
             unchecked: None,
         };
         let chunks = opts.block_size / opts.transfer_size;
+        let part = match phase {
+            Phase::Write => "write phase",
+            Phase::Read => "read phase",
+        };
+        watchdog::enter(Stage { part, iteration: Some((iteration + 1, opts.iterations)), call: None });
         self.prepare_chunk(phase, &pass, 0);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
         // Starts together, and stops together when a signal came (see `interrupt`).
+        watchdog::calling("a barrier before MPI_File_open");
         mpi_util::agree(world, interrupt::check().map_err(anyhow::Error::from))?;
+        watchdog::calling("MPI_File_open");
         let open_start_s = self.now();
         let opened = self.open(&pass.path, access);
         let open_end = self.now();
@@ -106,14 +114,17 @@ impl Runner<'_> {
         }
         let transfer_end = self.now();
         if phase == Phase::Write && opts.sync {
+            watchdog::calling("MPI_File_sync");
             let synced = file.sync().map_err(|e| describe(e, &pass.path));
             pass.fail(synced);
         }
         let sync_end = self.now();
+        watchdog::calling("MPI_File_close");
         let closed = file.close().map_err(|e| describe(e, &pass.path));
         let close_end_s = self.now();
         pass.fail(closed);
         self.check_chunk(&mut pass);
+        watchdog::calling("a barrier after MPI_File_close");
         mpi_util::agree(world, pass.outcome(self.rank, opts.block_size))?;
         Ok(RankTiming {
             rank: self.rank,
@@ -133,6 +144,7 @@ impl Runner<'_> {
     /// rank's pattern work, and the length returned is the same on every rank. The closing
     /// barrier is an agreement on signals: an interrupted run stops on every rank at once.
     fn fenced<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> (T, f64, anyhow::Result<()>) {
+        watchdog::calling("a barrier between transfers");
         mpi_util::barrier(self.session.world());
         let start = self.now();
         let value = step(self);
@@ -173,6 +185,12 @@ impl Runner<'_> {
         }
         let offset = pass.block_offset + k * opts.transfer_size;
         let len = if pass.failure.is_some() { 0 } else { self.buffer.len() };
+        watchdog::calling(match (phase, opts.collective) {
+            (Phase::Write, true) => "MPI_File_write_at_all",
+            (Phase::Write, false) => "MPI_File_write_at",
+            (Phase::Read, true) => "MPI_File_read_at_all",
+            (Phase::Read, false) => "MPI_File_read_at",
+        });
         let start = self.now();
         let moved = match phase {
             Phase::Write => file.write_at(offset, &self.buffer[..len], opts.collective),

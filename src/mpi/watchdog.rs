@@ -1,0 +1,160 @@
+//! A time limit for a whole run (`--timeout`): a thread per rank that, when the limit passes,
+//! says where the run was and ends the job on every rank with [`EXIT_TIMEOUT`].
+//!
+//! Why a thread: the calls that hang are inside the MPI library (ROMIO's pvfs2 driver waits
+//! 300 s per try for a server that is stopped, and tries again), where no loop of pvbench's can
+//! look at a clock. `MPI_Abort` from this thread ends the rank stuck in such a call and, through
+//! the launcher, every other rank.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::error::EXIT_TIMEOUT;
+
+/// Where a rank is: set by the benchmark at each step, read when the limit passes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage {
+    /// The part of the run: "setup", "write phase", "read phase", "removing the test file", …
+    pub part: &'static str,
+    /// Iteration (from 1) and how many there are, inside a phase.
+    pub iteration: Option<(u32, u32)>,
+    /// The call it is in, e.g. "MPI_File_write_at_all".
+    pub call: Option<&'static str>,
+}
+
+impl Stage {
+    pub const fn part(part: &'static str) -> Self {
+        Stage { part, iteration: None, call: None }
+    }
+
+    fn describe(&self) -> String {
+        let mut text = self.part.to_string();
+        if let Some((iteration, of)) = self.iteration {
+            text.push_str(&format!(", iteration {iteration} of {of}"));
+        }
+        if let Some(call) = self.call {
+            text.push_str(&format!(", in {call}"));
+        }
+        text
+    }
+}
+
+/// Where this rank is, and whether the limit has passed: once it has, the benchmark's thread
+/// stops at its next step, so that it cannot make a file again that the watchdog removed.
+static STAGE: Mutex<(Stage, bool)> = Mutex::new((Stage::part("setup"), false));
+
+/// Local files this rank made that nobody would remove once the job is ended.
+static FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Names the local files this rank removes when the limit passes (a test file of several GiB
+/// in /tmp must not outlive the run). Files behind a server are left: it may be the one that
+/// does not answer, and a campaign resets it anyway.
+pub fn remove_on_timeout(files: Vec<PathBuf>) {
+    if let Ok(mut current) = FILES.lock() {
+        *current = files;
+    }
+}
+
+/// Records where this rank is now.
+pub fn enter(stage: Stage) {
+    update(|current| *current = stage);
+}
+
+/// Records the call this rank is about to make, within its current part and iteration.
+pub fn calling(call: &'static str) {
+    update(|current| current.call = Some(call));
+}
+
+fn update(change: impl FnOnce(&mut Stage)) {
+    let fired = match STAGE.lock() {
+        Ok(mut guard) => {
+            change(&mut guard.0);
+            guard.1
+        }
+        Err(_) => false,
+    };
+    // The watchdog ends the process; this thread does nothing more until then.
+    if fired {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// Marks the limit as passed and returns where this rank was.
+fn fire() -> Stage {
+    match STAGE.lock() {
+        Ok(mut guard) => {
+            guard.1 = true;
+            guard.0
+        }
+        Err(_) => Stage::part("unknown"),
+    }
+}
+
+/// How long rank 0 gets to say what happened before the other ranks end the job themselves
+/// (rank 0's host may be the one that cannot be reached).
+const GRACE_FOR_RANK_0: Duration = Duration::from_secs(5);
+
+/// How long `MPI_Abort` gets before the process leaves on its own: the launcher it must tell
+/// may be behind a link that is down.
+const GRACE_FOR_ABORT: Duration = Duration::from_secs(10);
+
+/// The words of the line printed when the limit passes.
+pub struct Limit {
+    /// The limit as the user gave it, e.g. "20s".
+    pub given: String,
+    pub after: Duration,
+    /// What the run works on, e.g. "pvfs2:/pvfs2/f (PVFS2 server tcp://node6:3334/pvfs2-fs)".
+    pub target: String,
+}
+
+/// Starts the watchdog of this rank; it lives as long as the process.
+pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
+    std::thread::Builder::new().name("pvbench-watchdog".into()).spawn(move || {
+        std::thread::sleep(limit.after);
+        if rank != 0 {
+            std::thread::sleep(GRACE_FOR_RANK_0);
+        }
+        let stage = fire();
+        let line = format!(
+            "pvbench: error: the time limit (--timeout {}) passed: rank {rank} was in the {} on {}; the job is ended (exit {EXIT_TIMEOUT})\n",
+            limit.given,
+            stage.describe(),
+            limit.target
+        );
+        use std::io::Write;
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        for file in FILES.lock().map(|files| files.clone()).unwrap_or_default() {
+            let _ = std::fs::remove_file(file);
+        }
+        let _ = std::thread::Builder::new().spawn(|| {
+            std::thread::sleep(GRACE_FOR_ABORT);
+            // SAFETY: _exit has no preconditions; it ends the process without running anything.
+            unsafe { libc::_exit(EXIT_TIMEOUT) }
+        });
+        super::abort_job(EXIT_TIMEOUT);
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_names_part_iteration_and_call() {
+        assert_eq!(Stage::part("setup").describe(), "setup");
+        let stage = Stage { part: "read phase", iteration: Some((3, 5)), call: Some("MPI_File_read_at_all") };
+        assert_eq!(stage.describe(), "read phase, iteration 3 of 5, in MPI_File_read_at_all");
+    }
+
+    #[test]
+    fn calling_keeps_part_and_iteration() {
+        enter(Stage { part: "write phase", iteration: Some((1, 2)), call: None });
+        calling("MPI_File_open");
+        let now = STAGE.lock().unwrap().0;
+        assert_eq!(now, Stage { part: "write phase", iteration: Some((1, 2)), call: Some("MPI_File_open") });
+    }
+}
