@@ -13,11 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::stack::repo;
 use common::{assert_exit, stderr, stdout};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 struct Stack {
     prefix: PathBuf,
@@ -38,7 +35,7 @@ impl Stack {
     }
 
     fn pvbench(&self) -> PathBuf {
-        self.prefix.join("pvbench/target/release/pvbench")
+        common::stack::pvbench(&self.prefix)
     }
 
     /// `pvfs2-reset ARGS` for this server.
@@ -112,20 +109,7 @@ impl Drop for Stack {
 
 /// The stack to test against, or `None` with the reason printed.
 fn stack() -> Option<Stack> {
-    let Some(prefix) = std::env::var_os("PVBENCH_PVFS2_PREFIX").map(PathBuf::from) else {
-        println!("skipped: PVBENCH_PVFS2_PREFIX is not set (a stack built by scripts/build-pvfs2-stack)");
-        return None;
-    };
-    for need in ["orangefs/sbin/pvfs2-server", "orangefs/bin/pvfs2-ping", "pvbench/build.env"] {
-        assert!(prefix.join(need).exists(), "PVBENCH_PVFS2_PREFIX={} has no {need}", prefix.display());
-    }
-    let built = Command::new("bash")
-        .current_dir(repo())
-        .args(["-c", r#". "$1" && cargo build --release --quiet"#, "build"])
-        .arg(prefix.join("pvbench/build.env"))
-        .status()
-        .unwrap();
-    assert!(built.success(), "pvbench builds against the stack's MPICH");
+    let prefix = common::stack::prefix()?;
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let stack = Stack { prefix, dir: tempfile::tempdir().unwrap() };
     std::fs::create_dir(stack.mount()).unwrap();

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod netns;
+pub mod stack;
 
 use std::path::Path;
 use std::process::Output;

@@ -1,0 +1,295 @@
+//! The study's PVFS2 experiment over the testbed's network: real OrangeFS servers inside the
+//! nodes (`scripts/testbed up --pvfs2 PREFIX`), pvbench built against the stack's MPICH in
+//! other nodes and in the guest, and the faults of a real server: killed mid-write, stopped
+//! mid-read, the guest's link down mid-run, storage full. Needs root and
+//! `PVBENCH_PVFS2_PREFIX` (see tests/common/stack.rs); skips and says why otherwise.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::stack::repo;
+use common::{assert_exit, stderr, stdout};
+
+/// One testbed at a time: the tests of this file take turns.
+static TESTBED: Mutex<()> = Mutex::new(());
+
+/// Where scripts/testbed keeps the servers' config, storage, logs and pid files.
+const PVFS2_DIR: &str = "/var/tmp/pvbench-testbed-pvfs2";
+
+struct Testbed {
+    prefix: PathBuf,
+}
+
+impl Testbed {
+    /// Brings up `topology` with real servers, or `None` (printed why) where it cannot run.
+    fn up(topology: &Path) -> Option<Self> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            println!("skipped: the testbed needs root");
+            return None;
+        }
+        let prefix = common::stack::prefix()?;
+        let out = testbed(&["up", "--pvfs2", prefix.to_str().unwrap(), topology.to_str().unwrap()]);
+        let testbed = Testbed { prefix };
+        assert_exit(&out, 0);
+        Some(testbed)
+    }
+
+    /// `mpiexec … pvbench mpiio ARGS` with the ranks of `hostfile` (hostfiles/testbed/NAME),
+    /// through the stack's MPICH and the testbed's launcher, with the testbed's pvfs2tab.
+    fn mpiio(&self, hostfile: &str, ranks: u32, args: &[&str]) -> Command {
+        let mut cmd = Command::new(self.prefix.join("mpich/bin/mpiexec"));
+        cmd.args(["-launcher", "ssh", "-launcher-exec"])
+            .arg(repo().join("scripts/testbed-launch"))
+            .args(["-iface", "pvtb0", "-f"])
+            .arg(repo().join("hostfiles/testbed").join(hostfile))
+            .args(["-n", &ranks.to_string()])
+            .arg(common::stack::pvbench(&self.prefix))
+            .arg("mpiio")
+            .args(args)
+            .args(["--pvfs2tab", &format!("{PVFS2_DIR}/pvfs2tab")]);
+        cmd
+    }
+
+    /// Runs it to the end (10 minutes at most) and prints what it said.
+    fn run(&self, hostfile: &str, ranks: u32, args: &[&str]) -> Output {
+        let out = assert_cmd::Command::from_std(self.mpiio(hostfile, ranks, args))
+            .timeout(Duration::from_secs(600))
+            .output()
+            .unwrap();
+        println!("mpiio from {hostfile} {args:?}: {:?}\n{}{}", out.status, stdout(&out), stderr(&out));
+        out
+    }
+
+    /// One of OrangeFS's tools (pvfs2-viewdist, pvfs2-ls), run in `node`.
+    fn tool(&self, node: &str, tool: &str, args: &[&str]) -> String {
+        let out = Command::new(repo().join("scripts/testbed"))
+            .args(["exec", node])
+            .arg(self.prefix.join("orangefs/bin").join(tool))
+            .args(args)
+            .env("PVFS2TAB_FILE", format!("{PVFS2_DIR}/pvfs2tab"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{tool} {args:?}: {}{}", stdout(&out), stderr(&out));
+        stdout(&out)
+    }
+
+    fn reset(&self) {
+        assert_exit(&testbed(&["pvfs2", "reset"]), 0);
+    }
+
+    /// The pid of the pvfs2-server of `node`.
+    fn server(&self, node: &str) -> String {
+        std::fs::read_to_string(format!("{PVFS2_DIR}/{node}.pid")).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for Testbed {
+    fn drop(&mut self) {
+        let _ = testbed(&["down"]);
+    }
+}
+
+fn testbed(args: &[&str]) -> Output {
+    let out = Command::new(repo().join("scripts/testbed")).args(args).output().unwrap();
+    println!("testbed {args:?}: {}{}", stdout(&out), stderr(&out));
+    out
+}
+
+fn signal(pid: &str, name: &str) {
+    assert!(Command::new("kill").args(["-s", name, pid]).status().unwrap().success(), "kill -s {name} {pid}");
+}
+
+/// A run in the background, ended by a fault the caller makes meanwhile.
+struct Running {
+    child: std::process::Child,
+    started: Instant,
+}
+
+impl Running {
+    fn start(mut cmd: Command) -> Self {
+        let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        Running { child, started: Instant::now() }
+    }
+
+    /// Waits at most `bound` for the whole job to end, and returns its output.
+    fn end_within(mut self, bound: Duration) -> Output {
+        while self.child.try_wait().unwrap().is_none() {
+            if self.started.elapsed() > bound {
+                let _ = self.child.kill();
+                panic!("the run did not end within {bound:?}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = self.child.wait_with_output().unwrap();
+        println!(
+            "ended after {:?}: {:?}\n{}{}",
+            self.started.elapsed(),
+            out.status,
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+}
+
+/// pvbench's own lines on stderr (MPICH's and hydra's aside).
+fn pvbench_lines(out: &Output) -> Vec<String> {
+    stderr(out).lines().filter(|l| l.starts_with("pvbench")).map(str::to_string).collect()
+}
+
+fn mb_per_s(out: &Output, phase: &str) -> f64 {
+    stdout(out)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{phase} bandwidth = "))?.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no {phase} bandwidth in {}", stdout(out)))
+}
+
+#[test]
+fn a_striped_file_has_data_on_both_io_servers() {
+    let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(bed) = Testbed::up(&repo().join("testbed/striped.topology")) else { return };
+    // (hints, datafiles, strip size): OrangeFS's default; ROMIO's striping_factor is the number
+    // of datafiles, striping_unit the simple_stripe distribution's strip size.
+    let cases: [(&[&str], &str, &str); 3] = [
+        (&[], "2", "65536"),
+        (&["--hint", "striping_factor=1"], "1", "65536"),
+        (&["--hint", "striping_unit=1048576"], "2", "1048576"),
+    ];
+    for (i, (hints, datafiles, strip)) in cases.into_iter().enumerate() {
+        let file = format!("/pvfs2/striped-{i}");
+        let mut args = vec!["-b", "4MiB", "-i", "2", "--keep", "-f"];
+        let path = format!("pvfs2:{file}");
+        args.push(&path);
+        args.extend_from_slice(hints);
+        assert_exit(&bed.run("dom0-bridge", 2, &args), 0);
+        let dist = bed.tool("node7", "pvfs2-viewdist", &["-f", &file]);
+        assert!(dist.contains(&format!("Number of datafiles/servers = {datafiles}\n")), "{hints:?}:\n{dist}");
+        assert!(dist.contains(&format!("strip_size:{strip}\n")), "{hints:?}:\n{dist}");
+        assert!(dist.contains("Metadataserver: tcp://node6:"), "{dist}");
+        if datafiles == "2" {
+            assert!(dist.contains("tcp://node5:") && dist.contains("Datafile 1 - "), "{dist}");
+        }
+    }
+    // The bytes themselves: both servers' storage holds data of the first file.
+    for node in ["node5", "node6"] {
+        let stored =
+            Command::new("du").args(["-sb", &format!("{PVFS2_DIR}/storage/{node}")]).output().unwrap();
+        let bytes: u64 = stdout(&stored).split_whitespace().next().unwrap().parse().unwrap();
+        assert!(bytes > 4 << 20, "{node} stores {bytes} bytes");
+    }
+}
+
+/// The study's topology with node6's storage on a 160 MiB tmpfs, so that it can fill up.
+fn study_with_small_storage(dir: &Path) -> PathBuf {
+    let study = std::fs::read_to_string(repo().join("testbed/study.topology")).unwrap();
+    let small = study.replace("pvfs2=meta,data", "pvfs2=meta,data storage=160m");
+    assert_ne!(study, small);
+    let path = dir.join("small.topology");
+    std::fs::write(&path, small).unwrap();
+    path
+}
+
+#[test]
+fn the_study_over_the_network_and_a_real_servers_faults() {
+    let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bed) = Testbed::up(&study_with_small_storage(dir.path())) else { return };
+    let small = ["-b", "8MiB", "-i", "2", "-f", "pvfs2:/pvfs2/testfile", "--format", "mpi-io-test"];
+
+    // Over the network: the guest is held to its 200 Mbit/s (25 MB/s) link, the host is not.
+    let host = bed.run("dom0-bridge", 2, &small);
+    assert_exit(&host, 0);
+    bed.reset();
+    let guest = bed.run("domU", 1, &small);
+    assert_exit(&guest, 0);
+    let (host_write, guest_write) = (mb_per_s(&host, "Write"), mb_per_s(&guest, "Write"));
+    assert!(guest_write < 27.0, "domU writes {guest_write} MB/s through a 200 Mbit/s link");
+    assert!(host_write > 3.0 * guest_write, "dom0 {host_write} MB/s, domU {guest_write} MB/s");
+
+    // The server killed mid-write: the client gives up (libpvfs2: "out of retries") or the
+    // limit ends it; one line of pvbench's either way.
+    bed.reset();
+    let run = Running::start(bed.mpiio(
+        "domU",
+        1,
+        &["-b", "16MiB", "-i", "8", "--timeout", "60", "-f", "pvfs2:/pvfs2/killed"],
+    ));
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&bed.server("node6"), "KILL");
+    let out = run.end_within(Duration::from_secs(90));
+    assert!(matches!(out.status.code(), Some(1 | 124)), "{:?}", out.status);
+    let lines = pvbench_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("pvfs2:/pvfs2/killed"), "{lines:?}");
+    bed.reset();
+    assert_exit(&bed.run("domU", 1, &small), 0);
+
+    // The server stopped mid-read: libpvfs2 would wait 300 s and try again; --timeout ends it.
+    bed.reset();
+    assert_exit(
+        &bed.run(
+            "domU",
+            1,
+            &["-b", "16MiB", "-i", "4", "--keep", "--phases", "write", "-f", "pvfs2:/pvfs2/stopped"],
+        ),
+        0,
+    );
+    let run = Running::start(bed.mpiio(
+        "domU",
+        1,
+        &["-b", "16MiB", "-i", "4", "--phases", "read", "--timeout", "10", "-f", "pvfs2:/pvfs2/stopped"],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    let server = bed.server("node6");
+    signal(&server, "STOP");
+    let out = run.end_within(Duration::from_secs(40));
+    signal(&server, "CONT");
+    assert_exit(&out, 124);
+    let lines = pvbench_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("was in the read phase, iteration "), "{lines:?}");
+    assert!(lines[0].contains("(PVFS2 server tcp://node6:3334/pvfs2-fs)"), "{lines:?}");
+
+    // The guest's link down mid-run and back: the run ends within its limit, and if it ends
+    // well its data was verified.
+    bed.reset();
+    let run = Running::start(bed.mpiio(
+        "domU",
+        1,
+        &["-b", "16MiB", "-i", "4", "--timeout", "60", "-f", "pvfs2:/pvfs2/link"],
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    let link = |state: &str| {
+        let ok = Command::new("ip").args(["-n", "node7", "link", "set", "vif3.0", state]).status().unwrap();
+        assert!(ok.success(), "vif3.0 {state}");
+    };
+    link("down");
+    std::thread::sleep(Duration::from_secs(5));
+    link("up");
+    let out = run.end_within(Duration::from_secs(90));
+    match out.status.code() {
+        Some(0) => assert!(stdout(&out).contains("verification: passed"), "{}", stdout(&out)),
+        Some(124) => assert_eq!(pvbench_lines(&out).len(), 1, "{}", stderr(&out)),
+        other => panic!("link down and up: exit {other:?}: {}", stderr(&out)),
+    }
+
+    // Storage full: 256 MiB into 160 MiB. One clear line, the test file removed, and the next
+    // run (no reset in between) finds its room again.
+    bed.reset();
+    let out =
+        bed.run("dom0-bridge", 2, &["-b", "32MiB", "-i", "4", "--timeout", "120", "-f", "pvfs2:/pvfs2/full"]);
+    assert_exit(&out, 1);
+    let lines = pvbench_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].to_lowercase().contains("no space"), "{lines:?}");
+    let listed = bed.tool("node7", "pvfs2-ls", &["/pvfs2"]);
+    assert!(!listed.contains("full"), "the test file is left: {listed}");
+    assert_exit(&bed.run("dom0-bridge", 2, &["-b", "16MiB", "-i", "2", "-f", "pvfs2:/pvfs2/after"]), 0);
+}
