@@ -140,6 +140,19 @@ pub(super) fn delete_if_present(path: &str) -> anyhow::Result<()> {
     io::delete(path).map_err(|e| describe(e, path))
 }
 
+/// After a failed run: one attempt to remove `path`, whatever the outcome, and none on a
+/// `pvfs2:` path whose server does not take a connection. Not the create and delete of
+/// [`delete_if_present`]: with the server gone, libpvfs2 spends its retries (~12 s with
+/// OrangeFS's defaults) on each server request of a delete, ~50 s before the run could say why
+/// it failed; a campaign's reset removes the file anyway.
+pub(super) fn remove_after_failure(path: &str) {
+    if let Some(local) = local_path(path) {
+        drop(std::fs::remove_file(local));
+    } else if path.strip_prefix("pvfs2:").is_none_or(|p| super::pvfs2tab::check(p).is_ok()) {
+        drop(io::delete(path));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use mpi::topology::{Communicator, SimpleCommunicator};
 
-use self::files::{Layout, delete_if_present, local_path};
+use self::files::{Layout, delete_if_present, local_path, remove_after_failure};
 use self::runner::{Runner, flatten, unflatten};
 use crate::buffer::AlignedBuffer;
 use crate::cli::{MpiioArgs, TextFormat, parse_time};
@@ -227,11 +227,17 @@ fn default_file(world: &SimpleCommunicator) -> String {
 fn start_watchdog(session: &Session, options: &Options) -> anyhow::Result<()> {
     let Some((given, after)) = options.timeout.clone() else { return Ok(()) };
     let mut target = options.file.clone().unwrap_or_else(|| "a file in the temporary directory".into());
-    if let Some(servers) = target.strip_prefix("pvfs2:").and_then(pvfs2tab::servers) {
-        target.push_str(&format!(" (PVFS2 server {})", servers.join(", ")));
-    }
+    target.push_str(&server_note(&target));
     watchdog::start(watchdog::Limit { given, after, target }, session.rank())
         .context("starting the --timeout watchdog")
+}
+
+/// " (PVFS2 server tcp://…)" for a `pvfs2:` path whose tab names its servers, else "".
+fn server_note(file: &str) -> String {
+    match file.strip_prefix("pvfs2:").and_then(pvfs2tab::servers) {
+        Some(servers) => format!(" (PVFS2 server {})", servers.join(", ")),
+        None => String::new(),
+    }
 }
 
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
@@ -255,6 +261,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         buffer,
         hints_in_effect: None,
         bytes_checked: 0,
+        server_note: server_note(&file),
     };
     let steal = StealClock::start();
     let measured = measure(&mut runner)?;
@@ -358,9 +365,11 @@ fn measure(runner: &mut Runner) -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>>
     watchdog::enter(Stage::part("removal of the test file"));
     mpi_util::barrier(world);
     if !options.keep {
-        let removed = own_files.iter().try_for_each(|f| delete_if_present(f));
         if measured.is_ok() {
+            let removed = own_files.iter().try_for_each(|f| delete_if_present(f));
             mpi_util::agree(world, removed).context("removing the test file")?;
+        } else {
+            own_files.iter().for_each(|f| remove_after_failure(f));
         }
     }
     measured

@@ -24,6 +24,8 @@ pub(super) struct Runner<'a> {
     pub buffer: AlignedBuffer,
     pub hints_in_effect: Option<Vec<(String, String)>>,
     pub bytes_checked: u64,
+    /// Said after the place of a failed call: the file's PVFS2 server, if any.
+    pub server_note: String,
 }
 
 impl Runner<'_> {
@@ -125,7 +127,14 @@ impl Runner<'_> {
         pass.fail(closed);
         self.check_chunk(&mut pass);
         watchdog::calling("a barrier after MPI_File_close");
-        mpi_util::agree(world, pass.outcome(self.rank, opts.block_size))?;
+        let outcome = pass.outcome(self.rank, opts.block_size).map_err(|e| {
+            if e.is::<VerificationError>() {
+                return e; // it names its iteration and block already
+            }
+            let iteration = iteration + 1;
+            e.context(format!("{part}, iteration {iteration} of {}{}", opts.iterations, self.server_note))
+        });
+        mpi_util::agree(world, outcome)?;
         Ok(RankTiming {
             rank: self.rank,
             block_of_rank: writer,
