@@ -7,6 +7,7 @@
 //!   in its loops and wait loops, and the job is aborted with 128 + signal right there;
 //! - `import` (no MPI) looks at the note between files and documents and removes what it wrote.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -15,6 +16,9 @@ use crate::error::Interrupted;
 
 static RECEIVED: AtomicUsize = AtomicUsize::new(0);
 static EXIT_AT_ONCE: AtomicBool = AtomicBool::new(false);
+/// How a job ends at once under [`Policy::ExitAtOnce`]: given by the caller (the MPI layer's
+/// abort), so that this module needs nothing of MPI's.
+static ABORT: OnceLock<fn(i32) -> !> = OnceLock::new();
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
@@ -25,9 +29,11 @@ pub enum Policy {
     ExitAtOnce,
 }
 
-/// Installs the handlers (with SA_RESTART, so no I/O call sees EINTR).
-pub fn install(policy: Policy) -> anyhow::Result<()> {
+/// Installs the handlers (with SA_RESTART, so no I/O call sees EINTR); `abort` ends the job
+/// with an exit code where [`Policy::ExitAtOnce`] asks for it.
+pub fn install(policy: Policy, abort: fn(i32) -> !) -> anyhow::Result<()> {
     EXIT_AT_ONCE.store(policy == Policy::ExitAtOnce, Ordering::SeqCst);
+    let _ = ABORT.set(abort);
     for signal in [SIGINT, SIGTERM] {
         signal_hook::flag::register_usize(signal, &RECEIVED, signal as usize)?;
     }
@@ -55,6 +61,10 @@ pub fn exit_if_received() {
         // rank 0 would have printed.
         use std::io::Write;
         let _ = std::io::stderr().lock().write_all(format!("pvbench: {interrupted}\n").as_bytes());
-        crate::mpi::abort_job(interrupted.exit_code());
+        let code = interrupted.exit_code();
+        match ABORT.get() {
+            Some(abort) => abort(code),
+            None => std::process::exit(code),
+        }
     }
 }

@@ -104,37 +104,37 @@ fn run() -> anyhow::Result<()> {
             let options = bench::mpiio::Options::from_args(args)?;
             options.prepare_process()?;
             let session = mpi::Session::init()?;
-            interrupt::install(interrupt::Policy::Agree)?;
+            interrupt::install(interrupt::Policy::Agree, mpi::abort_job)?;
             reported(bench::mpiio::run(&session, options, command_line))
         }
         Command::Partdiff(args) => {
             let options = bench::partdiff::Options::from_args(args)?;
             let session = mpi::Session::init()?;
-            interrupt::install(interrupt::Policy::ExitAtOnce)?;
+            interrupt::install(interrupt::Policy::ExitAtOnce, mpi::abort_job)?;
             reported(bench::partdiff::run(&session, options, command_line))
         }
         Command::Compare(args) => compare::run(compare::Options::from_args(args)?),
         Command::Import(args) => {
             let options = import::Options::from_args(args)?;
-            interrupt::install(interrupt::Policy::Agree)?; // noted, and checked between documents
+            interrupt::install(interrupt::Policy::Agree, mpi::abort_job)?; // noted, and checked between documents
             import::run(options)
         }
         Command::Net(args) => {
             let options = bench::net::Options::from_args(args)?;
             let session = mpi::Session::init()?;
-            interrupt::install(interrupt::Policy::ExitAtOnce)?;
+            interrupt::install(interrupt::Policy::ExitAtOnce, mpi::abort_job)?;
             reported(bench::net::run(&session, options, command_line))
         }
         Command::Fs(args) => {
             let options = bench::fs::Options::from_args(args)?;
             let session = mpi::Session::init()?;
-            interrupt::install(interrupt::Policy::Agree)?;
+            interrupt::install(interrupt::Policy::Agree, mpi::abort_job)?;
             reported(bench::fs::run(&session, options, command_line))
         }
         Command::Env(args) => {
             let options = bench::env::Options::from_args(args);
             let session = mpi::Session::init()?;
-            interrupt::install(interrupt::Policy::ExitAtOnce)?;
+            interrupt::install(interrupt::Policy::ExitAtOnce, mpi::abort_job)?;
             reported(bench::env::run(&session, options, command_line))
         }
     }

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::result::comparison::{AxisKey, GridCell};
+
 /// One number a document contributes to a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricValue {
@@ -14,70 +16,6 @@ pub struct MetricValue {
     pub value: f64,
     /// Where the value sits when the metric is a cell of a grid (net's matrix, fs's sweep).
     pub cell: Option<GridCell>,
-}
-
-/// A cell of a two-dimensional table of one kind's results.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct GridCell {
-    /// The table: `throughput` (net), or the pass (fs: `write`, `random read`, …).
-    pub table: String,
-    /// What rows and columns are, e.g. `sender`/`receiver`, `file KiB`/`record KiB`.
-    pub rows: &'static str,
-    pub columns: &'static str,
-    pub row: AxisKey,
-    pub column: AxisKey,
-}
-
-/// A row or column of a grid: a size (fs) or a host (net).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(untagged)]
-pub enum AxisKey {
-    Number(u64),
-    Name(String),
-}
-
-impl Ord for AxisKey {
-    /// Numbers by value, before names; names in natural order (`node6` before `node10`).
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self, other) {
-            (AxisKey::Number(a), AxisKey::Number(b)) => a.cmp(b),
-            (AxisKey::Number(_), AxisKey::Name(_)) => std::cmp::Ordering::Less,
-            (AxisKey::Name(_), AxisKey::Number(_)) => std::cmp::Ordering::Greater,
-            (AxisKey::Name(a), AxisKey::Name(b)) => {
-                natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b))
-            }
-        }
-    }
-}
-
-impl PartialOrd for AxisKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl std::fmt::Display for AxisKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AxisKey::Number(n) => write!(f, "{n}"),
-            AxisKey::Name(name) => f.write_str(name),
-        }
-    }
-}
-
-/// A name as runs of text and numbers, so that digits compare by value.
-fn natural_key(name: &str) -> Vec<(String, Option<u64>)> {
-    let mut key = Vec::new();
-    let mut rest = name;
-    while !rest.is_empty() {
-        let text_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        let (text, tail) = rest.split_at(text_end);
-        let digits_end = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
-        let (digits, tail) = tail.split_at(digits_end);
-        key.push((text.to_string(), digits.parse().ok()));
-        rest = tail;
-    }
-    key
 }
 
 #[derive(Debug)]

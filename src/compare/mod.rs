@@ -15,6 +15,7 @@ use anyhow::Context;
 use crate::cli::{CompareArgs, CompareFormat};
 use crate::error::UsageError;
 use crate::report;
+use crate::report::compare::Format;
 use load::Grouping;
 use path::FieldPath;
 
@@ -29,10 +30,20 @@ pub struct Options {
     split_on_params: bool,
     skip_bad: bool,
     baseline: Option<String>,
-    formats: Vec<CompareFormat>,
+    formats: Vec<Format>,
     output: Option<PathBuf>,
     runs: bool,
     plot: Option<PathBuf>,
+}
+
+/// The rendering's format for the flag's value.
+fn format(flag: CompareFormat) -> Format {
+    match flag {
+        CompareFormat::Table => Format::Table,
+        CompareFormat::Markdown => Format::Markdown,
+        CompareFormat::Csv => Format::Csv,
+        CompareFormat::Json => Format::Json,
+    }
 }
 
 impl Options {
@@ -47,8 +58,8 @@ impl Options {
                 return Err(UsageError(format!("{flag} {}: not a directory", dir.display())));
             }
         }
-        let mut formats: Vec<CompareFormat> = Vec::new();
-        for format in args.format {
+        let mut formats: Vec<Format> = Vec::new();
+        for format in args.format.into_iter().map(format) {
             if !formats.contains(&format) {
                 formats.push(format);
             }

@@ -1,66 +1,11 @@
 //! The comparison model: groups of runs and, per metric and group, the statistics and the
 //! ratio to the baseline. Every export renders this one value.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
 use super::load::Run;
-use super::metrics::GridCell;
-use super::stats::{self, Ratio, Summary};
+
+use super::stats;
 use crate::error::UsageError;
-
-/// Bumped when a field of the comparison document changes meaning or disappears. 2: net cells
-/// are keyed by host name, not rank.
-pub const COMPARISON_SCHEMA_VERSION: u32 = 2;
-
-#[derive(Debug, Serialize)]
-pub struct Comparison {
-    pub schema_version: u32,
-    /// Always `comparison`.
-    pub kind: &'static str,
-    pub grouped_by: Vec<String>,
-    pub baseline: Option<String>,
-    pub ratio_method: &'static str,
-    /// Documents compared, documents left out as bad (`--skip-bad`), and documents with
-    /// nothing to compare (`env`).
-    pub documents: usize,
-    pub skipped_bad: usize,
-    pub without_metrics: usize,
-    pub groups: Vec<Group>,
-    /// One row per metric and group, metrics in the order they first appear.
-    pub rows: Vec<Row>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Group {
-    pub name: String,
-    pub kind: &'static str,
-    pub runs: usize,
-    /// The parameters every run of the group shares.
-    pub parameters: Map<String, Value>,
-    /// The documents, in run order (by `started_at`).
-    pub files: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Row {
-    pub metric: String,
-    pub title: String,
-    pub unit: &'static str,
-    /// Where the metric sits when it is a cell of a grid.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cell: Option<GridCell>,
-    pub group: String,
-    #[serde(flatten)]
-    pub summary: Summary,
-    /// Whether this is the baseline group's row.
-    pub baseline: bool,
-    /// To the baseline group's mean; absent for the baseline itself, without `--baseline`, and
-    /// for a metric the baseline group does not have.
-    pub ratio: Option<Ratio>,
-    /// Every run's value, in run order.
-    pub values: Vec<f64>,
-}
+use crate::result::comparison::{COMPARISON_SCHEMA_VERSION, Comparison, Group, Row, Summary};
 
 /// How to build the model from runs.
 pub struct Plan<'a> {

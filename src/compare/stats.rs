@@ -1,7 +1,7 @@
 //! The statistics of a group of runs, and the ratio of two groups' means with Fieller's
 //! interval. The t quantiles come from `statrs`; the rest is a few lines of arithmetic.
 
-use serde::Serialize;
+use crate::result::comparison::{Ratio, Summary};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// What the README and every output call the ratio interval.
@@ -10,22 +10,6 @@ pub const RATIO_METHOD: &str =
 
 /// Below this many runs in either group a ratio gets no verdict.
 pub const MIN_RUNS_FOR_VERDICT: usize = 3;
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
-    pub n: usize,
-    pub mean: f64,
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-    /// Sample standard deviation (n - 1); absent for one run.
-    pub sd: Option<f64>,
-    /// sd / mean, in percent.
-    pub cv_percent: Option<f64>,
-    /// 95% confidence interval of the mean, Student t with n - 1 degrees of freedom.
-    pub ci95_low: Option<f64>,
-    pub ci95_high: Option<f64>,
-}
 
 /// The 0.975 quantile of Student's t: half of a two-sided 95% interval.
 fn t975(degrees_of_freedom: f64) -> f64 {
@@ -65,18 +49,6 @@ impl Summary {
     fn variance_of_mean(&self) -> f64 {
         self.sd.map_or(0.0, |sd| sd * sd / self.n as f64)
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Ratio {
-    /// This group's mean over the baseline's.
-    pub value: f64,
-    /// Fieller's 95% interval; both absent when it is unbounded (the baseline's mean is not
-    /// told apart from zero) or a group has a single run.
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-    /// `same` (the interval holds 1.0), `lower`, `higher`, or `n too small`.
-    pub verdict: String,
 }
 
 /// Neumaier's compensated sum: the mean of 500 runs of 77.89 is 77.89, not 77.88999999999957.

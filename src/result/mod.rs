@@ -4,6 +4,7 @@
 //! Units live in field names (`_bytes`, `_s`, `_mib_per_s`, `_mb_per_s`); MB = 10^6 bytes,
 //! MiB = 2^20 bytes.
 
+pub mod comparison;
 pub mod env;
 pub mod fs;
 pub mod imported;

@@ -1,7 +1,7 @@
 //! CSV with whole numbers, for spreadsheets and scripts.
 
 use super::{Exporter, Grid, Style, runs_grid, summary_grid};
-use crate::compare::model::Comparison;
+use crate::result::comparison::Comparison;
 
 pub struct Csv;
 

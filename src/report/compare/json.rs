@@ -1,7 +1,7 @@
 //! The comparison model as one JSON document.
 
 use super::Exporter;
-use crate::compare::model::Comparison;
+use crate::result::comparison::Comparison;
 
 pub struct Json;
 

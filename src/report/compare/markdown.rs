@@ -1,7 +1,7 @@
 //! Markdown tables, for papers and issues.
 
 use super::{Exporter, Grid, Style, caption, matrices, runs_grid, summary_grid};
-use crate::compare::model::Comparison;
+use crate::result::comparison::Comparison;
 
 pub struct Markdown;
 

@@ -9,9 +9,19 @@ mod text;
 
 use std::path::Path;
 
-use crate::cli::CompareFormat;
-use crate::compare::metrics::{AxisKey, GridCell};
-use crate::compare::model::{Comparison, Row};
+use crate::result::comparison::{AxisKey, GridCell};
+use crate::result::comparison::{Comparison, Row};
+
+/// The formats a comparison renders to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text for the terminal.
+    Table,
+    Markdown,
+    Csv,
+    /// The comparison document.
+    Json,
+}
 
 /// A table as cells: what every tabular format writes.
 pub struct Grid {
@@ -36,17 +46,17 @@ pub trait Exporter {
     fn runs(&self, c: &Comparison) -> anyhow::Result<Option<String>>;
 }
 
-fn exporter(format: CompareFormat) -> Box<dyn Exporter> {
+fn exporter(format: Format) -> Box<dyn Exporter> {
     match format {
-        CompareFormat::Table => Box::new(text::Text),
-        CompareFormat::Markdown => Box::new(markdown::Markdown),
-        CompareFormat::Csv => Box::new(csv::Csv),
-        CompareFormat::Json => Box::new(json::Json),
+        Format::Table => Box::new(text::Text),
+        Format::Markdown => Box::new(markdown::Markdown),
+        Format::Csv => Box::new(csv::Csv),
+        Format::Json => Box::new(json::Json),
     }
 }
 
 /// The summary (and with `runs` the run table) in one format.
-pub fn render(c: &Comparison, format: CompareFormat, runs: bool) -> anyhow::Result<String> {
+pub fn render(c: &Comparison, format: Format, runs: bool) -> anyhow::Result<String> {
     let exporter = exporter(format);
     let mut out = exporter.summary(c)?;
     if runs && let Some(table) = exporter.runs(c)? {
@@ -64,9 +74,9 @@ pub fn print(text: &str) {
 
 /// Every format into `dir` under fixed names: `summary.EXT`, `runs.EXT`, `comparison.json`.
 pub fn write_all(dir: &Path, c: &Comparison, runs: bool) -> anyhow::Result<()> {
-    for format in [CompareFormat::Table, CompareFormat::Markdown, CompareFormat::Csv, CompareFormat::Json] {
+    for format in [Format::Table, Format::Markdown, Format::Csv, Format::Json] {
         let exporter = exporter(format);
-        let stem = if format == CompareFormat::Json { "comparison" } else { "summary" };
+        let stem = if format == Format::Json { "comparison" } else { "summary" };
         let path = dir.join(format!("{stem}.{}", exporter.extension()));
         crate::result::write_atomically(&path, exporter.summary(c)?.as_bytes())?;
         if runs && let Some(table) = exporter.runs(c)? {

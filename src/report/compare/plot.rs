@@ -12,7 +12,7 @@ use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 
 use super::number;
-use crate::compare::model::{Comparison, Row};
+use crate::result::comparison::{Comparison, Row};
 
 const SIZE: (u32, u32) = (800, 500);
 /// Up to this many grid cells (rows of the comparison) also get a bar and a dot chart each.

@@ -1,7 +1,7 @@
 //! Aligned text for the terminal.
 
 use super::{Exporter, Grid, Style, caption, matrices, runs_grid, summary_grid};
-use crate::compare::model::Comparison;
+use crate::result::comparison::Comparison;
 
 pub struct Text;
 
