@@ -4,6 +4,7 @@
 
 pub mod netns;
 pub mod stack;
+pub mod standin;
 
 use std::path::Path;
 use std::process::Output;
