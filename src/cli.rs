@@ -52,7 +52,7 @@ pub enum DropCache {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-The study: pvbench fs --dir /partition --min-file 10m --max-file 5g --min-record 16k --max-record 10m --tests 0,1,2
+The study: pvbench fs --dir /partition --min-file 10m --max-file 5g --min-record 16k --max-record 10m -i 0 -i 1 -i 2
 File and record sizes double from the minimum to the maximum; records larger than the file are
 left out, and, as iozone -a does when no record or file range is given, records below 64 KiB on
 files above 16 MiB (--all-records keeps them, as iozone -z). Under mpiexec every rank sweeps its
@@ -79,8 +79,9 @@ pub struct FsArgs {
     /// Every record size on every file size (iozone -z).
     #[arg(long)]
     pub all_records: bool,
-    /// Tests by iozone's number or name: 0 write, 1 read, 2 random, 9 pwrite, 10 pread.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "0,1,2,9,10")]
+    /// Tests by iozone's number or name: 0 write, 1 read, 2 random, 9 pwrite, 10 pread; a list,
+    /// or repeated as iozone takes them (-i 0 -i 1 -i 2).
+    #[arg(short = 'i', long, value_name = "LIST", value_delimiter = ',', default_value = "0,1,2,9,10")]
     pub tests: Vec<String>,
     /// Include fsync in the timing of writing passes (iozone -e).
     #[arg(long)]

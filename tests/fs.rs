@@ -267,3 +267,20 @@ fn an_interrupted_sweep_removes_its_files() {
     assert_eq!(stderr(&out).trim(), "pvbench: interrupted by SIGINT");
     assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
 }
+
+/// iozone's habit: `-i 0 -i 2` repeated is the same as `--tests 0,2`.
+#[test]
+fn tests_repeated_as_iozone_takes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let tests_of = |flags: &[&str]| -> Value {
+        let mut args = vec!["fs", "--dir", dir.path().to_str().unwrap(), "--max-file", "128KiB"];
+        args.extend_from_slice(flags);
+        args.extend(["--json", "-"]);
+        let out = mpiexec(1, &args);
+        let doc: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        doc["parameters"]["tests"].clone()
+    };
+    assert_eq!(tests_of(&["-i", "0", "-i", "2"]), serde_json::json!([0, 2]));
+    assert_eq!(tests_of(&["--tests", "0,2"]), serde_json::json!([0, 2]));
+}
