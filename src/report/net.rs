@@ -1,4 +1,5 @@
-//! `pvbench net` for people: the matrix as the study printed it, then every pair.
+//! `pvbench net` for people: the matrix (rows: sender, columns: receiver; the study's Tables
+//! 3.1/3.2 are its transpose, rows = receiver "auf", columns = sender "von"), then every pair.
 
 use std::fmt::Write;
 

@@ -1,4 +1,4 @@
-//! `pvbench net`: the study's sender × receiver bandwidth matrix in one `mpiexec`: every
+//! `pvbench net`: the bandwidth matrix of the study's Tables 3.1/3.2 (there: rows = receiver) in one `mpiexec`: every
 //! ordered pair of ranks, over TCP between their hosts or over MPI, with each host's CPU
 //! utilisation and netperf's service demand.
 
