@@ -1,6 +1,6 @@
 //! `pvbench net`: the bandwidth matrix of the study's Tables 3.1/3.2 (there: rows =
-//! receiver) in one `mpiexec`: every ordered pair of ranks, over TCP between their hosts or over MPI, with each host's CPU
-//! utilisation and netperf's service demand.
+//! receiver) in one `mpiexec`: every ordered pair of ranks, over TCP between their hosts or
+//! over MPI, with each host's CPU utilisation and netperf's service demand.
 
 mod round;
 mod schedule;
