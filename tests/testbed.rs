@@ -80,6 +80,11 @@ fn the_study_on_one_machine() {
     let vm3 = host(&env, "vm3");
     assert_eq!(vm3["virtualization"]["network_namespace"]["initial"], false);
     assert_ne!(vm3["virtualization"]["role"], "xen-domU", "an emulation is never reported as a hypervisor");
+    // What shapes the guest's way out: its tbf, as tc shows it, and no default route.
+    let eth0 = vm3["interfaces"].as_array().unwrap().iter().find(|i| i["name"] == "eth0").unwrap();
+    assert_eq!(eth0["qdiscs"][0]["kind"], "tbf", "{eth0}");
+    assert_eq!(eth0["qdiscs"][0]["rate_bit_per_s"], 200_000_000, "{eth0}");
+    assert_eq!(vm3["default_route"], Value::Null);
 
     // The network: the guest's pairs at its shaped rate, the hosts' far above it.
     let net = across("node6,node7,vm3", 3, &["net", "--duration", "500ms", "--warmup", "200ms"]);

@@ -10,6 +10,21 @@ pub fn clocksource(probe: &dyn Probe) -> Option<String> {
     probe.read("sys/devices/system/clocksource/clocksource0/current_clocksource")
 }
 
+/// How the kernel sets CPU 0's clock: absent where there is no cpufreq (the usual case in a
+/// guest, whose hypervisor decides).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrequencyScaling {
+    pub driver: Option<String>,
+    /// `performance`, `powersave`, `ondemand`, `schedutil`, …
+    pub governor: Option<String>,
+}
+
+pub fn frequency_scaling(probe: &dyn Probe) -> Option<FrequencyScaling> {
+    let read = |file: &str| probe.read(&format!("sys/devices/system/cpu/cpu0/cpufreq/{file}"));
+    let (driver, governor) = (read("scaling_driver"), read("scaling_governor"));
+    (driver.is_some() || governor.is_some()).then_some(FrequencyScaling { driver, governor })
+}
+
 /// The first line of `/proc/stat`: every CPU's time, in clock ticks (USER_HZ).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CpuTimes {

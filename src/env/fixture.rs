@@ -20,6 +20,9 @@ struct Answers {
     #[serde(default)]
     ethtool_drivers: BTreeMap<String, String>,
     systemd_detect_virt: Option<(String, String)>,
+    /// `"qdisc IFACE"` / `"class IFACE"` → what `tc -j … show dev IFACE` printed.
+    #[serde(default)]
+    traffic_control: BTreeMap<String, String>,
 }
 
 pub struct Fixture {
@@ -66,5 +69,9 @@ impl Probe for Fixture {
 
     fn systemd_detect_virt(&self) -> Option<(String, String)> {
         self.answers.systemd_detect_virt.clone()
+    }
+
+    fn traffic_control(&self, object: &str, interface: &str) -> Option<String> {
+        self.answers.traffic_control.get(&format!("{object} {interface}")).cloned()
     }
 }

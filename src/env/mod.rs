@@ -31,6 +31,10 @@ pub trait Probe {
     fn ethtool_driver(&self, interface: &str) -> Option<String>;
     /// `(systemd-detect-virt --vm, systemd-detect-virt)`, where it is installed.
     fn systemd_detect_virt(&self) -> Option<(String, String)>;
+    /// `tc -j OBJECT show dev INTERFACE` (OBJECT `qdisc` or `class`), where tc is installed.
+    fn traffic_control(&self, _object: &str, _interface: &str) -> Option<String> {
+        None
+    }
 
     /// A file below the root, trimmed; `None` when missing, unreadable or empty.
     fn read(&self, relative: &str) -> Option<String> {
@@ -77,6 +81,12 @@ impl Probe for Live {
         };
         Some((run(&["--vm"])?, run(&[])?))
     }
+
+    fn traffic_control(&self, object: &str, interface: &str) -> Option<String> {
+        let out =
+            std::process::Command::new("tc").args(["-j", object, "show", "dev", interface]).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
 }
 
 /// The environment block of every result: the launcher, and one entry per host.
@@ -97,6 +107,9 @@ pub struct Host {
     pub logical_cpus: u32,
     pub memory_total_bytes: Option<u64>,
     pub clocksource: Option<String>,
+    /// CPU frequency driver and governor; absent without cpufreq.
+    #[serde(default)]
+    pub frequency_scaling: Option<cpu::FrequencyScaling>,
     /// Steal since boot, as `/proc/stat` counts it.
     pub steal_since_boot_s: Option<f64>,
     /// Steal while the measured phase ran (absent for `pvbench env`).
@@ -104,6 +117,9 @@ pub struct Host {
     pub steal_during_run: Option<Steal>,
     pub virtualization: Virtualization,
     pub interfaces: Vec<Interface>,
+    /// The IPv4 default route.
+    #[serde(default)]
+    pub default_route: Option<net::DefaultRoute>,
     /// The kernel's route to each other host of the run.
     pub routes: Vec<PeerRoute>,
     /// ROMIO drivers of the MPI library (only `pvbench env` probes them).
@@ -207,10 +223,12 @@ pub fn describe_host(probe: &dyn Probe, me: &Identity, peers: &[(String, &Identi
         logical_cpus: cpuinfo.lines().filter(|l| l.starts_with("processor")).count() as u32,
         memory_total_bytes: probe.read("proc/meminfo").and_then(|m| meminfo_bytes(&m, "MemTotal")),
         clocksource: cpu::clocksource(probe),
+        frequency_scaling: cpu::frequency_scaling(probe),
         steal_since_boot_s: CpuTimes::read(probe).map(|t| t.steal_since(&CpuTimes::default()).seconds),
         steal_during_run: None,
         virtualization: virt::detect(probe),
         interfaces: net::interfaces(probe, &me.addresses, &routes),
+        default_route: net::default_route(probe),
         routes,
         romio_drivers: None,
     }
@@ -355,7 +373,7 @@ mod tests {
         assert_eq!(v.xen_guest_type.as_deref(), Some("PV"));
         assert!(v.systemd_detect_virt.as_ref().unwrap().vm_agrees);
         assert_eq!(h.routes[0].interface.as_deref(), Some("eth0"));
-        assert_eq!(h.interfaces[1].kind, "xen-vif", "netfront's driver is vif too");
+        assert_eq!(h.interfaces[1].kind, "paravirtual", "netfront (driver vif, not named vif*)");
         assert!(h.interfaces.iter().all(|i| i.bridge.is_none()));
         assert_eq!(h.steal_since_boot_s.map(|s| s > 0.0), Some(true));
     }
@@ -394,10 +412,21 @@ mod tests {
             v.evidence.contains(&Fact { source: "/proc/cpuinfo flags".into(), value: "hypervisor".into() })
         );
         assert_eq!(v.xen_guest_type, None);
+        let eth0 = h.interfaces.iter().find(|i| i.name == "eth0").unwrap();
+        assert_eq!((eth0.kind.as_str(), eth0.driver.as_deref()), ("paravirtual", Some("virtio_net")));
         assert_eq!(
-            h.interfaces.iter().find(|i| i.name == "eth0").unwrap().driver.as_deref(),
-            Some("virtio_net")
+            eth0.qdiscs
+                .iter()
+                .map(|q| (q.kind.as_str(), q.parent.as_str(), q.rate_bit_per_s))
+                .collect::<Vec<_>>(),
+            [("tbf", "root", Some(200_000_000))]
         );
+        assert_eq!(eth0.qdiscs[0].options["lat"], 50000);
+        assert_eq!(
+            h.default_route,
+            Some(net::DefaultRoute { interface: "eth0".into(), gateway: Some("192.0.2.1".parse().unwrap()) })
+        );
+        assert_eq!(h.frequency_scaling, None, "a guest without cpufreq");
     }
 
     #[test]
@@ -419,6 +448,14 @@ mod tests {
         assert_eq!((nic.kind.as_str(), nic.bridge.as_deref()), ("physical", None));
         assert_eq!(nic.offloads.tso, Some(true));
         assert_eq!(h.steal_since_boot_s, Some(0.0));
+        assert_eq!(
+            h.frequency_scaling,
+            Some(cpu::FrequencyScaling {
+                driver: Some("acpi-cpufreq".into()),
+                governor: Some("performance".into())
+            })
+        );
+        assert_eq!(h.default_route, None, "no /proc/net/route in the fixture");
     }
 
     #[test]

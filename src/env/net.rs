@@ -64,8 +64,10 @@ pub struct Offloads {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Interface {
     pub name: String,
-    /// `loopback`, `bridge`, `veth`, `tap`, `tun`, `xen-vif`, `physical` (has a device: in a
-    /// guest, its virtual NIC), or `virtual` (anything else; see `driver`).
+    /// `loopback`, `bridge`, `veth`, `tap`, `tun`, `xen-vif` (netback's end in dom0),
+    /// `paravirtual` (a guest's NIC whose driver talks to its hypervisor: virtio_net,
+    /// netfront, vmxnet3, hv_netvsc, ena, gve), `physical` (any other device: emulated in a
+    /// guest, real on a host), or `virtual` (no device; see `driver`).
     pub kind: String,
     /// The bridge this interface is a port of.
     pub bridge: Option<String>,
@@ -80,6 +82,90 @@ pub struct Interface {
     pub speed_mbit_per_s: Option<u64>,
     pub driver: Option<String>,
     pub offloads: Offloads,
+    /// What shapes the way out: the interface's queueing disciplines, as `tc` shows them.
+    #[serde(default)]
+    pub qdiscs: Vec<Qdisc>,
+}
+
+/// Drivers of NICs that exist only as a protocol with a hypervisor.
+const PARAVIRTUAL_DRIVERS: [&str; 8] =
+    ["virtio_net", "vif", "xen-netfront", "vmxnet3", "hv_netvsc", "ena", "gve", "netvsc"];
+
+/// One queueing discipline of an interface (`tc -j qdisc show`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Qdisc {
+    /// `tbf`, `htb`, `netem`, `fq_codel`, `pfifo_fast`, `noqueue`, …
+    pub kind: String,
+    pub handle: Option<String>,
+    /// `root`, or the parent's handle.
+    pub parent: String,
+    /// The rate it holds the interface to: tbf's rate, or the highest rate of an htb's classes.
+    pub rate_bit_per_s: Option<u64>,
+    /// Everything `tc` said of it (netem's delay and loss, tbf's burst and latency, …).
+    pub options: serde_json::Value,
+}
+
+/// The qdiscs in `tc -j qdisc show dev X` output; `classes` is `tc -j class show dev X`'s,
+/// where an htb keeps its rates.
+pub fn parse_qdiscs(qdiscs: &str, classes: Option<&str>) -> Vec<Qdisc> {
+    let list = |text: &str| serde_json::from_str::<Vec<serde_json::Value>>(text).unwrap_or_default();
+    let class_rate = |handle: &Option<String>| {
+        let major = handle.as_deref()?.trim_end_matches(':').to_string();
+        list(classes?)
+            .iter()
+            .filter(|c| c["class"] == "htb")
+            .filter(|c| c["handle"].as_str().is_some_and(|h| h.split(':').next() == Some(major.as_str())))
+            .filter_map(|c| c["rate"].as_u64())
+            .max()
+    };
+    list(qdiscs)
+        .into_iter()
+        .map(|q| {
+            let kind = q["kind"].as_str().unwrap_or("?").to_string();
+            let handle = q["handle"].as_str().map(str::to_string);
+            let parent = if q["root"] == true {
+                "root".to_string()
+            } else {
+                q["parent"].as_str().unwrap_or("?").to_string()
+            };
+            // tc's JSON gives rates in bytes per second.
+            let rate_bytes = match kind.as_str() {
+                "tbf" => q["options"]["rate"].as_u64(),
+                "htb" => class_rate(&handle),
+                _ => None,
+            };
+            Qdisc {
+                kind,
+                handle,
+                parent,
+                rate_bit_per_s: rate_bytes.map(|r| r * 8),
+                options: q["options"].clone(),
+            }
+        })
+        .collect()
+}
+
+/// The IPv4 default route of `/proc/net/route`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefaultRoute {
+    pub interface: String,
+    pub gateway: Option<IpAddr>,
+}
+
+pub fn default_route(probe: &dyn Probe) -> Option<DefaultRoute> {
+    let table = probe.read("proc/net/route")?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 8 || fields[1] != "00000000" || fields[7] != "00000000" {
+            return None;
+        }
+        // Hexadecimal in the host's byte order (little-endian here).
+        let gateway = u32::from_str_radix(fields[2], 16).ok().filter(|&g| g != 0);
+        Some(DefaultRoute {
+            interface: fields[0].to_string(),
+            gateway: gateway.map(|g| IpAddr::from(g.to_le_bytes())),
+        })
+    })
 }
 
 /// The way from this host to one peer host.
@@ -145,8 +231,10 @@ fn describe(probe: &dyn Probe, name: &str, addresses: &[InterfaceAddress]) -> In
         if flags & 0x2 != 0 { "tap" } else { "tun" }
     } else if driver.as_deref() == Some("veth") {
         "veth"
-    } else if driver.as_deref() == Some("vif") {
+    } else if driver.as_deref() == Some("vif") && name.starts_with("vif") {
         "xen-vif"
+    } else if driver.as_deref().is_some_and(|d| PARAVIRTUAL_DRIVERS.contains(&d)) {
+        "paravirtual"
     } else if exists("device") {
         "physical"
     } else {
@@ -169,6 +257,10 @@ fn describe(probe: &dyn Probe, name: &str, addresses: &[InterfaceAddress]) -> In
         speed_mbit_per_s: number("speed").and_then(|v| u64::try_from(v).ok()),
         driver,
         offloads: probe.offloads(name),
+        qdiscs: probe
+            .traffic_control("qdisc", name)
+            .map(|q| parse_qdiscs(&q, probe.traffic_control("class", name).as_deref()))
+            .unwrap_or_default(),
     }
 }
 
@@ -225,6 +317,25 @@ pub fn route_to_peer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qdiscs_with_their_rates_from_tc() {
+        let qdiscs = r#"[{"kind":"htb","handle":"1:","root":true,"options":{"r2q":10,"default":"0x10"}},
+            {"kind":"netem","handle":"10:","parent":"1:10","options":{"limit":1000,"delay":{"delay":0.01}}},
+            {"kind":"tbf","handle":"8001:","parent":"10:1","options":{"rate":125000,"burst":1600}}]"#;
+        let classes = r#"[{"class":"htb","handle":"1:10","root":true,"rate":12500000,"ceil":12500000},
+            {"class":"htb","handle":"1:1","root":true,"rate":1250000,"ceil":12500000},
+            {"class":"htb","handle":"2:1","root":true,"rate":99999999}]"#;
+        let parsed = parse_qdiscs(qdiscs, Some(classes));
+        let summary: Vec<_> =
+            parsed.iter().map(|q| (q.kind.as_str(), q.parent.as_str(), q.rate_bit_per_s)).collect();
+        assert_eq!(
+            summary,
+            [("htb", "root", Some(100_000_000)), ("netem", "1:10", None), ("tbf", "10:1", Some(1_000_000))]
+        );
+        assert_eq!(parsed[1].options["delay"]["delay"], 0.01);
+        assert!(parse_qdiscs("not json", None).is_empty());
+    }
 
     fn addr(interface: &str, cidr: &str) -> InterfaceAddress {
         let (ip, len) = cidr.split_once('/').unwrap();

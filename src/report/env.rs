@@ -72,6 +72,15 @@ fn host_text(out: &mut String, h: &Host) {
         "  clock          {}; steal since boot {steal}",
         h.clocksource.as_deref().unwrap_or("?")
     );
+    let scaling = match &h.frequency_scaling {
+        Some(f) => format!(
+            "driver {}, governor {}",
+            f.driver.as_deref().unwrap_or("?"),
+            f.governor.as_deref().unwrap_or("?")
+        ),
+        None => "no cpufreq (a guest's hypervisor decides)".into(),
+    };
+    let _ = writeln!(out, "  cpu frequency  {scaling}");
     if let Some(s) = &h.steal_during_run {
         let _ = writeln!(out, "  steal (run)    {:.2} s, {:.2}% of CPU time", s.seconds, s.share_percent);
     }
@@ -82,11 +91,27 @@ fn host_text(out: &mut String, h: &Host) {
     let _ = writeln!(out, "  interfaces");
     let _ = writeln!(
         out,
-        "    {:<12} {:<9} {:<14} {:>6} {:>7} {:>8} {:<12} {:<31} addresses",
+        "    {:<12} {:<11} {:<14} {:>6} {:>7} {:>8} {:<12} {:<31} addresses",
         "name", "kind", "bridge", "mtu", "txqlen", "Mbit/s", "driver", "offloads tx rx sg tso gso gro"
     );
     for i in &h.interfaces {
         interface_line(out, i);
+    }
+    let shaping: Vec<String> = h
+        .interfaces
+        .iter()
+        .flat_map(|i| i.qdiscs.iter().map(move |q| (i, q)))
+        .map(|(i, q)| {
+            let rate = q.rate_bit_per_s.map(|r| format!(" {:.1} Mbit/s", r as f64 / 1e6)).unwrap_or_default();
+            format!("{} {} {}{rate}", i.name, q.parent, q.kind)
+        })
+        .collect();
+    if !shaping.is_empty() {
+        let _ = writeln!(out, "  qdiscs         {}", shaping.join("; "));
+    }
+    if let Some(r) = &h.default_route {
+        let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
+        let _ = writeln!(out, "  default route  dev {}{via}", r.interface);
     }
     if !h.routes.is_empty() {
         let _ = writeln!(out, "  routes ({})", h.routes[0].method);
@@ -137,7 +162,7 @@ fn interface_line(out: &mut String, i: &Interface) {
     };
     let _ = writeln!(
         out,
-        "    {:<12} {:<9} {:<14} {:>6} {:>7} {:>8} {:<12} {:<31} {}",
+        "    {:<12} {:<11} {:<14} {:>6} {:>7} {:>8} {:<12} {:<31} {}",
         i.name,
         i.kind,
         bridge,
