@@ -4,7 +4,7 @@
 use crate::result::comparison::{Ratio, Summary};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// What the README and every output call the ratio interval.
+/// What docs/compare.md and every output call the ratio interval.
 pub const RATIO_METHOD: &str =
     "Fieller's 95% interval for a ratio of independent means (t with Welch-Satterthwaite degrees of freedom)";
 

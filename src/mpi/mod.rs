@@ -39,7 +39,7 @@ impl Session {
         MPI_RUNNING.store(true, Ordering::SeqCst);
         install_abort_on_panic();
         let session = Session { world: universe.world(), _universe: universe };
-        // Test hook (README, "Errors and exit codes"): PVBENCH_TEST_PANIC_RANK=R makes rank R
+        // Test hook (docs/exit-codes.md): PVBENCH_TEST_PANIC_RANK=R makes rank R
         // panic here, so the integration tests can prove that a panic on one rank ends the job.
         let panic_rank = std::env::var("PVBENCH_TEST_PANIC_RANK").ok().and_then(|r| r.parse().ok());
         if panic_rank == Some(session.rank()) {
