@@ -369,3 +369,20 @@ fn grids_of_net_and_fs_results() {
         roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+/// A campaign's results directory holds compare's own summary (`summary/comparison.json`, as
+/// run-campaign writes it): comparing the directory again leaves it out and says so.
+#[test]
+fn a_campaigns_own_summary_is_left_out_and_named() {
+    let f = Fixture::new();
+    f.study();
+    assert_exit(&f.compare(&["results", "--output", "results/summary"]), 0);
+    let out = f.compare(&["results", "--baseline", "dom0-bridge", "--format", "json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stderr(&out),
+        "pvbench: left out 1 comparison output(s) of pvbench compare: results/summary/comparison.json\n"
+    );
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["documents"], 15, "the 15 runs, not the summary");
+}

@@ -31,6 +31,16 @@ pub enum BadDocument {
     UnknownKind(PathBuf, String),
 }
 
+/// What a document holds for a comparison.
+#[derive(Debug)]
+pub enum Reduced {
+    Run(Run),
+    /// A valid document with nothing to compare (`env`).
+    NoMetrics,
+    /// compare's own `comparison.json` (a campaign's `summary/` holds one): not a run.
+    OwnComparison,
+}
+
 /// One document, reduced.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -109,14 +119,14 @@ impl Grouping {
     }
 }
 
-/// Reads one document. `Ok(None)`: a valid document with nothing to compare (`env`).
-pub fn read(path: &Path, grouping: &Grouping) -> Result<Option<Run>, BadDocument> {
+/// Reads one document.
+pub fn read(path: &Path, grouping: &Grouping) -> Result<Reduced, BadDocument> {
     let bytes = std::fs::read(path).map_err(|e| BadDocument::Unreadable(path.into(), e))?;
     reduce(path, &bytes, grouping)
 }
 
 /// One document's bytes, reduced; `path` names it in errors and in the comparison.
-pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Option<Run>, BadDocument> {
+pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Reduced, BadDocument> {
     let mut doc: Value = serde_json::from_slice(bytes).map_err(|e| {
         if e.is_eof() {
             BadDocument::Truncated(path.into(), e.to_string())
@@ -124,6 +134,9 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Option<R
             BadDocument::NotJson(path.into(), e.to_string())
         }
     })?;
+    if doc["kind"] == "comparison" && doc["rows"].is_array() && doc["groups"].is_array() {
+        return Ok(Reduced::OwnComparison);
+    }
     if doc["tool"]["name"] != "pvbench" || !doc["results"].is_object() {
         return Err(BadDocument::NotPvbench(path.into()));
     }
@@ -136,7 +149,7 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Option<R
         metrics::kind(kind_name).ok_or_else(|| BadDocument::UnknownKind(path.into(), kind_name.into()))?;
     let metrics = (kind.metrics)(&doc["results"]);
     if metrics.is_empty() {
-        return Ok(None);
+        return Ok(Reduced::NoMetrics);
     }
     let key = grouping.key(&doc);
     let mut parameters = match doc["parameters"].take() {
@@ -147,7 +160,7 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Option<R
         parameters.remove(*incidental);
     }
     parameters.insert("ranks.count".into(), doc["ranks"]["count"].take());
-    Ok(Some(Run {
+    Ok(Reduced::Run(Run {
         path: path.into(),
         kind,
         started_at: doc["started_at"].as_str().unwrap_or_default().to_string(),

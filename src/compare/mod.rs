@@ -16,7 +16,7 @@ use crate::cli::{CompareArgs, CompareFormat};
 use crate::error::UsageError;
 use crate::report;
 use crate::report::compare::Format;
-use load::Grouping;
+use load::{Grouping, Reduced};
 use path::FieldPath;
 
 /// Above this many files, loading shows a progress bar (on a terminal).
@@ -91,11 +91,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let (mut runs, mut skipped_bad, mut without_metrics) = (Vec::new(), 0, 0);
+    let (mut runs, mut skipped_bad, mut without_metrics, mut own) = (Vec::new(), 0, 0, Vec::new());
     for file in &files {
         match load::read(file, &options.grouping) {
-            Ok(Some(run)) => runs.push(run),
-            Ok(None) => without_metrics += 1,
+            Ok(Reduced::Run(run)) => runs.push(run),
+            Ok(Reduced::NoMetrics) => without_metrics += 1,
+            Ok(Reduced::OwnComparison) => own.push(file.display().to_string()),
             Err(bad) if options.skip_bad => {
                 progress.suspend(|| eprintln!("pvbench: warning: {bad}"));
                 skipped_bad += 1;
@@ -109,12 +110,19 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         for (file, text) in *documents {
             let path = PathBuf::from(name).join(file);
             match load::reduce(&path, text.as_bytes(), &options.grouping)? {
-                Some(run) => runs.push(run),
-                None => without_metrics += 1,
+                Reduced::Run(run) => runs.push(run),
+                Reduced::NoMetrics | Reduced::OwnComparison => without_metrics += 1,
             }
         }
     }
-    let documents = files.len() + options.references.iter().map(|(_, d)| d.len()).sum::<usize>();
+    if !own.is_empty() {
+        eprintln!(
+            "pvbench: left out {} comparison output(s) of pvbench compare: {}",
+            own.len(),
+            own.join(", ")
+        );
+    }
+    let documents = files.len() - own.len() + options.references.iter().map(|(_, d)| d.len()).sum::<usize>();
     if skipped_bad > 0 {
         eprintln!("pvbench: {skipped_bad} of {} documents skipped (--skip-bad)", files.len());
     }
