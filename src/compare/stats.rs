@@ -75,8 +75,14 @@ pub fn ratio(group: &Summary, baseline: &Summary) -> Ratio {
         // Fieller: the set of r with (a - r b)^2 <= t^2 (va + r^2 vb). Its degrees of
         // freedom are those of a - q b's variance, by Welch-Satterthwaite.
         let combined = va + q * q * vb;
-        let df = combined.powi(2)
-            / (va.powi(2) / (group.n - 1) as f64 + (q * q * vb).powi(2) / (baseline.n - 1) as f64);
+        // A group without spread whose mean is 0 (every run 0): only the baseline's variance
+        // is left, and with it the baseline's degrees of freedom (Welch's formula is 0/0).
+        let df = if combined == 0.0 {
+            (baseline.n - 1) as f64
+        } else {
+            combined.powi(2)
+                / (va.powi(2) / (group.n - 1) as f64 + (q * q * vb).powi(2) / (baseline.n - 1) as f64)
+        };
         let t = t975(df);
         let g = t * t * vb / (b * b);
         (g < 1.0).then(|| {
@@ -102,6 +108,14 @@ mod tests {
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn a_group_of_zeros_is_lower_than_its_baseline_with_the_interval_0_0() {
+        let zeros = Summary::of(&[0.0; 5]).unwrap();
+        let baseline = Summary::of(&[100.0, 102.0, 98.0, 101.0, 99.0]).unwrap();
+        let r = ratio(&zeros, &baseline);
+        assert_eq!((r.value, r.low, r.high, r.verdict.as_str()), (0.0, Some(0.0), Some(0.0), "lower"));
     }
 
     #[test]
