@@ -386,3 +386,29 @@ fn a_campaigns_own_summary_is_left_out_and_named() {
     let c: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(c["documents"], 15, "the 15 runs, not the summary");
 }
+
+/// Values far beyond any bandwidth must not hang the plots (plotters' tick search did not end on
+/// 0..1e200: the axis is now in units of 1e200) nor give NaN statistics with exit 0.
+#[test]
+fn huge_values_plot_at_once_and_overflowing_ones_are_an_error() {
+    let f = Fixture::new();
+    for (rep, value) in [1e200, 2e200, 3e200].into_iter().enumerate() {
+        f.mpiio_run("big", "kvm", rep + 1, value, value);
+    }
+    let started = std::time::Instant::now();
+    let out = f.compare(&["results/big", "--plot", "plots"]);
+    assert_exit(&out, 0);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
+    let svg = std::fs::read_to_string(f.path("plots/bar-write_ior_mib_per_s.svg")).unwrap();
+    assert!(svg.contains("MiB/s × 1e200"), "the axis says its scale");
+
+    for (rep, value) in [1.7e308, 1.7e308, 1.6e308].into_iter().enumerate() {
+        f.mpiio_run("limit", "kvm", rep + 1, value, value);
+    }
+    let out = f.compare(&["results/limit"]);
+    common::assert_fails_with(
+        &out,
+        1,
+        "write_ior_mib_per_s, group \"limit\": its statistics are not finite numbers",
+    );
+}

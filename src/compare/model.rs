@@ -19,7 +19,7 @@ pub fn build(
     plan: &Plan,
     skipped_bad: usize,
     without_metrics: usize,
-) -> Result<Comparison, UsageError> {
+) -> anyhow::Result<Comparison> {
     let documents = runs.len();
     let mut groups = split_by_parameters(group(runs), plan.split_on_params)?;
     // One name per group; a name shared by two kinds says the kind. The baseline may be given
@@ -42,7 +42,8 @@ pub fn build(
         return Err(UsageError(format!(
             "--baseline {baseline:?}: no such group (groups: {})",
             known.join(", ")
-        )));
+        ))
+        .into());
     }
     let mut rows: Vec<Row> = Vec::new();
     let mut metric_order: Vec<String> = Vec::new();
@@ -74,6 +75,17 @@ pub fn build(
                 })
             })
             .collect();
+        if let Some(row) = metric_rows.iter().find(|r| !r.summary.is_finite()) {
+            anyhow::bail!(
+                "{}, group {:?}: its statistics are not finite numbers (mean {}, sd {:?}, interval {:?}..{:?}): values too close to f64's limit",
+                row.metric,
+                row.group,
+                row.summary.mean,
+                row.summary.sd,
+                row.summary.ci95_low,
+                row.summary.ci95_high
+            );
+        }
         for row in &mut metric_rows {
             row.baseline = baselines.contains(&row.group);
         }

@@ -25,12 +25,16 @@ impl Summary {
         }
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
-        let mean = compensated_sum(values) / n as f64;
         let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
-        let sd = (n > 1).then(|| {
-            let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
-            (squares / (n - 1) as f64).sqrt()
-        });
+        let (mut mean, mut sd) = mean_and_sd(values);
+        // Sums and squares of values near f64's limit overflow: the same on values divided by
+        // the largest one, then multiplied back (only then: it costs the last digit).
+        let largest = sorted[0].abs().max(sorted[n - 1].abs());
+        if !(mean.is_finite() && sd.is_none_or(f64::is_finite)) && largest.is_finite() && largest > 0.0 {
+            let scaled: Vec<f64> = values.iter().map(|v| v / largest).collect();
+            let (m, s) = mean_and_sd(&scaled);
+            (mean, sd) = (m * largest, s.map(|s| s * largest));
+        }
         let half = sd.map(|sd| t975((n - 1) as f64) * sd / (n as f64).sqrt());
         Some(Summary {
             n,
@@ -45,10 +49,27 @@ impl Summary {
         })
     }
 
+    /// Whether every figure is a number: values near f64's limit can still overflow (the
+    /// interval's bounds).
+    pub fn is_finite(&self) -> bool {
+        [Some(self.mean), self.sd, self.ci95_low, self.ci95_high].into_iter().flatten().all(f64::is_finite)
+    }
+
     /// The squared standard error of the mean.
     fn variance_of_mean(&self) -> f64 {
         self.sd.map_or(0.0, |sd| sd * sd / self.n as f64)
     }
+}
+
+/// The mean and the sample standard deviation (n - 1; none for one value).
+fn mean_and_sd(values: &[f64]) -> (f64, Option<f64>) {
+    let n = values.len();
+    let mean = compensated_sum(values) / n as f64;
+    let sd = (n > 1).then(|| {
+        let squares: f64 = values.iter().map(|v| (v - mean).powi(2)).sum();
+        (squares / (n - 1) as f64).sqrt()
+    });
+    (mean, sd)
 }
 
 /// Neumaier's compensated sum: the mean of 500 runs of 77.89 is 77.89, not 77.88999999999957.
@@ -108,6 +129,16 @@ mod tests {
 
     fn close(a: f64, b: f64, tolerance: f64) -> bool {
         (a - b).abs() <= tolerance
+    }
+
+    #[test]
+    fn values_near_the_limit_of_f64_keep_finite_statistics() {
+        let s = Summary::of(&[1e200, 2e200, 3e200]).unwrap();
+        assert!(close(s.mean, 2e200, 1e186) && close(s.sd.unwrap(), 1e200, 1e186), "{s:?}");
+        assert!(s.is_finite());
+        let s = Summary::of(&[1.7e308, 1.7e308, 1.6e308]).unwrap();
+        assert!(s.mean.is_finite() && s.sd.unwrap().is_finite(), "{s:?}");
+        assert!(!s.is_finite(), "its interval's upper bound overflows: {s:?}");
     }
 
     #[test]

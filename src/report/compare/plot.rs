@@ -166,10 +166,11 @@ fn caption_size(title: &str) -> u32 {
     if chars <= FITS_AT_18PX { 18 } else { (18 * FITS_AT_18PX / chars).max(11) as u32 }
 }
 
-fn upper_bound(rows: &[&Row]) -> f64 {
+/// The top of the y axis, in units of `scale`.
+fn upper_bound(rows: &[&Row], scale: f64) -> f64 {
     let top = rows
         .iter()
-        .map(|r| r.summary.ci95_high.unwrap_or(r.summary.max).max(r.summary.max))
+        .map(|r| r.summary.ci95_high.unwrap_or(r.summary.max).max(r.summary.max) / scale)
         .fold(0.0, f64::max);
     if top > 0.0 { top * 1.2 } else { 1.0 }
 }
@@ -185,7 +186,9 @@ fn groups_chart<'a, 'b>(
     x_desc: &str,
 ) -> anyhow::Result<GroupsChart<'a, 'b>> {
     let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
-    let top = upper_bound(rows);
+    let scale = axis_scale(rows);
+    let top = upper_bound(rows, scale);
+    let unit = if scale == 1.0 { rows[0].unit.to_string() } else { format!("{} × {scale:e}", rows[0].unit) };
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", caption_size(title)))
         .margin(15)
@@ -196,7 +199,7 @@ fn groups_chart<'a, 'b>(
         .configure_mesh()
         .disable_x_mesh()
         .x_desc(x_desc)
-        .y_desc(rows[0].unit)
+        .y_desc(unit)
         .x_labels(rows.len())
         .x_label_formatter(&|x| segment_name(x, &names))
         .y_label_formatter(&|y| axis_number(*y, top))
@@ -207,10 +210,11 @@ fn groups_chart<'a, 'b>(
 fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
     let mut chart =
         groups_chart(area, title, rows, "group (bars: mean; whiskers: 95% confidence interval of the mean)")?;
+    let y = |v: f64| v / axis_scale(rows);
     chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
         let color = if r.baseline { BASELINE } else { BAR };
         let mut bar = Rectangle::new(
-            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), r.summary.mean)],
+            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), y(r.summary.mean))],
             color.mix(0.8).filled(),
         );
         bar.set_margin(0, 0, 25, 25);
@@ -220,9 +224,9 @@ fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) 
         let (low, high) = (r.summary.ci95_low?, r.summary.ci95_high?);
         Some(ErrorBar::new_vertical(
             SegmentValue::CenterOf(i),
-            low,
-            r.summary.mean,
-            high,
+            y(low),
+            y(r.summary.mean),
+            y(high),
             BLACK.stroke_width(2),
             16,
         ))
@@ -231,7 +235,7 @@ fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) 
         let mean = base.summary.mean;
         chart
             .draw_series(LineSeries::new(
-                [(SegmentValue::Exact(0), mean), (SegmentValue::Exact(rows.len()), mean)],
+                [(SegmentValue::Exact(0), y(mean)), (SegmentValue::Exact(rows.len()), y(mean))],
                 BASELINE.stroke_width(2),
             ))?
             .label(format!("baseline {}: {} {}", base.group, number(mean), base.unit))
@@ -249,15 +253,16 @@ fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) 
 fn dot_plot(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
     let mut chart =
         groups_chart(area, title, rows, "group (dots: every run, left to right in start order; line: mean)")?;
+    let y = |v: f64| v / axis_scale(rows);
     for (i, r) in rows.iter().enumerate() {
         let n = r.values.len();
         // Spread a group's runs over 120 px around its centre, in run order.
         let offset = |j: usize| if n > 1 { (j as f64 / (n - 1) as f64 * 120.0 - 60.0) as i32 } else { 0 };
         chart.draw_series(r.values.iter().enumerate().map(|(j, &v)| {
-            EmptyElement::at((SegmentValue::CenterOf(i), v)) + Circle::new((offset(j), 0), 4, BAR.filled())
+            EmptyElement::at((SegmentValue::CenterOf(i), y(v))) + Circle::new((offset(j), 0), 4, BAR.filled())
         }))?;
         chart.draw_series(std::iter::once(
-            EmptyElement::at((SegmentValue::CenterOf(i), r.summary.mean))
+            EmptyElement::at((SegmentValue::CenterOf(i), y(r.summary.mean)))
                 + PathElement::new([(-75, 0), (75, 0)], BLACK.stroke_width(2)),
         ))?;
     }
@@ -272,6 +277,19 @@ fn groups_axis(rows: &[&Row]) -> SegmentedCoord<RangedCoordusize> {
 /// Axis ticks without decimals that mean nothing at their scale.
 fn axis_number(value: f64, top: f64) -> String {
     if top > 20.0 { format!("{value:.0}") } else { number(value) }
+}
+
+/// The power of ten the y axis is divided by: 1 for ordinary figures; for values beyond a
+/// million (or below a thousandth) the axis shows `unit × 1eN`, since plotters' tick search
+/// does not end on a range like 0..1e200.
+fn axis_scale(rows: &[&Row]) -> f64 {
+    let top = upper_bound(rows, 1.0);
+    if (1e-3..=1e6).contains(&top) {
+        1.0
+    } else {
+        // Parsed, not powi: 10^200 exactly as the label says it.
+        format!("1e{}", top.log10().floor()).parse().unwrap_or(1.0)
+    }
 }
 
 fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
