@@ -412,3 +412,20 @@ fn huge_values_plot_at_once_and_overflowing_ones_are_an_error() {
         "write_ior_mib_per_s, group \"limit\": its statistics are not finite numbers",
     );
 }
+
+/// A `--by` field that no document has is a typo: exit 2 naming the nearest field, not every
+/// run in a group "(missing)".
+#[test]
+fn a_by_field_that_no_document_has_names_the_nearest() {
+    let f = Fixture::new();
+    f.study();
+    let out = f.compare(&["results", "--by", "parameters.blocksize"]);
+    common::assert_fails_with(
+        &out,
+        2,
+        "--by parameters.blocksize: no document has this field; the nearest field of ",
+    );
+    assert!(stderr(&out).contains(" is parameters.block_size_bytes"), "{}", stderr(&out));
+    // A field some documents have, and others not, still groups.
+    assert_exit(&f.compare(&["results", "--by", "parameters.block_size_bytes"]), 0);
+}

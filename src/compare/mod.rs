@@ -84,6 +84,32 @@ impl Options {
     }
 }
 
+/// A `--by` field that no document has (a typo) would put every run into `(missing)`: a usage
+/// error naming the nearest path the first document does have.
+fn check_fields_exist(fields: &[FieldPath], runs: &[load::Run], options: &Options) -> Result<(), UsageError> {
+    for (i, field) in fields.iter().enumerate() {
+        if runs.iter().any(|r| r.key[i] != path::display(None)) {
+            continue;
+        }
+        let first = &runs[0];
+        let text = std::fs::read_to_string(&first.path).ok().or_else(|| {
+            options.references.iter().find_map(|(name, documents)| {
+                documents
+                    .iter()
+                    .find(|(file, _)| PathBuf::from(name).join(file) == first.path)
+                    .map(|(_, text)| text.to_string())
+            })
+        });
+        let nearest = text
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .and_then(|doc| path::closest(field.as_str(), &doc))
+            .map(|p| format!("; the nearest field of {} is {p}", first.path.display()))
+            .unwrap_or_default();
+        return Err(UsageError(format!("--by {}: no document has this field{nearest}", field.as_str())));
+    }
+    Ok(())
+}
+
 pub fn run(options: Options) -> anyhow::Result<()> {
     let files = load::expand(&options.inputs)?;
     let progress = if files.len() > PROGRESS_ABOVE_FILES {
@@ -131,6 +157,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             "nothing to compare: {documents} documents, none with metrics ({without_metrics} without, {skipped_bad} bad)"
         ))
         .into());
+    }
+    if let Grouping::Fields(fields) = &options.grouping {
+        check_fields_exist(fields, &runs, &options)?;
     }
     let plan = model::Plan {
         grouped_by: options.grouping.names(),

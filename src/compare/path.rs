@@ -53,6 +53,34 @@ impl FieldPath {
     }
 }
 
+/// Every path to a value in `doc`, in `--by`'s spelling (arrays by their first element only:
+/// a document's hosts and phases share their fields).
+pub fn paths(doc: &Value) -> Vec<String> {
+    fn walk(value: &Value, at: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let next = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+                    walk(child, next, out);
+                }
+            }
+            Value::Array(items) => match items.first() {
+                Some(first) => walk(first, format!("{at}[0]"), out),
+                None => out.push(at),
+            },
+            _ => out.push(at),
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, String::new(), &mut out);
+    out
+}
+
+/// The path of `doc` nearest to `wanted` by edit distance.
+pub fn closest(wanted: &str, doc: &Value) -> Option<String> {
+    paths(doc).into_iter().min_by_key(|p| strsim::levenshtein(wanted, p))
+}
+
 /// A value as a group name shows it: strings bare, `(missing)` for no value.
 pub fn display(value: Option<&Value>) -> String {
     match value {
@@ -74,6 +102,21 @@ mod tests {
         assert_eq!(display(FieldPath::parse("ranks.count").unwrap().get(&doc)), "2");
         assert_eq!(display(FieldPath::parse("environment.hosts[1].x").unwrap().get(&doc)), "(missing)");
         assert_eq!(role.as_str(), "environment.hosts[0].virtualization.role");
+    }
+
+    #[test]
+    fn the_closest_path_of_a_document() {
+        let doc = serde_json::json!({"environment": {"hosts": [{"virtualization": {"role": "kvm"}}, {}]},
+                                     "parameters": {"block_size_bytes": 1}, "list": []});
+        assert_eq!(
+            paths(&doc),
+            ["environment.hosts[0].virtualization.role", "list", "parameters.block_size_bytes"]
+        );
+        assert_eq!(closest("parameters.blocksize", &doc).as_deref(), Some("parameters.block_size_bytes"));
+        assert_eq!(
+            closest("environment.host[0].virtualisation.role", &doc).as_deref(),
+            Some("environment.hosts[0].virtualization.role")
+        );
     }
 
     #[test]
