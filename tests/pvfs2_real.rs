@@ -129,15 +129,6 @@ fn stack() -> Option<Stack> {
     Some(stack)
 }
 
-fn mpi_io_test_mb_per_s(out: &Output, phase: &str) -> f64 {
-    stdout(out)
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(&format!("{phase} bandwidth = "))?.split_whitespace().next()?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no {phase} bandwidth line in {}", stdout(out)))
-}
-
 #[test]
 fn pvbench_on_a_real_orangefs_server() {
     let Some(stack) = stack() else { return };
@@ -167,7 +158,10 @@ fn pvbench_on_a_real_orangefs_server() {
         ],
     );
     assert_exit(&out, 0);
-    assert!(mpi_io_test_mb_per_s(&out, "Write") > 0.0 && mpi_io_test_mb_per_s(&out, "Read") > 0.0);
+    assert!(
+        common::stack::mpi_io_test_mb_per_s(&out, "Write") > 0.0
+            && common::stack::mpi_io_test_mb_per_s(&out, "Read") > 0.0
+    );
     let doc = common::read_json(&json);
     assert_eq!(doc["results"]["verification"]["bytes_checked"], 2 * 3 * 8 * 1024 * 1024);
     assert!(doc["mpi_library_version"].as_str().unwrap().contains("pvfs2"), "the stack's MPICH ran");

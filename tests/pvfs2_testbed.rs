@@ -142,15 +142,6 @@ fn pvbench_lines(out: &Output) -> Vec<String> {
     stderr(out).lines().filter(|l| l.starts_with("pvbench")).map(str::to_string).collect()
 }
 
-fn mb_per_s(out: &Output, phase: &str) -> f64 {
-    stdout(out)
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix(&format!("{phase} bandwidth = "))?.split_whitespace().next()?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no {phase} bandwidth in {}", stdout(out)))
-}
-
 #[test]
 fn a_striped_file_has_data_on_both_io_servers() {
     let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
@@ -209,7 +200,10 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
     bed.reset();
     let guest = bed.run("domU", 1, &small);
     assert_exit(&guest, 0);
-    let (host_write, guest_write) = (mb_per_s(&host, "Write"), mb_per_s(&guest, "Write"));
+    let (host_write, guest_write) = (
+        common::stack::mpi_io_test_mb_per_s(&host, "Write"),
+        common::stack::mpi_io_test_mb_per_s(&guest, "Write"),
+    );
     assert!(guest_write < 27.0, "domU writes {guest_write} MB/s through a 200 Mbit/s link");
     assert!(host_write > 3.0 * guest_write, "dom0 {host_write} MB/s, domU {guest_write} MB/s");
 

@@ -3,7 +3,7 @@
 //! first, so that the code under test is this checkout's.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,4 +33,14 @@ pub fn prefix() -> Option<PathBuf> {
 /// pvbench as built against the stack's MPICH.
 pub fn pvbench(prefix: &Path) -> PathBuf {
     prefix.join("pvbench/target/release/pvbench")
+}
+
+/// The MB/s of a `Write bandwidth = …` / `Read bandwidth = …` line (`--format mpi-io-test`).
+pub fn mpi_io_test_mb_per_s(out: &Output, phase: &str) -> f64 {
+    super::stdout(out)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(&format!("{phase} bandwidth = "))?.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no {phase} bandwidth line in {}", super::stdout(out)))
 }
