@@ -153,7 +153,10 @@ pub struct DefaultRoute {
 }
 
 pub fn default_route(probe: &dyn Probe) -> Option<DefaultRoute> {
-    let table = probe.read("proc/net/route")?;
+    parse_default_route(&probe.read("proc/net/route")?)
+}
+
+fn parse_default_route(table: &str) -> Option<DefaultRoute> {
     table.lines().skip(1).find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.len() < 8 || fields[1] != "00000000" || fields[7] != "00000000" {
@@ -317,6 +320,20 @@ pub fn route_to_peer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_route_is_the_zero_destination_with_a_zero_mask() {
+        let table = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n\
+                     eth1\t00000000\t00000000\t0001\t0\t0\t0\t00FFFFFF\n\
+                     short\t00000000\n\
+                     eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\n";
+        let route = parse_default_route(table).unwrap();
+        assert_eq!((route.interface.as_str(), route.gateway), ("eth0", Some("192.0.2.1".parse().unwrap())));
+        let direct = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n\
+                      ppp0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\n";
+        assert_eq!(parse_default_route(direct).unwrap().gateway, None);
+        assert_eq!(parse_default_route("Iface\tDestination\n"), None);
+    }
 
     #[test]
     fn qdiscs_with_their_rates_from_tc() {
