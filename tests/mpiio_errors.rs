@@ -309,8 +309,24 @@ fn a_run_past_its_timeout_ends_every_rank_and_names_where_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("f");
     let started = std::time::Instant::now();
-    // 8 GiB to write: far longer than the 1.5 s limit.
-    let out = mpiexec(2, &["mpiio", "-b", "256MiB", "-i", "16", "--timeout", "1.5", "-f", arg(&file)]);
+    // 8 GiB to write: far longer than the 1.5 s limit; in chunks of 32 MiB, so that even an
+    // unoptimised build has made the file (filling the first chunk) when the limit passes.
+    let out = mpiexec(
+        2,
+        &[
+            "mpiio",
+            "-b",
+            "256MiB",
+            "-i",
+            "16",
+            "--transfer-size",
+            "32MiB",
+            "--timeout",
+            "1.5",
+            "-f",
+            arg(&file),
+        ],
+    );
     assert_exit(&out, 124);
     assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
     let err = stderr(&out);
