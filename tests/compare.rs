@@ -429,3 +429,27 @@ fn a_by_field_that_no_document_has_names_the_nearest() {
     // A field some documents have, and others not, still groups.
     assert_exit(&f.compare(&["results", "--by", "parameters.block_size_bytes"]), 0);
 }
+
+/// A group of one run has no interval ("n = 1", not "unbounded"); a label with a line break
+/// stays on its Markdown row.
+#[test]
+fn one_run_says_so_and_a_line_break_keeps_its_markdown_row() {
+    let f = Fixture::new();
+    f.study();
+    f.mpiio_run("single", "kvm", 1, 50.0, 100.0);
+    let out = f.compare(&["results", "--baseline", "dom0-bridge"]);
+    assert_exit(&out, 0);
+    let single: Vec<String> =
+        stdout(&out).lines().filter(|l| l.contains(" single ")).map(str::to_string).collect();
+    assert!(
+        !single.is_empty() && single.iter().all(|l| l.contains("n = 1") && !l.contains("unbounded")),
+        "{single:?}"
+    );
+
+    let path = f.mpiio_run("two\nlines", "kvm", 1, 50.0, 100.0);
+    let out = f.compare(&[path.to_str().unwrap(), "--format", "markdown"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| write_")).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|l| l.contains("two lines") && l.ends_with('|')), "{text}");
+}

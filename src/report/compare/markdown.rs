@@ -25,7 +25,8 @@ impl Exporter for Markdown {
 }
 
 fn table(grid: &Grid) -> String {
-    let escape = |cell: &String| cell.replace('|', "\\|");
+    // A label may hold '|' or a line break; either would end the row.
+    let escape = |cell: &String| cell.replace('|', "\\|").replace(['\r', '\n'], " ");
     let row =
         |cells: &[String]| format!("| {} |\n", cells.iter().map(escape).collect::<Vec<_>>().join(" | "));
     let mut out = row(&grid.header);

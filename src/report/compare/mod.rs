@@ -157,6 +157,8 @@ fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
         match style {
             Style::Human => cells.push(match ratio.and_then(|r| Some((r.low?, r.high?))) {
                 Some((low, high)) => format!("[{}, {}]", number(low), number(high)),
+                // A single run has no interval; "unbounded" is for a baseline not told from 0.
+                None if ratio.is_some() && single_run(c, row) => "n = 1".into(),
                 None if ratio.is_some() => "unbounded".into(),
                 None => String::new(),
             }),
@@ -166,6 +168,12 @@ fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
         cells.push(ratio.map(|r| r.verdict.clone()).unwrap_or_default());
     }
     cells
+}
+
+/// Whether the row's group or its baseline has one run only.
+fn single_run(c: &Comparison, row: &Row) -> bool {
+    let baseline = c.rows.iter().find(|r| r.baseline && r.metric == row.metric);
+    row.summary.n < 2 || baseline.is_some_and(|b| b.summary.n < 2)
 }
 
 /// Rows: repetition 1, 2, ...; columns: group and metric, as the study's Table 3.3.
