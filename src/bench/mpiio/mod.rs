@@ -223,11 +223,11 @@ fn default_file(world: &SimpleCommunicator) -> String {
 }
 
 /// Starts the `--timeout` watchdog of this rank, naming the file and, for a `pvfs2:` path,
-/// its server in the line it prints.
-fn start_watchdog(session: &Session, options: &Options) -> anyhow::Result<()> {
+/// its server (`note`) in the line it prints.
+fn start_watchdog(session: &Session, options: &Options, note: &str) -> anyhow::Result<()> {
     let Some((given, after)) = options.timeout.clone() else { return Ok(()) };
     let mut target = options.file.clone().unwrap_or_else(|| "a file in the temporary directory".into());
-    target.push_str(&server_note(&target));
+    target.push_str(note);
     watchdog::start(watchdog::Limit { given, after, target }, session.rank())
         .context("starting the --timeout watchdog")
 }
@@ -242,7 +242,9 @@ fn server_note(file: &str) -> String {
 
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
-    start_watchdog(session, &options)?;
+    // The tab is read once: the watchdog's line and a failed call's message both name the server.
+    let server_note = options.file.as_deref().map(server_note).unwrap_or_default();
+    start_watchdog(session, &options, &server_note)?;
     let started_at = result::now_rfc3339();
     let (layout, info, free_space_bytes) = prepare(session, &options)?;
     let file = layout.file.clone();
@@ -261,7 +263,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         buffer,
         hints_in_effect: None,
         bytes_checked: 0,
-        server_note: server_note(&file),
+        server_note,
     };
     let steal = StealClock::start();
     let measured = measure(&mut runner)?;
