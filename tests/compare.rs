@@ -381,7 +381,7 @@ fn a_campaigns_own_summary_is_left_out_and_named() {
     assert_exit(&out, 0);
     assert_eq!(
         stderr(&out),
-        "pvbench: left out 1 comparison output(s) of pvbench compare: results/summary/comparison.json\n"
+        "pvbench: left out results/summary/comparison.json: a comparison output of pvbench compare\n"
     );
     let c: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(c["documents"], 15, "the 15 runs, not the summary");
@@ -452,4 +452,97 @@ fn one_run_says_so_and_a_line_break_keeps_its_markdown_row() {
     let text = stdout(&out);
     let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| write_")).collect();
     assert!(!rows.is_empty() && rows.iter().all(|l| l.contains("two lines") && l.ends_with('|')), "{text}");
+}
+
+/// Links to one directory, a link loop, an identical copy and a relabelled copy are all the same
+/// runs: each counted once (the first by name), the others named on stderr and in the header.
+#[test]
+fn the_same_run_reached_twice_counts_once() {
+    let f = Fixture::new();
+    f.study();
+    std::os::unix::fs::symlink("dom0-bridge", f.path("results/bridge-again")).unwrap();
+    std::os::unix::fs::symlink("dom0-bridge", f.path("results/bridge-third")).unwrap();
+    std::os::unix::fs::symlink("..", f.path("results/domU/loop")).unwrap();
+    std::fs::copy(f.path("results/domU/rep-01.json"), f.path("results/domU/copy.json")).unwrap();
+    let mut relabelled = read_json(&f.path("results/domU/rep-02.json"));
+    relabelled["label"] = "domU".into();
+    relabelled["command_line"] = serde_json::json!(["pvbench", "mpiio", "again"]);
+    f.write("results/domU/relabelled.json", &relabelled);
+
+    let out = f.compare(&["results", "results/dom0-bridge", "--format", "json"]);
+    assert_exit(&out, 0);
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["documents"], 15, "{}", stderr(&out));
+    for group in c["groups"].as_array().unwrap() {
+        assert_eq!(group["runs"], 5, "{group}");
+    }
+    let err = stderr(&out);
+    assert!(
+        err.contains("results/domU/rep-01.json is the same run as results/domU/copy.json")
+            && err.contains("results/domU/rep-02.json is the same run as results/domU/relabelled.json"),
+        "{err}"
+    );
+    let left: Vec<&str> = c["left_out"].as_array().unwrap().iter().map(|l| l["file"].as_str().unwrap()).collect();
+    assert_eq!(left, ["results/domU/rep-01.json", "results/domU/rep-02.json"], "the first by name is kept");
+
+    let table = stdout(&f.compare(&["results"]));
+    assert!(
+        table.lines().nth(1).unwrap().starts_with(
+            "left out: results/domU/rep-01.json (the same run as results/domU/copy.json: kind, start, hosts and results agree); "
+        ),
+        "{table}"
+    );
+}
+
+/// One tool output imported twice is one run.
+#[test]
+fn the_same_output_imported_twice_counts_once() {
+    let f = Fixture::new();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/import/ior.json");
+    for dir in ["a", "b"] {
+        let out = Command::new(pvbench())
+            .args(["import", "ior", sample.to_str().unwrap(), "--label", "ior", "--out", dir])
+            .current_dir(f.path(""))
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+    }
+    let out = f.compare(&["a", "b", "--format", "json"]);
+    assert_exit(&out, 0);
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["documents"], 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("is the same run as a/"), "{}", stderr(&out));
+}
+
+/// A document without a number to compare, and a value that is a string, are named with the
+/// reason in the table's header line, not dropped without a word.
+#[test]
+fn what_is_left_out_is_said_in_the_header() {
+    let f = Fixture::new();
+    f.study();
+    let mut strings = read_json(&f.mpiio_run("domU", "xen-domU", 6, 1.0, 1.0));
+    for phase in strings["results"]["phases"].as_array_mut().unwrap() {
+        phase["ior"]["mean_mib_per_s"] = "500".into();
+        phase["mpi_io_test"]["bandwidth_mb_per_s"] = Value::Null;
+    }
+    f.write("results/domU/rep-06.json", &strings);
+    let mut one_string = read_json(&f.mpiio_run("domU", "xen-domU", 7, 35.0, 70.0));
+    one_string["results"]["phases"][1]["ior"]["mean_mib_per_s"] = "fast".into();
+    f.write("results/domU/rep-07.json", &one_string);
+    let mut env = f.partdiff.clone();
+    env["kind"] = "env".into();
+    f.write("results/env.json", &env);
+
+    let out = f.compare(&["results"]);
+    assert_exit(&out, 0);
+    let header = stdout(&out).lines().nth(1).unwrap().to_string();
+    for expected in [
+        "results/domU/rep-06.json (mpiio document without a value to compare; results.phases[0].ior.mean_mib_per_s is \"500\", not a number; results.phases[1].ior.mean_mib_per_s is \"500\", not a number)",
+        "results/domU/rep-07.json (a value: results.phases[1].ior.mean_mib_per_s is \"fast\", not a number)",
+        "results/env.json (env document without a value to compare)",
+    ] {
+        assert!(header.starts_with("left out: ") && header.contains(expected), "{header}\nlacks {expected}");
+    }
+    let markdown = stdout(&f.compare(&["results", "--format", "markdown"]));
+    assert!(markdown.contains("rep-07.json (a value:"), "{markdown}");
 }

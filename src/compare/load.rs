@@ -35,8 +35,8 @@ pub enum BadDocument {
 #[derive(Debug)]
 pub enum Reduced {
     Run(Run),
-    /// A valid document with nothing to compare (`env`).
-    NoMetrics,
+    /// A valid document with nothing to compare (`env`, or no value that is a number), and why.
+    NoMetrics(String),
     /// compare's own `comparison.json` (a campaign's `summary/` holds one): not a run.
     OwnComparison,
 }
@@ -53,47 +53,68 @@ pub struct Run {
     /// incidental ones, plus the rank count.
     pub parameters: serde_json::Map<String, Value>,
     pub metrics: Vec<MetricValue>,
+    /// Values of the document that are not numbers and so are not compared.
+    pub notes: Vec<String>,
+    /// What makes two documents the same run (a copy, a relabelled copy, the same output
+    /// imported twice): kind, start, hosts and results, or the imported file and part.
+    pub identity: [u8; 32],
 }
 
 /// The files named by `inputs`: files as given, directories searched recursively for `*.json`,
-/// and glob patterns. Sorted, each once.
+/// and glob patterns. Each file once however many links lead to it (by its canonical path, so
+/// two links to one directory or a link loop do not count a document twice), under the first
+/// name it was reached by; sorted.
 pub fn expand(inputs: &[String]) -> Result<Vec<PathBuf>, UsageError> {
-    let mut files = Vec::new();
+    let mut found = Found::default();
     for input in inputs {
         if input.contains(['*', '?', '[']) {
             let paths =
                 glob::glob(input).map_err(|e| UsageError(format!("{input}: not a glob pattern: {e}")))?;
-            let before = files.len();
+            let before = found.files.len();
             for path in paths.flatten() {
-                collect(&path, &mut files)?;
+                found.collect(&path)?;
             }
-            if files.len() == before {
+            if found.files.len() == before {
                 return Err(UsageError(format!("{input}: matches no file")));
             }
         } else {
-            collect(Path::new(input), &mut files)?;
+            found.collect(Path::new(input))?;
         }
     }
+    let mut files = found.files;
     files.sort();
-    files.dedup();
     Ok(files)
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), UsageError> {
-    if path.is_dir() {
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    /// Canonical paths of the files and directories already visited.
+    seen: std::collections::HashSet<PathBuf>,
+}
+
+impl Found {
+    fn collect(&mut self, path: &Path) -> Result<(), UsageError> {
+        if !path.exists() {
+            return Err(UsageError(format!("{}: no such file or directory", path.display())));
+        }
+        let canonical = std::fs::canonicalize(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        if !self.seen.insert(canonical) {
+            return Ok(());
+        }
+        if !path.is_dir() {
+            self.files.push(path.to_path_buf());
+            return Ok(());
+        }
         let entries = std::fs::read_dir(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-        for entry in entries.flatten() {
-            let child = entry.path();
+        let mut children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        children.sort(); // the first name a file is reached by does not depend on the directory's order
+        for child in children {
             if child.is_dir() || child.extension().is_some_and(|e| e == "json") {
-                collect(&child, files)?;
+                self.collect(&child)?;
             }
         }
         Ok(())
-    } else if path.exists() {
-        files.push(path.to_path_buf());
-        Ok(())
-    } else {
-        Err(UsageError(format!("{}: no such file or directory", path.display())))
     }
 }
 
@@ -147,10 +168,16 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Reduced,
     let kind_name = doc["kind"].as_str().unwrap_or_default();
     let kind =
         metrics::kind(kind_name).ok_or_else(|| BadDocument::UnknownKind(path.into(), kind_name.into()))?;
-    let metrics = (kind.metrics)(&doc["results"]);
+    let mut notes = Vec::new();
+    let metrics = (kind.metrics)(&doc["results"], &mut notes);
     if metrics.is_empty() {
-        return Ok(Reduced::NoMetrics);
+        let mut why = format!("{kind_name} document without a value to compare");
+        for note in notes {
+            why.push_str(&format!("; {note}"));
+        }
+        return Ok(Reduced::NoMetrics(why));
     }
+    let identity = identity(&doc);
     let key = grouping.key(&doc);
     let mut parameters = match doc["parameters"].take() {
         Value::Object(map) => map,
@@ -167,5 +194,25 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Reduced,
         key,
         parameters,
         metrics,
+        notes,
+        identity,
     }))
+}
+
+/// Kind, start, hosts and results, hashed; for an imported document the imported file's hash
+/// and part instead of the hosts (which are only what `--host` stated).
+fn identity(doc: &Value) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let hosts: Vec<&Value> = match doc["environment"]["hosts"].as_array() {
+        Some(hosts) => hosts.iter().map(|h| &h["hostname"]).collect(),
+        None => Vec::new(),
+    };
+    let imported = &doc["imported_from"];
+    let source = if imported.is_object() {
+        serde_json::json!([imported["sha256"], imported["part"]])
+    } else {
+        serde_json::json!(hosts)
+    };
+    let key = serde_json::json!([doc["kind"], doc["started_at"], source, doc["results"]]);
+    Sha256::digest(key.to_string().as_bytes()).into()
 }

@@ -24,7 +24,9 @@ pub struct Kind {
     /// Parameters that may differ between runs of one group without making them different
     /// experiments (a temporary file's name, whether it was kept).
     pub incidental_parameters: &'static [&'static str],
-    pub metrics: fn(&Value) -> Vec<MetricValue>,
+    /// The document's `results` to its metrics; a value that is neither a number nor null (not
+    /// measured) is noted, with its path, instead of vanishing.
+    pub metrics: fn(&Value, &mut Vec<String>) -> Vec<MetricValue>,
 }
 
 pub const KINDS: &[Kind] = &[
@@ -33,7 +35,7 @@ pub const KINDS: &[Kind] = &[
     Kind { name: "net", incidental_parameters: &["timeout_s", "keep_going"], metrics: net },
     Kind { name: "fs", incidental_parameters: &["target", "between_tests"], metrics: fs },
     // The environment alone has nothing to compare; such documents are counted and left out.
-    Kind { name: "env", incidental_parameters: &[], metrics: |_| Vec::new() },
+    Kind { name: "env", incidental_parameters: &[], metrics: |_, _| Vec::new() },
 ];
 
 pub fn kind(name: &str) -> Option<&'static Kind> {
@@ -44,45 +46,60 @@ fn metric(id: String, title: String, unit: &'static str, value: Option<f64>) -> 
     value.filter(|v| v.is_finite()).map(|value| MetricValue { id, title, unit, value, cell: None })
 }
 
-/// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's.
-fn mpiio(results: &Value) -> Vec<MetricValue> {
-    let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
-    phases
-        .iter()
-        .filter_map(|phase| Some((phase["phase"].as_str()?, phase)))
-        .flat_map(|(name, phase)| {
-            [
-                metric(
-                    format!("{name}_ior_mib_per_s"),
-                    format!("{name} bandwidth (IOR convention)"),
-                    "MiB/s",
-                    phase["ior"]["mean_mib_per_s"].as_f64(),
-                ),
-                metric(
-                    format!("{name}_mpi_io_test_mb_per_s"),
-                    format!("{name} bandwidth (mpi-io-test convention)"),
-                    "MB/s",
-                    phase["mpi_io_test"]["bandwidth_mb_per_s"].as_f64(),
-                ),
-            ]
-        })
-        .flatten()
-        .collect()
+/// A metric's value: a number; null or absent (not measured) is `None` without a word; anything
+/// else (`"500"`, `true`) is `None` and noted with its path below `results`.
+fn number(value: &Value, path: impl FnOnce() -> String, notes: &mut Vec<String>) -> Option<f64> {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => n.as_f64(),
+        other => {
+            notes.push(format!("results.{} is {other}, not a number", path()));
+            None
+        }
+    }
 }
 
-fn partdiff(results: &Value) -> Vec<MetricValue> {
+/// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's.
+fn mpiio(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
+    let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut metrics = Vec::new();
+    for (i, phase) in phases.iter().enumerate() {
+        let Some(name) = phase["phase"].as_str() else { continue };
+        let ior = number(&phase["ior"]["mean_mib_per_s"], || format!("phases[{i}].ior.mean_mib_per_s"), notes);
+        let mpi_io_test = number(
+            &phase["mpi_io_test"]["bandwidth_mb_per_s"],
+            || format!("phases[{i}].mpi_io_test.bandwidth_mb_per_s"),
+            notes,
+        );
+        metrics.extend(metric(
+            format!("{name}_ior_mib_per_s"),
+            format!("{name} bandwidth (IOR convention)"),
+            "MiB/s",
+            ior,
+        ));
+        metrics.extend(metric(
+            format!("{name}_mpi_io_test_mb_per_s"),
+            format!("{name} bandwidth (mpi-io-test convention)"),
+            "MB/s",
+            mpi_io_test,
+        ));
+    }
+    metrics
+}
+
+fn partdiff(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
     [
         metric(
             "calculation_time_s".into(),
             "partdiff calculation time".into(),
             "s",
-            results["calculation_time_s"].as_f64(),
+            number(&results["calculation_time_s"], || "calculation_time_s".into(), notes),
         ),
         metric(
             "mlup_per_s".into(),
             "partdiff lattice updates".into(),
             "MLUP/s",
-            results["mlup_per_s"].as_f64(),
+            number(&results["mlup_per_s"], || "mlup_per_s".into(), notes),
         ),
     ]
     .into_iter()
@@ -93,7 +110,7 @@ fn partdiff(results: &Value) -> Vec<MetricValue> {
 /// Every measured cell of the matrix: the median MiB/s of the pair. Cells are named by host,
 /// so that the study's node6 → vm2 meets today's node6 → vm2 whatever the ranks were; a host
 /// with several ranks in one document names its cells `host:rank`.
-fn net(results: &Value) -> Vec<MetricValue> {
+fn net(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
     let pairs = results["pairs"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut ranks_of_host: Vec<(&str, u64)> = Vec::new();
     for pair in pairs {
@@ -114,12 +131,13 @@ fn net(results: &Value) -> Vec<MetricValue> {
     };
     pairs
         .iter()
-        .filter_map(|pair| {
+        .enumerate()
+        .filter_map(|(i, pair)| {
             let s = name(pair["sender_host"].as_str()?, pair["sender"].as_u64()?);
             let r = name(pair["receiver_host"].as_str()?, pair["receiver"].as_u64()?);
             let id = format!("{}_to_{}_mib_per_s", s.replace(' ', "_"), r.replace(' ', "_"));
-            let mut m =
-                metric(id, format!("{s} → {r} throughput"), "MiB/s", pair["median_mib_per_s"].as_f64())?;
+            let value = number(&pair["median_mib_per_s"], || format!("pairs[{i}].median_mib_per_s"), notes);
+            let mut m = metric(id, format!("{s} → {r} throughput"), "MiB/s", value)?;
             m.cell = Some(GridCell {
                 table: "throughput".into(),
                 rows: "sender",
@@ -134,16 +152,17 @@ fn net(results: &Value) -> Vec<MetricValue> {
 
 /// Every cell of the sweep: pass × file size × record size, MiB/s, the mean over the ranks
 /// (each rank swept its own file at the same time).
-fn fs(results: &Value) -> Vec<MetricValue> {
+fn fs(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
     let mut sums: Vec<(String, u64, u64, f64, u32)> = Vec::new();
     let sweeps = results["ranks"].as_array().map(Vec::as_slice).unwrap_or_default();
-    for cell in sweeps.iter().flat_map(|s| s["cells"].as_array().map(Vec::as_slice).unwrap_or_default()) {
-        let (Some(pass), Some(file), Some(record), Some(value)) = (
-            cell["pass"].as_str(),
-            cell["file_size_bytes"].as_u64(),
-            cell["record_size_bytes"].as_u64(),
-            cell["mib_per_s"].as_f64(),
-        ) else {
+    let cells = sweeps.iter().enumerate().flat_map(|(r, s)| {
+        s["cells"].as_array().map(Vec::as_slice).unwrap_or_default().iter().enumerate().map(move |(c, cell)| (r, c, cell))
+    });
+    for (r, c, cell) in cells {
+        let value = number(&cell["mib_per_s"], || format!("ranks[{r}].cells[{c}].mib_per_s"), notes);
+        let (Some(pass), Some(file), Some(record), Some(value)) =
+            (cell["pass"].as_str(), cell["file_size_bytes"].as_u64(), cell["record_size_bytes"].as_u64(), value)
+        else {
             continue;
         };
         match sums.iter_mut().find(|s| s.0 == pass && s.1 == file && s.2 == record) {
@@ -182,7 +201,7 @@ mod tests {
             {"phase": "write", "ior": {"mean_mib_per_s": 100.0}, "mpi_io_test": {"bandwidth_mb_per_s": 110.0}},
             {"phase": "read", "ior": {"mean_mib_per_s": 200.0}, "mpi_io_test": {"bandwidth_mb_per_s": null}}
         ]});
-        let got: Vec<(String, f64)> = mpiio(&results).into_iter().map(|m| (m.id, m.value)).collect();
+        let got: Vec<(String, f64)> = mpiio(&results, &mut Vec::new()).into_iter().map(|m| (m.id, m.value)).collect();
         assert_eq!(
             got,
             vec![
@@ -194,12 +213,35 @@ mod tests {
     }
 
     #[test]
+    fn a_value_that_is_not_a_number_is_noted_with_its_path() {
+        let results = serde_json::json!({"phases": [
+            {"phase": "write", "ior": {"mean_mib_per_s": "500"}, "mpi_io_test": {"bandwidth_mb_per_s": null}}
+        ]});
+        let mut notes = Vec::new();
+        assert!(mpiio(&results, &mut notes).is_empty());
+        assert_eq!(notes, ["results.phases[0].ior.mean_mib_per_s is \"500\", not a number"]);
+        let mut notes = Vec::new();
+        let cells = serde_json::json!({"ranks": [{"cells": [
+            {"pass": "write", "file_size_bytes": 1024, "record_size_bytes": 1024, "mib_per_s": true}]}]});
+        assert!(fs(&cells, &mut notes).is_empty());
+        assert_eq!(notes, ["results.ranks[0].cells[0].mib_per_s is true, not a number"]);
+        let mut notes = Vec::new();
+        let pairs = serde_json::json!({"pairs": [{"sender": 0, "receiver": 1, "sender_host": "a",
+            "receiver_host": "b", "median_mib_per_s": "fast"}]});
+        assert!(net(&pairs, &mut notes).is_empty());
+        assert_eq!(notes, ["results.pairs[0].median_mib_per_s is \"fast\", not a number"]);
+        let mut notes = Vec::new();
+        partdiff(&serde_json::json!({"calculation_time_s": [1], "mlup_per_s": 2.0}), &mut notes);
+        assert_eq!(notes, ["results.calculation_time_s is [1], not a number"]);
+    }
+
+    #[test]
     fn net_gives_every_measured_cell() {
         let results = serde_json::json!({"pairs": [
             {"sender": 0, "receiver": 1, "sender_host": "node6", "receiver_host": "vm1", "median_mib_per_s": 110.5},
             {"sender": 1, "receiver": 0, "sender_host": "vm1", "receiver_host": "node6", "median_mib_per_s": null}
         ]});
-        let got = (kind("net").unwrap().metrics)(&results);
+        let got = (kind("net").unwrap().metrics)(&results, &mut Vec::new());
         assert_eq!(got.len(), 1, "a failed pair has no value");
         assert_eq!((got[0].id.as_str(), got[0].value), ("node6_to_vm1_mib_per_s", 110.5));
         let cell = got[0].cell.as_ref().unwrap();
@@ -218,7 +260,7 @@ mod tests {
             {"sender": 0, "receiver": 1, "sender_host": "h", "receiver_host": "h", "median_mib_per_s": 1.0},
             {"sender": 1, "receiver": 2, "sender_host": "h", "receiver_host": "g", "median_mib_per_s": 2.0}
         ]});
-        let got = (kind("net").unwrap().metrics)(&results);
+        let got = (kind("net").unwrap().metrics)(&results, &mut Vec::new());
         let ids: Vec<&str> = got.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["h:0_to_h:1_mib_per_s", "h:1_to_g_mib_per_s"]);
     }
@@ -239,7 +281,7 @@ mod tests {
             {"cells": [cell("write", 100.0), cell("random read", 50.0)]},
             {"cells": [cell("write", 200.0)]}
         ]});
-        let got = (kind("fs").unwrap().metrics)(&results);
+        let got = (kind("fs").unwrap().metrics)(&results, &mut Vec::new());
         assert_eq!(got.len(), 2);
         assert_eq!((got[0].id.as_str(), got[0].value), ("write_1024k_4k_mib_per_s", 150.0));
         assert_eq!(got[1].id, "random_read_1024k_4k_mib_per_s");
@@ -252,9 +294,10 @@ mod tests {
     fn partdiff_gives_time_and_rate() {
         let got = (kind("partdiff").unwrap().metrics)(
             &serde_json::json!({"calculation_time_s": 2.5, "mlup_per_s": 40.0}),
+            &mut Vec::new(),
         );
         assert_eq!(got.iter().map(|m| m.unit).collect::<Vec<_>>(), ["s", "MLUP/s"]);
         assert!(kind("nonsense").is_none());
-        assert!((kind("env").unwrap().metrics)(&Value::Null).is_empty());
+        assert!((kind("env").unwrap().metrics)(&Value::Null, &mut Vec::new()).is_empty());
     }
 }

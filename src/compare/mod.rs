@@ -16,6 +16,7 @@ use crate::cli::{CompareArgs, CompareFormat};
 use crate::error::UsageError;
 use crate::report;
 use crate::report::compare::Format;
+use crate::result::comparison::LeftOut;
 use load::{Grouping, Reduced};
 use path::FieldPath;
 
@@ -110,22 +111,57 @@ fn check_fields_exist(fields: &[FieldPath], runs: &[load::Run], options: &Option
     Ok(())
 }
 
-pub fn run(options: Options) -> anyhow::Result<()> {
+/// The runs the inputs and references hold, each once, and what was left out and why.
+struct Loaded {
+    runs: Vec<load::Run>,
+    left_out: Vec<LeftOut>,
+    skipped_bad: usize,
+    without_metrics: usize,
+}
+
+impl Loaded {
+    fn add(&mut self, path: &std::path::Path, reduced: Reduced) {
+        let file = path.display().to_string();
+        match reduced {
+            Reduced::Run(run) => {
+                for note in &run.notes {
+                    self.left_out.push(LeftOut { file: file.clone(), reason: format!("a value: {note}") });
+                }
+                if let Some(first) = self.runs.iter().find(|r| r.identity == run.identity) {
+                    let reason = format!("the same run as {}: kind, start, hosts and results agree", first.path.display());
+                    eprintln!("pvbench: warning: {file} is {reason}: counted once");
+                    self.left_out.push(LeftOut { file, reason });
+                } else {
+                    self.runs.push(run);
+                }
+            }
+            Reduced::NoMetrics(reason) => {
+                self.without_metrics += 1;
+                self.left_out.push(LeftOut { file, reason });
+            }
+            Reduced::OwnComparison => {
+                eprintln!("pvbench: left out {file}: a comparison output of pvbench compare");
+                self.left_out.push(LeftOut { file, reason: "a comparison output of pvbench compare".into() });
+            }
+        }
+    }
+}
+
+fn load_all(options: &Options) -> anyhow::Result<Loaded> {
     let files = load::expand(&options.inputs)?;
     let progress = if files.len() > PROGRESS_ABOVE_FILES {
         indicatif::ProgressBar::new(files.len() as u64) // draws only when stderr is a terminal
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let (mut runs, mut skipped_bad, mut without_metrics, mut own) = (Vec::new(), 0, 0, Vec::new());
+    let mut loaded = Loaded { runs: Vec::new(), left_out: Vec::new(), skipped_bad: 0, without_metrics: 0 };
     for file in &files {
         match load::read(file, &options.grouping) {
-            Ok(Reduced::Run(run)) => runs.push(run),
-            Ok(Reduced::NoMetrics) => without_metrics += 1,
-            Ok(Reduced::OwnComparison) => own.push(file.display().to_string()),
+            Ok(reduced) => progress.suspend(|| loaded.add(file, reduced)),
             Err(bad) if options.skip_bad => {
                 progress.suspend(|| eprintln!("pvbench: warning: {bad}"));
-                skipped_bad += 1;
+                loaded.left_out.push(LeftOut { file: file.display().to_string(), reason: format!("bad: {bad}") });
+                loaded.skipped_bad += 1;
             }
             Err(bad) => return Err(bad.into()),
         }
@@ -135,29 +171,26 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     for (name, documents) in &options.references {
         for (file, text) in *documents {
             let path = PathBuf::from(name).join(file);
-            match load::reduce(&path, text.as_bytes(), &options.grouping)? {
-                Reduced::Run(run) => runs.push(run),
-                Reduced::NoMetrics | Reduced::OwnComparison => without_metrics += 1,
-            }
+            let reduced = load::reduce(&path, text.as_bytes(), &options.grouping)?;
+            loaded.add(&path, reduced);
         }
     }
-    if !own.is_empty() {
-        eprintln!(
-            "pvbench: left out {} comparison output(s) of pvbench compare: {}",
-            own.len(),
-            own.join(", ")
-        );
+    if loaded.skipped_bad > 0 {
+        eprintln!("pvbench: {} of {} documents skipped (--skip-bad)", loaded.skipped_bad, files.len());
     }
-    let documents = files.len() - own.len() + options.references.iter().map(|(_, d)| d.len()).sum::<usize>();
-    if skipped_bad > 0 {
-        eprintln!("pvbench: {skipped_bad} of {} documents skipped (--skip-bad)", files.len());
-    }
-    if runs.is_empty() {
+    if loaded.runs.is_empty() {
+        let documents = files.len() + options.references.iter().map(|(_, d)| d.len()).sum::<usize>();
         return Err(UsageError(format!(
-            "nothing to compare: {documents} documents, none with metrics ({without_metrics} without, {skipped_bad} bad)"
+            "nothing to compare: {documents} documents, none with metrics ({} without, {} bad)",
+            loaded.without_metrics, loaded.skipped_bad
         ))
         .into());
     }
+    Ok(loaded)
+}
+
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let Loaded { runs, left_out, skipped_bad, without_metrics } = load_all(&options)?;
     if let Grouping::Fields(fields) = &options.grouping {
         check_fields_exist(fields, &runs, &options)?;
     }
@@ -166,7 +199,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         baseline: options.baseline.as_deref(),
         split_on_params: options.split_on_params,
     };
-    let comparison = model::build(runs, &plan, skipped_bad, without_metrics)?;
+    let comparison = model::build(runs, &plan, skipped_bad, without_metrics, left_out)?;
 
     let mut out = String::new();
     for format in &options.formats {

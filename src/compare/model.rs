@@ -5,7 +5,7 @@ use super::load::Run;
 
 use super::stats;
 use crate::error::UsageError;
-use crate::result::comparison::{COMPARISON_SCHEMA_VERSION, Comparison, Group, Row, Summary};
+use crate::result::comparison::{COMPARISON_SCHEMA_VERSION, Comparison, Group, LeftOut, Row, Summary};
 
 /// How to build the model from runs.
 pub struct Plan<'a> {
@@ -19,6 +19,7 @@ pub fn build(
     plan: &Plan,
     skipped_bad: usize,
     without_metrics: usize,
+    left_out: Vec<LeftOut>,
 ) -> anyhow::Result<Comparison> {
     let documents = runs.len();
     let mut groups = split_by_parameters(group(runs), plan.split_on_params)?;
@@ -106,6 +107,7 @@ pub fn build(
         documents,
         skipped_bad,
         without_metrics,
+        left_out,
         groups: groups
             .into_iter()
             .map(|(name, runs)| Group {

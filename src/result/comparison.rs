@@ -22,9 +22,19 @@ pub struct Comparison {
     pub documents: usize,
     pub skipped_bad: usize,
     pub without_metrics: usize,
+    /// Every document, or value of one, the comparison does not hold, and why: bad ones
+    /// (`--skip-bad`), ones without a number to compare, values that are not numbers, the same
+    /// run reached twice, compare's own outputs.
+    pub left_out: Vec<LeftOut>,
     pub groups: Vec<Group>,
     /// One row per metric and group, metrics in the order they first appear.
     pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOut {
+    pub file: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]

@@ -10,7 +10,7 @@ mod text;
 use std::path::Path;
 
 use crate::result::comparison::{AxisKey, GridCell};
-use crate::result::comparison::{Comparison, Row};
+use crate::result::comparison::{Comparison, LeftOut, Row};
 
 /// The formats a comparison renders to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,5 +271,34 @@ pub fn caption(c: &Comparison) -> String {
     if let Some(baseline) = &c.baseline {
         text.push_str(&format!("; ratios to {baseline:?}: {}", c.ratio_method));
     }
+    if !c.left_out.is_empty() {
+        text.push_str(&format!("\nleft out: {}", left_out(&c.left_out)));
+    }
     text
+}
+
+/// What was left out, files of one reason together: `a.json (why); 3 files (why): b, c, d and 2 more`.
+fn left_out(items: &[LeftOut]) -> String {
+    const NAMED: usize = 3;
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for item in items {
+        match reasons.iter_mut().find(|(r, _)| *r == item.reason) {
+            Some((_, files)) => files.push(&item.file),
+            None => reasons.push((&item.reason, vec![&item.file])),
+        }
+    }
+    let parts: Vec<String> = reasons
+        .into_iter()
+        .map(|(reason, files)| match files.as_slice() {
+            [file] => format!("{file} ({reason})"),
+            _ => {
+                let mut named = files[..files.len().min(NAMED)].join(", ");
+                if files.len() > NAMED {
+                    named.push_str(&format!(" and {} more", files.len() - NAMED));
+                }
+                format!("{} files ({reason}): {named}", files.len())
+            }
+        })
+        .collect();
+    parts.join("; ")
 }
