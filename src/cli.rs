@@ -234,6 +234,10 @@ pub struct CompareArgs {
     /// Draw SVG charts into DIR: per metric the groups' means with 95% intervals, and every run.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<std::path::PathBuf>,
+    /// Replace files in the --output and --plot directories that exist (otherwise refused,
+    /// exit 2).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -286,6 +290,9 @@ pub struct ImportArgs {
     /// netperf: the receiving host's name, instead of the name netperf's banner prints.
     #[arg(long, value_name = "NAME")]
     pub peer: Option<String>,
+    /// Replace documents that exist (otherwise refused, exit 2).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +314,9 @@ pub struct OutputArgs {
     /// A label stored in the result, e.g. the scenario (`dom0-bridge`, `domU`).
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
+    /// Replace output files that exist (otherwise refused, exit 2).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -482,7 +482,8 @@ fn the_same_run_reached_twice_counts_once() {
             && err.contains("results/domU/rep-02.json is the same run as results/domU/relabelled.json"),
         "{err}"
     );
-    let left: Vec<&str> = c["left_out"].as_array().unwrap().iter().map(|l| l["file"].as_str().unwrap()).collect();
+    let left: Vec<&str> =
+        c["left_out"].as_array().unwrap().iter().map(|l| l["file"].as_str().unwrap()).collect();
     assert_eq!(left, ["results/domU/rep-01.json", "results/domU/rep-02.json"], "the first by name is kept");
 
     let table = stdout(&f.compare(&["results"]));
@@ -545,4 +546,33 @@ fn what_is_left_out_is_said_in_the_header() {
     }
     let markdown = stdout(&f.compare(&["results", "--format", "markdown"]));
     assert!(markdown.contains("rep-07.json (a value:"), "{markdown}");
+}
+
+/// Output paths are checked before anything is read or printed, and existing summaries and
+/// charts are not replaced without --force; a refusal writes nothing.
+#[test]
+fn outputs_are_checked_first_and_never_replaced_silently() {
+    let f = Fixture::new();
+    f.study();
+    for flag in ["--output", "--plot"] {
+        let out = f.compare(&["results", flag, "/proc/x"]);
+        common::assert_fails_with(&out, 2, &format!("{flag} /proc/x: cannot create files in /proc"));
+        assert!(out.stdout.is_empty(), "nothing printed before the refusal");
+    }
+    assert_exit(&f.compare(&["results", "--output", "out", "--plot", "out"]), 0);
+    let before = std::fs::read_dir(f.path("out")).unwrap().count();
+    std::fs::write(f.path("out/summary.md"), "mine").unwrap();
+    let out = f.compare(&["results", "--baseline", "domU", "--output", "out", "--plot", "out"]);
+    common::assert_fails_with(
+        &out,
+        2,
+        "--output: out/summary.txt exists (and 3 more); give --force to replace",
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(f.path("out/summary.md")).unwrap(), "mine");
+    let out = f.compare(&["results", "--plot", "out"]);
+    common::assert_fails_with(&out, 2, "--plot: out/bar-write_ior_mib_per_s.svg exists");
+    assert_exit(&f.compare(&["results", "--output", "out", "--plot", "out", "--force"]), 0);
+    assert_ne!(std::fs::read_to_string(f.path("out/summary.md")).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(f.path("out")).unwrap().count(), before);
 }

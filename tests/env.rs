@@ -21,6 +21,14 @@ fn systemd_detect_virt(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// An empty --json path is refused before anything is measured or printed.
+#[test]
+fn an_empty_json_path_is_a_usage_error_before_the_table() {
+    let out = Command::new(pvbench()).args(["env", "--json", ""]).output().unwrap();
+    assert_fails_with(&out, 2, "--json '': an empty path");
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+}
+
 /// This machine without a launcher: a KVM guest (CPUID says so, there is no DMI and no
 /// /sys/hypervisor), in agreement with `systemd-detect-virt --vm`, fast.
 #[test]

@@ -284,3 +284,28 @@ fn tests_repeated_as_iozone_takes_them() {
     assert_eq!(tests_of(&["-i", "0", "-i", "2"]), serde_json::json!([0, 2]));
     assert_eq!(tests_of(&["--tests", "0,2"]), serde_json::json!([0, 2]));
 }
+
+/// The JSON and CSV outputs are checked before the sweep: one file for both is refused, a CSV
+/// that cannot be written names --csv, and an existing one is kept without --force.
+#[test]
+fn outputs_are_distinct_new_and_named_by_their_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out_path = dir.path().join("r.out");
+    let o = out_path.to_str().unwrap();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["fs", "--dir", d, "--max-file", "128KiB", "-i", "0"];
+        args.extend_from_slice(extra);
+        mpiexec(1, &args)
+    };
+    let out = sweep(&["--json", o, "--csv", o]);
+    assert_fails_with(&out, 2, &format!("--json {o} and --csv {o}: the same file"));
+    let out = sweep(&["--csv", "/proc/x"]);
+    assert_fails_with(&out, 2, "--csv /proc/x: cannot create a file in /proc");
+    std::fs::write(&out_path, "mine").unwrap();
+    let out = sweep(&["--csv", o]);
+    assert_fails_with(&out, 2, &format!("--csv {o}: exists; give --force to replace it"));
+    assert!(leftovers(dir.path()).is_empty() && out.stdout.is_empty(), "refused before the sweep");
+    assert_exit(&sweep(&["--csv", o, "--force"]), 0);
+    assert_ne!(std::fs::read_to_string(&out_path).unwrap(), "mine", "the report replaced it");
+}

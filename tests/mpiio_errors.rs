@@ -143,8 +143,28 @@ fn json_into_a_missing_directory_fails_before_the_benchmark() {
         2,
         &["mpiio", "-b", "1MiB", "-f", arg(&file), "--keep", "--json", "/nonexistent-pvbench/r.json"],
     );
-    assert_fails_with(&out, 1, "directory /nonexistent-pvbench does not exist");
+    assert_fails_with(&out, 2, "directory /nonexistent-pvbench does not exist");
     assert!(!file.exists(), "the check runs before any I/O");
+}
+
+/// The document must not land on the test file (`-f F --keep --json F` lost the data), nor
+/// replace an earlier document without --force.
+#[test]
+fn json_on_the_test_file_or_an_existing_document_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let out =
+        mpiexec(1, &["mpiio", "-b", "1MiB", "-f", arg(&file), "--keep", "--json", arg(&file), "--force"]);
+    assert_fails_with(&out, 2, "--json ");
+    assert!(stderr(&out).contains(": the same file"), "{}", stderr(&out));
+    assert!(!file.exists(), "refused before any I/O");
+    let json = dir.path().join("r.json");
+    std::fs::write(&json, "earlier").unwrap();
+    let out = mpiexec(1, &["mpiio", "-b", "1MiB", "-f", arg(&file), "--json", arg(&json)]);
+    assert_fails_with(&out, 2, "r.json: exists; give --force to replace it");
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), "earlier");
+    assert_exit(&mpiexec(1, &["mpiio", "-b", "1MiB", "-f", arg(&file), "--json", arg(&json), "--force"]), 0);
+    assert!(read_json(&json)["results"].is_object());
 }
 
 /// A 3 MiB tmpfs for the tests of full file systems; unmounted on drop.

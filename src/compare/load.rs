@@ -98,7 +98,8 @@ impl Found {
         if !path.exists() {
             return Err(UsageError(format!("{}: no such file or directory", path.display())));
         }
-        let canonical = std::fs::canonicalize(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        let canonical =
+            std::fs::canonicalize(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
         if !self.seen.insert(canonical) {
             return Ok(());
         }

@@ -65,7 +65,8 @@ fn mpiio(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
     let mut metrics = Vec::new();
     for (i, phase) in phases.iter().enumerate() {
         let Some(name) = phase["phase"].as_str() else { continue };
-        let ior = number(&phase["ior"]["mean_mib_per_s"], || format!("phases[{i}].ior.mean_mib_per_s"), notes);
+        let ior =
+            number(&phase["ior"]["mean_mib_per_s"], || format!("phases[{i}].ior.mean_mib_per_s"), notes);
         let mpi_io_test = number(
             &phase["mpi_io_test"]["bandwidth_mb_per_s"],
             || format!("phases[{i}].mpi_io_test.bandwidth_mb_per_s"),
@@ -156,13 +157,22 @@ fn fs(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
     let mut sums: Vec<(String, u64, u64, f64, u32)> = Vec::new();
     let sweeps = results["ranks"].as_array().map(Vec::as_slice).unwrap_or_default();
     let cells = sweeps.iter().enumerate().flat_map(|(r, s)| {
-        s["cells"].as_array().map(Vec::as_slice).unwrap_or_default().iter().enumerate().map(move |(c, cell)| (r, c, cell))
+        s["cells"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(move |(c, cell)| (r, c, cell))
     });
     for (r, c, cell) in cells {
         let value = number(&cell["mib_per_s"], || format!("ranks[{r}].cells[{c}].mib_per_s"), notes);
-        let (Some(pass), Some(file), Some(record), Some(value)) =
-            (cell["pass"].as_str(), cell["file_size_bytes"].as_u64(), cell["record_size_bytes"].as_u64(), value)
-        else {
+        let (Some(pass), Some(file), Some(record), Some(value)) = (
+            cell["pass"].as_str(),
+            cell["file_size_bytes"].as_u64(),
+            cell["record_size_bytes"].as_u64(),
+            value,
+        ) else {
             continue;
         };
         match sums.iter_mut().find(|s| s.0 == pass && s.1 == file && s.2 == record) {
@@ -201,7 +211,8 @@ mod tests {
             {"phase": "write", "ior": {"mean_mib_per_s": 100.0}, "mpi_io_test": {"bandwidth_mb_per_s": 110.0}},
             {"phase": "read", "ior": {"mean_mib_per_s": 200.0}, "mpi_io_test": {"bandwidth_mb_per_s": null}}
         ]});
-        let got: Vec<(String, f64)> = mpiio(&results, &mut Vec::new()).into_iter().map(|m| (m.id, m.value)).collect();
+        let got: Vec<(String, f64)> =
+            mpiio(&results, &mut Vec::new()).into_iter().map(|m| (m.id, m.value)).collect();
         assert_eq!(
             got,
             vec![

@@ -16,7 +16,8 @@ use crate::cli::{CompareArgs, CompareFormat};
 use crate::error::UsageError;
 use crate::report;
 use crate::report::compare::Format;
-use crate::result::comparison::LeftOut;
+use crate::result::comparison::{Comparison, LeftOut};
+use crate::result::outputs;
 use load::{Grouping, Reduced};
 use path::FieldPath;
 
@@ -35,6 +36,7 @@ pub struct Options {
     output: Option<PathBuf>,
     runs: bool,
     plot: Option<PathBuf>,
+    force: bool,
 }
 
 /// The rendering's format for the flag's value.
@@ -55,8 +57,11 @@ impl Options {
             Grouping::Fields(args.by.iter().map(|f| FieldPath::parse(f)).collect::<Result<_, _>>()?)
         };
         for (flag, dir) in [("--output", &args.output), ("--plot", &args.plot)] {
-            if let Some(dir) = dir.as_ref().filter(|d| d.exists() && !d.is_dir()) {
-                return Err(UsageError(format!("{flag} {}: not a directory", dir.display())));
+            if let Some(dir) = dir.as_ref() {
+                if dir.exists() && !dir.is_dir() {
+                    return Err(UsageError(format!("{flag} {}: not a directory", dir.display())));
+                }
+                outputs::check_dir(&outputs::Output::new(flag, dir))?;
             }
         }
         let mut formats: Vec<Format> = Vec::new();
@@ -81,6 +86,7 @@ impl Options {
             output: args.output,
             runs: args.runs,
             plot: args.plot,
+            force: args.force,
         })
     }
 }
@@ -128,7 +134,10 @@ impl Loaded {
                     self.left_out.push(LeftOut { file: file.clone(), reason: format!("a value: {note}") });
                 }
                 if let Some(first) = self.runs.iter().find(|r| r.identity == run.identity) {
-                    let reason = format!("the same run as {}: kind, start, hosts and results agree", first.path.display());
+                    let reason = format!(
+                        "the same run as {}: kind, start, hosts and results agree",
+                        first.path.display()
+                    );
                     eprintln!("pvbench: warning: {file} is {reason}: counted once");
                     self.left_out.push(LeftOut { file, reason });
                 } else {
@@ -160,7 +169,9 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
             Ok(reduced) => progress.suspend(|| loaded.add(file, reduced)),
             Err(bad) if options.skip_bad => {
                 progress.suspend(|| eprintln!("pvbench: warning: {bad}"));
-                loaded.left_out.push(LeftOut { file: file.display().to_string(), reason: format!("bad: {bad}") });
+                loaded
+                    .left_out
+                    .push(LeftOut { file: file.display().to_string(), reason: format!("bad: {bad}") });
                 loaded.skipped_bad += 1;
             }
             Err(bad) => return Err(bad.into()),
@@ -201,19 +212,41 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     };
     let comparison = model::build(runs, &plan, skipped_bad, without_metrics, left_out)?;
 
+    publish(&options, &comparison)
+}
+
+/// Prints the formats and writes `--output` and `--plot`. Everything is rendered, and the files
+/// it makes checked, before anything is printed or written: a refusal leaves no part behind.
+fn publish(options: &Options, comparison: &Comparison) -> anyhow::Result<()> {
     let mut out = String::new();
     for format in &options.formats {
-        out.push_str(&report::compare::render(&comparison, *format, options.runs)?);
+        out.push_str(&report::compare::render(comparison, *format, options.runs)?);
     }
-    report::compare::print(&out);
+    let mut files: Vec<(&'static str, PathBuf, String)> = Vec::new();
     if let Some(dir) = &options.output {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        report::compare::write_all(dir, &comparison, options.runs)?;
+        for (name, text) in report::compare::files(comparison, options.runs)? {
+            files.push(("--output", dir.join(name), text));
+        }
     }
     if let Some(dir) = &options.plot {
+        for (name, svg) in report::compare::plot::draw_all(comparison)? {
+            files.push(("--plot", dir.join(name), svg));
+        }
+    }
+    for flag in ["--output", "--plot"] {
+        let paths: Vec<PathBuf> = files.iter().filter(|f| f.0 == flag).map(|f| f.1.clone()).collect();
+        outputs::check_new_files(flag, &paths, options.force)?;
+    }
+    report::compare::print(&out);
+    for dir in options.output.iter().chain(&options.plot) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let charts = report::compare::plot::draw_all(dir, &comparison)?;
-        eprintln!("pvbench: {} charts in {}", charts, dir.display());
+    }
+    for (_, path, text) in &files {
+        crate::result::write_atomically(path, text.as_bytes())?;
+    }
+    if let Some(dir) = &options.plot {
+        let charts = files.iter().filter(|f| f.0 == "--plot").count();
+        eprintln!("pvbench: {charts} charts in {}", dir.display());
     }
     Ok(())
 }

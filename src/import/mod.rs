@@ -109,6 +109,8 @@ pub struct Options {
     label: Option<String>,
     role: Option<StatedRole>,
     stated: Stated,
+    /// Replace documents that exist (`--force`).
+    force: bool,
 }
 
 impl Options {
@@ -117,10 +119,13 @@ impl Options {
             (Some(dir), _) if dir.exists() && !dir.is_dir() => {
                 return Err(UsageError(format!("--out {}: not a directory", dir.display())));
             }
-            (Some(dir), _) => Target::Dir(dir),
+            (Some(dir), _) => {
+                result::outputs::check_dir(&result::outputs::Output::new("--out", &dir))?;
+                Target::Dir(dir)
+            }
             (None, Some(json)) => {
                 let target = JsonTarget::parse(&json);
-                target.check_writable().map_err(|e| UsageError(e.to_string()))?;
+                target.check_writable(args.force)?;
                 Target::Json(target)
             }
             (None, None) => {
@@ -142,6 +147,7 @@ impl Options {
             label: args.label,
             role: args.role.as_deref().map(stated_role).transpose()?,
             stated: Stated { host: args.host, peer: args.peer },
+            force: args.force,
         })
     }
 }
@@ -225,7 +231,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             outputs.push(Output { name, summary, document });
         }
     }
-    write(&options.target, &outputs)
+    write(&options.target, &outputs, options.force)
 }
 
 /// Parsing holds the text, and for JSON its tree, several times the file's size: refused up
@@ -292,7 +298,7 @@ fn stated_environment(options: &Options) -> StatedEnvironment {
     }
 }
 
-fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
+fn write(target: &Target, outputs: &[Output], force: bool) -> anyhow::Result<()> {
     match target {
         Target::Json(json) => {
             let [output] = outputs else {
@@ -316,6 +322,8 @@ fn write(target: &Target, outputs: &[Output]) -> anyhow::Result<()> {
                 ))
                 .into());
             }
+            let paths: Vec<PathBuf> = names.iter().map(|p| p.to_path_buf()).collect();
+            result::outputs::check_new_files("--out", &paths, force)?;
             let created = !dir.exists();
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             let mut lines = String::new();

@@ -10,6 +10,7 @@ pub mod fs;
 pub mod imported;
 pub mod mpiio;
 pub mod net;
+pub mod outputs;
 pub mod partdiff;
 
 use std::io::Write;
@@ -90,31 +91,14 @@ impl JsonTarget {
         *self == JsonTarget::Stdout
     }
 
-    /// Fails unless the document could be written: checked before a benchmark runs, so that
-    /// an hour of measurement is never lost to a typo in the output path.
-    pub fn check_writable(&self) -> anyhow::Result<()> {
-        let JsonTarget::File(path) = self else {
-            return Ok(());
-        };
-        if is_special_file(path) {
-            return Ok(()); // written through, not replaced (see `write`)
+    /// Fails unless the document could be written, and written without replacing a file
+    /// (unless `force`): checked before a benchmark runs, so that an hour of measurement is
+    /// never lost to a typo in the output path.
+    pub fn check_writable(&self, force: bool) -> Result<(), crate::error::UsageError> {
+        match self {
+            JsonTarget::Stdout => Ok(()),
+            JsonTarget::File(path) => outputs::check_file(&outputs::Output::new("--json", path), force),
         }
-        if path.is_dir() {
-            anyhow::bail!("--json {}: is a directory", path.display());
-        }
-        let dir = parent_dir(path);
-        if !dir.is_dir() {
-            anyhow::bail!("--json {}: directory {} does not exist", path.display(), dir.display());
-        }
-        tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-            anyhow::anyhow!(
-                "--json {}: cannot create a file in {}: {}",
-                path.display(),
-                dir.display(),
-                e.kind()
-            )
-        })?;
-        Ok(())
     }
 
     pub fn write<T: Serialize>(&self, document: &T) -> anyhow::Result<()> {
@@ -207,7 +191,7 @@ mod tests {
             std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
         };
         let target = JsonTarget::parse(fifo.to_str().unwrap());
-        target.check_writable().unwrap();
+        target.check_writable(false).unwrap();
         target.write(&serde_json::json!({"kind": "env"})).unwrap();
         // Checked before joining: had the FIFO been replaced, its reader would wait forever.
         assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
@@ -219,9 +203,9 @@ mod tests {
     fn missing_directory_is_refused_before_writing() {
         let dir = tempfile::tempdir().unwrap();
         let target = JsonTarget::parse(dir.path().join("no/such/r.json").to_str().unwrap());
-        let err = target.check_writable().unwrap_err();
-        assert!(format!("{err:#}").contains("does not exist"), "{err:#}");
-        assert!(JsonTarget::parse(dir.path().to_str().unwrap()).check_writable().is_err());
-        assert!(JsonTarget::parse("-").check_writable().is_ok());
+        let err = target.check_writable(false).unwrap_err();
+        assert!(err.0.contains("does not exist"), "{}", err.0);
+        assert!(JsonTarget::parse(dir.path().to_str().unwrap()).check_writable(true).is_err());
+        assert!(JsonTarget::parse("-").check_writable(false).is_ok());
     }
 }

@@ -13,19 +13,25 @@ use crate::result::{self, Document, JsonTarget, Ranks, Tool};
 #[derive(Debug)]
 pub struct Options {
     json: Option<JsonTarget>,
+    /// Replace an existing output file (`--force`).
+    force: bool,
     label: Option<String>,
 }
 
 impl Options {
     pub fn from_args(args: EnvArgs) -> Self {
-        Options { json: args.output.json.as_deref().map(JsonTarget::parse), label: args.output.label }
+        Options {
+            json: args.output.json.as_deref().map(JsonTarget::parse),
+            force: args.output.force,
+            label: args.output.label,
+        }
     }
 }
 
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     if let Some(json) = &options.json {
-        mpi_util::root_checks(world, || json.check_writable())?;
+        mpi_util::root_checks(world, || Ok(json.check_writable(options.force)?))?;
     }
     let started_at = result::now_rfc3339();
     let started = Instant::now();

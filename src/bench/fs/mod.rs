@@ -17,6 +17,7 @@ use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::fs::{Cell, FsParameters, FsResults, RankSweep};
+use crate::result::outputs::{self, Output};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
 use grid::Test;
 use io::Pass;
@@ -39,6 +40,8 @@ pub struct Options {
     hook_timeout: Duration,
     csv: Option<PathBuf>,
     json: Option<JsonTarget>,
+    /// Replace an existing output file (`--force`).
+    force: bool,
     label: Option<String>,
 }
 
@@ -98,6 +101,7 @@ impl Options {
             hook_timeout: parse_time("--hook-timeout", &args.hook_timeout)?,
             csv: args.csv,
             json: args.output.json.as_deref().map(JsonTarget::parse),
+            force: args.output.force,
             label: args.output.label,
         })
     }
@@ -118,6 +122,25 @@ impl Options {
             between_tests: self.between_tests.clone(),
             seed: self.settings.seed,
         }
+    }
+
+    /// The JSON and CSV outputs: each writable and new (or `--force`), and not one file, nor
+    /// the test file.
+    fn check_outputs(&self) -> Result<(), UsageError> {
+        let mut outputs = Vec::new();
+        if let Some(JsonTarget::File(path)) = &self.json {
+            outputs.push(Output::new("--json", path));
+        }
+        if let Some(csv) = &self.csv {
+            outputs.push(Output::new("--csv", csv));
+        }
+        for output in &outputs {
+            outputs::check_file(output, self.force)?;
+        }
+        if !self.in_dir {
+            outputs.push(Output::new("--file", &self.target));
+        }
+        outputs::check_distinct(&outputs)
     }
 
     /// This rank's test file.
@@ -290,12 +313,7 @@ fn sweep_cell(
 
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
-    if let Some(json) = &options.json {
-        mpi_util::root_checks(world, || json.check_writable())?;
-    }
-    if let Some(csv) = &options.csv {
-        mpi_util::root_checks(world, || JsonTarget::File(csv.clone()).check_writable())?;
-    }
+    mpi_util::root_checks(world, || Ok(options.check_outputs()?))?;
     let cells = grid::cells(&options.files, &options.records, options.skip_small);
     if cells.is_empty() {
         return Err(UsageError("no record size fits a file size: nothing to sweep".into()).into());

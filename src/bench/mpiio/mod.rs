@@ -27,6 +27,7 @@ use crate::report;
 use crate::result::mpiio::{
     Hint, MpiioParameters, MpiioResults, Phase, PhaseResult, RankTiming, Verification,
 };
+use crate::result::outputs::{self, Output};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
 
 /// Validated options of one `pvbench mpiio` run.
@@ -50,6 +51,8 @@ pub struct Options {
     timeout: Option<(String, Duration)>,
     format: TextFormat,
     json: Option<JsonTarget>,
+    /// Replace an existing output file (`--force`).
+    force: bool,
     label: Option<String>,
 }
 
@@ -102,6 +105,7 @@ impl Options {
             timeout,
             format: args.format,
             json: args.output.json.as_deref().map(JsonTarget::parse),
+            force: args.output.force,
             label: args.output.label,
         })
     }
@@ -165,7 +169,7 @@ impl Options {
 /// for a `pvfs2:` path through ROMIO), after refusing a write phase that cannot fit in it.
 fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<Option<u64>> {
     if let Some(json) = &options.json {
-        json.check_writable()?;
+        json.check_writable(options.force)?;
     }
     let Some(local) = local_path(&layout.file) else {
         return Ok(None);
@@ -179,6 +183,13 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<Option<u64>> 
     } else {
         vec![layout.file.clone()]
     };
+    if let Some(JsonTarget::File(json)) = &options.json {
+        // The test file is deleted and rewritten: the document must not be one of them.
+        for file in &files {
+            let data = local_path(file).expect("same prefix as the base");
+            outputs::check_distinct(&[Output::new("--json", json), Output::new("-f", data)])?;
+        }
+    }
     // The old files are deleted before the write phase: their space counts as free.
     let mut reclaimed = 0;
     for file in files {

@@ -44,6 +44,8 @@ pub struct Options {
     timeout: Duration,
     keep_going: bool,
     json: Option<JsonTarget>,
+    /// Replace an existing output file (`--force`).
+    force: bool,
     label: Option<String>,
 }
 
@@ -91,6 +93,7 @@ impl Options {
             timeout,
             keep_going: args.keep_going,
             json: args.output.json.as_deref().map(JsonTarget::parse),
+            force: args.output.force,
             label: args.output.label,
         })
     }
@@ -149,7 +152,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let world = session.world();
     let ranks = world.size() as u32;
     if let Some(json) = &options.json {
-        mpi_util::root_checks(world, || json.check_writable())?;
+        mpi_util::root_checks(world, || Ok(json.check_writable(options.force)?))?;
     }
     let pairs = match &options.pairs {
         Some(text) => schedule::parse_pairs(text, ranks)?,

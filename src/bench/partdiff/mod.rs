@@ -41,6 +41,8 @@ pub struct Options {
     function: Function,
     termination: Termination,
     json: Option<JsonTarget>,
+    /// Replace an existing output file (`--force`).
+    force: bool,
     label: Option<String>,
 }
 
@@ -73,6 +75,7 @@ impl Options {
             function: if args.function == 1 { Function::Zero } else { Function::FpiSin },
             termination,
             json: args.output.json.as_deref().map(JsonTarget::parse),
+            force: args.output.force,
             label: args.output.label,
         })
     }
@@ -185,7 +188,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         .into());
     }
     if let Some(json) = &options.json {
-        mpi_util::root_checks(world, || json.check_writable())?;
+        mpi_util::root_checks(world, || Ok(json.check_writable(options.force)?))?;
     }
     let hosts = session.hosts();
     let rows = grid::rows_of(problem.interior_rows(), ranks, rank);

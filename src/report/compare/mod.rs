@@ -7,8 +7,6 @@ mod markdown;
 pub mod plot;
 mod text;
 
-use std::path::Path;
-
 use crate::result::comparison::{AxisKey, GridCell};
 use crate::result::comparison::{Comparison, LeftOut, Row};
 
@@ -72,21 +70,19 @@ pub fn print(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
 }
 
-/// Every format into `dir` under fixed names: `summary.EXT`, `runs.EXT`, `comparison.json`.
-pub fn write_all(dir: &Path, c: &Comparison, runs: bool) -> anyhow::Result<()> {
+/// Every format under fixed names, as (file name, content): `summary.EXT`, `runs.EXT`,
+/// `comparison.json`.
+pub fn files(c: &Comparison, runs: bool) -> anyhow::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
     for format in [Format::Table, Format::Markdown, Format::Csv, Format::Json] {
         let exporter = exporter(format);
         let stem = if format == Format::Json { "comparison" } else { "summary" };
-        let path = dir.join(format!("{stem}.{}", exporter.extension()));
-        crate::result::write_atomically(&path, exporter.summary(c)?.as_bytes())?;
+        files.push((format!("{stem}.{}", exporter.extension()), exporter.summary(c)?));
         if runs && let Some(table) = exporter.runs(c)? {
-            crate::result::write_atomically(
-                &dir.join(format!("runs.{}", exporter.extension())),
-                table.as_bytes(),
-            )?;
+            files.push((format!("runs.{}", exporter.extension()), table));
         }
     }
-    Ok(())
+    Ok(files)
 }
 
 /// A number for people: four significant digits, no exponent for the sizes benchmarks give.

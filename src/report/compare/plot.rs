@@ -3,8 +3,6 @@
 //! averaged away. SVG only: plotters' bitmap backend needs a font rasteriser (system fonts via
 //! fontconfig, or a bundled font); SVG leaves the text to the viewer.
 
-use std::path::Path;
-
 use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentedCoord;
@@ -21,8 +19,8 @@ const BAR: RGBColor = RGBColor(70, 120, 180);
 const BASELINE: RGBColor = RGBColor(200, 110, 40);
 
 /// Draws every chart into `dir`; returns how many.
-pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
-    let mut charts = 0;
+pub fn draw_all(c: &Comparison) -> anyhow::Result<Vec<(String, String)>> {
+    let mut charts = Vec::new();
     // Cells of a large grid (an fs sweep) are drawn as the grid, not one chart each.
     let grid_cells = c.rows.iter().filter(|r| r.cell.is_some()).count();
     let mut metrics: Vec<&str> = c
@@ -35,18 +33,16 @@ pub fn draw_all(dir: &Path, c: &Comparison) -> anyhow::Result<usize> {
     for metric in metrics {
         let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
         let title = title(c, &rows);
-        let bars = dir.join(format!("bar-{metric}.svg"));
-        draw(&bars, |area| bar_chart(area, &title, &rows))?;
-        let dots = dir.join(format!("runs-{metric}.svg"));
-        draw(&dots, |area| dot_plot(area, &title, &rows))?;
-        charts += 2;
+        let bars = format!("bar-{metric}.svg");
+        charts.push((bars.clone(), draw(&bars, |area| bar_chart(area, &title, &rows))?));
+        let dots = format!("runs-{metric}.svg");
+        charts.push((dots.clone(), draw(&dots, |area| dot_plot(area, &title, &rows))?));
     }
     // Grids: each group's means, and with a baseline each group's ratios to it.
     for (kind, ratios) in [("heatmap", false), ("ratio", true)] {
         for (index, m) in super::matrices(c, super::Style::Machine, ratios).into_iter().enumerate() {
-            let path = dir.join(format!("{kind}-{}.svg", index + 1));
-            draw(&path, |area| heatmap(area, &m))?;
-            charts += 1;
+            let name = format!("{kind}-{}.svg", index + 1);
+            charts.push((name.clone(), draw(&name, |area| heatmap(area, &m))?));
         }
     }
     Ok(charts)
@@ -113,18 +109,19 @@ fn heatmap(area: &DrawingArea<SVGBackend, Shift>, m: &super::Matrix) -> anyhow::
     Ok(())
 }
 
+/// One chart as SVG text; `name` names it in an error.
 fn draw(
-    path: &Path,
+    name: &str,
     chart: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         area.fill(&WHITE)?;
-        chart(&area).with_context(|| format!("drawing {}", path.display()))?;
+        chart(&area).with_context(|| format!("drawing {name}"))?;
         area.present()?;
     }
-    crate::result::write_atomically(path, svg.as_bytes())
+    Ok(svg)
 }
 
 /// The metric, its unit, and the parameters its groups share, e.g.
