@@ -26,6 +26,11 @@ impl Summary {
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        if sorted[0] == sorted[n - 1] {
+            // Identical values: the mean is the value and the spread none, exactly (a mean one
+            // ulp off gave sd 5.6e-13).
+            return Some(Summary::identical(sorted[0], n));
+        }
         let (mut mean, mut sd) = mean_and_sd(values);
         // Sums and squares of values near f64's limit overflow: the same on values divided by
         // the largest one, then multiplied back (only then: it costs the last digit).
@@ -47,6 +52,21 @@ impl Summary {
             ci95_low: half.map(|h| mean - h),
             ci95_high: half.map(|h| mean + h),
         })
+    }
+
+    fn identical(value: f64, n: usize) -> Summary {
+        let sd = (n > 1).then_some(0.0);
+        Summary {
+            n,
+            mean: value,
+            median: value,
+            min: value,
+            max: value,
+            sd,
+            cv_percent: sd.filter(|_| value != 0.0),
+            ci95_low: sd.map(|_| value),
+            ci95_high: sd.map(|_| value),
+        }
     }
 
     /// Whether every figure is a number: values near f64's limit can still overflow (the
@@ -151,6 +171,18 @@ mod tests {
 
     #[test]
     fn many_equal_runs_have_their_value_as_mean_and_no_spread() {
+        for value in [0.1, 1e-300, 77.89, 3.3, 123456.789] {
+            for n in [2, 3, 7, 10, 1000] {
+                let s = Summary::of(&vec![value; n]).unwrap();
+                assert_eq!(
+                    (s.mean, s.sd, s.ci95_low, s.ci95_high),
+                    (value, Some(0.0), Some(value), Some(value))
+                );
+                assert_eq!(s.cv_percent, Some(0.0));
+            }
+        }
+        assert_eq!(Summary::of(&[0.0, 0.0]).unwrap().cv_percent, None, "no cv of a zero mean");
+        assert_eq!(Summary::of(&[4.0]).unwrap().sd, None, "one value has no spread");
         let s = Summary::of(&[77.89; 500]).unwrap();
         assert_eq!(s.mean, 77.89);
         assert_eq!(s.sd, Some(0.0));
