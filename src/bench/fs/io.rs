@@ -66,17 +66,8 @@ pub fn run(
     let record = buffer.len() as u64;
     let records = file_size / record;
     let mut file = open(path, pass, settings)?;
-    let order = |seed: u64| {
-        let mut order: Vec<u64> = (0..records).collect();
-        order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
-        order
-    };
-    // The random order is drawn before the timer starts.
-    let random = match pass {
-        Pass::RandomRead => order(settings.seed),
-        Pass::RandomWrite => order(settings.seed.wrapping_add(1)),
-        _ => Vec::new(),
-    };
+    // The positions (and the random order) are drawn before the timer starts.
+    let positions = positions(pass, records, settings.seed);
     let started = Instant::now();
     match pass {
         Pass::Write { .. } => {
@@ -89,24 +80,14 @@ pub fn run(
                 file.read_exact(buffer)?;
             }
         }
-        Pass::Pwrite => {
-            for i in 0..records {
+        Pass::Pwrite | Pass::RandomWrite => {
+            for &i in &positions {
                 file.write_all_at(buffer, i * record)?;
             }
         }
-        Pass::Pread => {
-            for i in 0..records {
+        Pass::Pread | Pass::RandomRead => {
+            for &i in &positions {
                 file.read_exact_at(buffer, i * record)?;
-            }
-        }
-        Pass::RandomRead => {
-            for &i in &random {
-                file.read_exact_at(buffer, i * record)?;
-            }
-        }
-        Pass::RandomWrite => {
-            for &i in &random {
-                file.write_all_at(buffer, i * record)?;
             }
         }
     }
@@ -120,6 +101,23 @@ pub fn run(
         seconds = started.elapsed().as_secs_f64();
     }
     Ok(seconds)
+}
+
+/// The records a positional pass visits, in order: every one once; in file order for pwrite and
+/// pread, shuffled by `seed` for random read (`seed + 1` for random write, so the two passes do
+/// not repeat one order). Empty for the streaming passes.
+fn positions(pass: Pass, records: u64, seed: u64) -> Vec<u64> {
+    let shuffled = |seed: u64| {
+        let mut order: Vec<u64> = (0..records).collect();
+        order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+        order
+    };
+    match pass {
+        Pass::Pwrite | Pass::Pread => (0..records).collect(),
+        Pass::RandomRead => shuffled(seed),
+        Pass::RandomWrite => shuffled(seed.wrapping_add(1)),
+        Pass::Write { .. } | Pass::Read => Vec::new(),
+    }
 }
 
 /// Drops the file's pages from the page cache (after writing them back), so the next pass
@@ -176,6 +174,32 @@ mod tests {
             run(&path, pass, 16 * 4096, &mut buffer, &settings()).unwrap();
             assert_eq!(std::fs::metadata(&path).unwrap().len(), 16 * 4096, "{pass:?}");
         }
+    }
+
+    /// The random passes visit every record once, in a shuffled order that the seed fixes and
+    /// that differs between read and write; pwrite and pread go in file order.
+    #[test]
+    fn random_passes_visit_every_record_once_in_a_seeded_shuffled_order() {
+        let in_order: Vec<u64> = (0..256).collect();
+        for pass in [Pass::RandomRead, Pass::RandomWrite] {
+            let order = positions(pass, 256, 7);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, in_order, "{pass:?}: every record once");
+            let in_place = order.iter().zip(&in_order).filter(|(a, b)| a == b).count();
+            assert!(in_place < 16, "{pass:?}: shuffled, {in_place} of 256 records in place");
+            assert_eq!(order, positions(pass, 256, 7), "{pass:?}: the seed fixes the order");
+            assert_ne!(order, positions(pass, 256, 8), "{pass:?}: another seed, another order");
+        }
+        assert_ne!(positions(Pass::RandomRead, 256, 7), positions(Pass::RandomWrite, 256, 7));
+        assert_eq!(positions(Pass::RandomWrite, 256, 7), positions(Pass::RandomRead, 256, 8));
+        for pass in [Pass::Pwrite, Pass::Pread] {
+            assert_eq!(positions(pass, 256, 7), in_order, "{pass:?}");
+        }
+        assert!(
+            positions(Pass::Read, 256, 7).is_empty()
+                && positions(Pass::Write { create: true }, 256, 7).is_empty()
+        );
     }
 
     /// Reads at each record's offset: a file one record short fails at the missing record.
