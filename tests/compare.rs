@@ -364,10 +364,18 @@ fn grids_of_net_and_fs_results() {
         .collect();
     // Means: fs write and rewrite and net for two groups; ratios: the same for the guest.
     assert_eq!(heatmaps.len(), 3 * 2 + 3, "{heatmaps:?}");
-    for name in heatmaps {
-        let svg = std::fs::read_to_string(f.path("plots").join(&name)).unwrap();
+    for name in &heatmaps {
+        let svg = std::fs::read_to_string(f.path("plots").join(name)).unwrap();
         roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
+    // Named by what they show; a ratio map names its baseline and has a legend in numbers.
+    for name in
+        ["heatmap-host_fs-write.svg", "heatmap-guest_net-throughput.svg", "ratio-guest_fs-rewrite.svg"]
+    {
+        assert!(heatmaps.iter().any(|n| n == name), "{name} not in {heatmaps:?}");
+    }
+    let svg = std::fs::read_to_string(f.path("plots/ratio-guest_fs-write.svg")).unwrap();
+    assert!(svg.contains("ratio to host (fs)") && svg.contains("\nratio\n"), "{svg}");
 }
 
 /// A campaign's results directory holds compare's own summary (`summary/comparison.json`, as

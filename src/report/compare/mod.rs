@@ -195,6 +195,9 @@ pub struct Matrix {
     pub table: String,
     pub unit: &'static str,
     pub grid: Grid,
+    /// Per cell (rows of the grid less its label column): a ratio whose interval excludes 1.0
+    /// (verdict `lower` or `higher`); all false for means.
+    pub excludes_one: Vec<Vec<bool>>,
 }
 
 /// Every group's grids, each cell the mean over the group's runs; with `ratios`, each cell the
@@ -228,13 +231,27 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
             let (first, axes) = here[0];
             let mut header = vec![format!("{} \\ {}", axes.rows, axes.columns)];
             header.extend(column_keys.iter().map(ToString::to_string));
+            let find = |rk: &AxisKey, ck: &AxisKey| {
+                here.iter().find(|(_, g)| &g.row == rk && &g.column == ck).map(|(r, _)| *r)
+            };
+            let excludes_one = row_keys
+                .iter()
+                .map(|rk| {
+                    column_keys
+                        .iter()
+                        .map(|ck| {
+                            let ratio = find(rk, ck).and_then(|r| r.ratio.as_ref()).filter(|_| ratios);
+                            ratio.is_some_and(|q| q.verdict == "lower" || q.verdict == "higher")
+                        })
+                        .collect()
+                })
+                .collect();
             let rows = row_keys
                 .iter()
                 .map(|rk| {
                     let mut line = vec![rk.to_string()];
                     line.extend(column_keys.iter().map(|ck| {
-                        let found =
-                            here.iter().find(|(_, g)| &g.row == *rk && &g.column == *ck).map(|(r, _)| *r);
+                        let found = find(rk, ck);
                         let value = if ratios {
                             found.and_then(|r| r.ratio.as_ref()).map(|q| q.value)
                         } else {
@@ -250,6 +267,7 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
                 table: table.to_string(),
                 unit: if ratios { "ratio to the baseline" } else { first.unit },
                 grid: Grid { header, rows, numeric: vec![true; column_keys.len() + 1] },
+                excludes_one,
             });
         }
     }

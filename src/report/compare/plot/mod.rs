@@ -9,6 +9,8 @@ use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 
+mod map;
+
 use super::number;
 use crate::result::comparison::{Comparison, Row};
 
@@ -18,9 +20,10 @@ const MAX_CELL_CHARTS: usize = 32;
 const BAR: RGBColor = RGBColor(70, 120, 180);
 const BASELINE: RGBColor = RGBColor(200, 110, 40);
 
-/// Draws every chart into `dir`; returns how many.
+/// Every chart, as (file name, SVG).
 pub fn draw_all(c: &Comparison) -> anyhow::Result<Vec<(String, String)>> {
     let mut charts = Vec::new();
+    let mut names = Names::default();
     // Cells of a large grid (an fs sweep) are drawn as the grid, not one chart each.
     let grid_cells = c.rows.iter().filter(|r| r.cell.is_some()).count();
     let mut metrics: Vec<&str> = c
@@ -33,80 +36,61 @@ pub fn draw_all(c: &Comparison) -> anyhow::Result<Vec<(String, String)>> {
     for metric in metrics {
         let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
         let title = title(c, &rows);
-        let bars = format!("bar-{metric}.svg");
+        let bars = names.file(&["bar", metric]);
         charts.push((bars.clone(), draw(&bars, |area| bar_chart(area, &title, &rows))?));
-        let dots = format!("runs-{metric}.svg");
+        let dots = names.file(&["runs", metric]);
         charts.push((dots.clone(), draw(&dots, |area| dot_plot(area, &title, &rows))?));
     }
     // Grids: each group's means, and with a baseline each group's ratios to it.
+    let baseline = c.rows.iter().find(|r| r.baseline).map(|r| r.group.as_str());
     for (kind, ratios) in [("heatmap", false), ("ratio", true)] {
-        for (index, m) in super::matrices(c, super::Style::Machine, ratios).into_iter().enumerate() {
-            let name = format!("{kind}-{}.svg", index + 1);
-            charts.push((name.clone(), draw(&name, |area| heatmap(area, &m))?));
+        for m in super::matrices(c, super::Style::Machine, ratios) {
+            let name = names.file(&[kind, &m.group, &m.table]);
+            let scale_of = if ratios { map::Scale::ratios } else { map::Scale::means };
+            charts.push((name.clone(), draw(&name, |area| map::heatmap(area, &m, scale_of(&m), baseline))?));
         }
     }
     Ok(charts)
 }
 
-/// A group's grid as coloured cells with their values, the first row at the top; the axes
-/// are the grid's keys in order (ranks, or doubling sizes: a log scale).
-fn heatmap(area: &DrawingArea<SVGBackend, Shift>, m: &super::Matrix) -> anyhow::Result<()> {
-    let grid = &m.grid;
-    let (rows, columns) = (grid.rows.len(), grid.header.len() - 1);
-    let values: Vec<Vec<Option<f64>>> =
-        grid.rows.iter().map(|row| row[1..].iter().map(|c| c.parse::<f64>().ok()).collect()).collect();
-    let top = values.iter().flatten().flatten().copied().fold(0.0, f64::max).max(f64::MIN_POSITIVE);
-    let (row_name, column_name) = grid.header[0].split_once(" \\ ").unwrap_or(("", ""));
-    let caption = format!("{}: {}, {}", m.group, m.table, m.unit);
-    let mut chart = ChartBuilder::on(area)
-        .caption(&caption, ("sans-serif", caption_size(&caption)))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            (0..columns.saturating_sub(1)).into_segmented(),
-            (0..rows.saturating_sub(1)).into_segmented(),
-        )?;
-    // Segment k from the bottom is row rows - 1 - k.
-    let row_label = |k: &SegmentValue<usize>| match k {
-        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < rows => grid.rows[rows - 1 - k][0].clone(),
-        _ => String::new(),
-    };
-    let column_label = |k: &SegmentValue<usize>| match k {
-        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < columns => grid.header[k + 1].clone(),
-        _ => String::new(),
-    };
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(column_name)
-        .y_desc(row_name)
-        .x_labels(columns)
-        .y_labels(rows)
-        .x_label_formatter(&column_label)
-        .y_label_formatter(&row_label)
-        .draw()?;
-    let font = if columns > 6 { 11 } else { 16 };
-    for (i, row) in values.iter().enumerate() {
-        let y = rows - 1 - i;
-        for (x, value) in row.iter().enumerate() {
-            let color = match value {
-                Some(v) => BAR.mix(0.15 + 0.85 * v / top),
-                None => RGBColor(220, 220, 220).mix(1.0),
-            };
-            let corners = [
-                (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-            ];
-            chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())))?;
-            let label = value.map_or_else(|| "-".to_string(), number);
-            chart.draw_series(std::iter::once(
-                EmptyElement::at((SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)))
-                    + Text::new(label, (-font, -6), ("sans-serif", font).into_font()),
-            ))?;
+/// File names from what a chart shows (`bar-write_ior_mib_per_s.svg`,
+/// `ratio-domU-throughput.svg`): only letters, digits, `.`, `_` and `-`, so a host named `a/b`
+/// or `node7:1` cannot reach outside the directory or trouble a shell; a name taken twice
+/// gets `-2`, `-3`.
+#[derive(Default)]
+struct Names {
+    taken: std::collections::HashSet<String>,
+}
+
+impl Names {
+    fn file(&mut self, parts: &[&str]) -> String {
+        let stem: Vec<String> = parts.iter().map(|p| sanitised(p)).collect();
+        let stem = stem.join("-");
+        let mut name = format!("{stem}.svg");
+        let mut n = 1;
+        while !self.taken.insert(name.clone()) {
+            n += 1;
+            name = format!("{stem}-{n}.svg");
+        }
+        name
+    }
+}
+
+fn sanitised(part: &str) -> String {
+    let mut text = String::new();
+    for c in part.chars() {
+        let c = if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' };
+        if !(c == '_' && text.ends_with('_')) {
+            text.push(c);
         }
     }
-    Ok(())
+    let text = text.trim_matches('_');
+    // No hidden file, no `..`.
+    match text.strip_prefix('.') {
+        Some(rest) => format!("_{rest}"),
+        None if text.is_empty() => "_".into(),
+        None => text.to_string(),
+    }
 }
 
 /// One chart as SVG text; `name` names it in an error.
@@ -299,6 +283,19 @@ fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_stay_in_the_directory_and_are_unique() {
+        let mut names = Names::default();
+        assert_eq!(names.file(&["bar", "write_ior_mib_per_s"]), "bar-write_ior_mib_per_s.svg");
+        assert_eq!(names.file(&["bar", "node7:1_to_a/b_mib_per_s"]), "bar-node7_1_to_a_b_mib_per_s.svg");
+        assert_eq!(names.file(&["bar", "node7_1_to_a_b_mib_per_s"]), "bar-node7_1_to_a_b_mib_per_s-2.svg");
+        assert_eq!(names.file(&["ratio", "dom U", "random read"]), "ratio-dom_U-random_read.svg");
+        assert_eq!(names.file(&["heatmap", "host (fs)", "write"]), "heatmap-host_fs-write.svg");
+        assert_eq!(names.file(&["..", ""]), "_.-_.svg");
+        assert_eq!(sanitised("../etc/passwd"), "_._etc_passwd");
+        assert_eq!(sanitised("é"), "_");
+    }
 
     #[test]
     fn long_titles_get_a_smaller_caption() {
