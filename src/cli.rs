@@ -255,12 +255,14 @@ pub enum ImportFormat {
     Ior,
     /// fio --output-format=json.
     Fio,
+    /// iperf3 -J (TCP; several tests appended to one file are one document each).
+    Iperf3,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Each file becomes one document (one per run of a netperf or mpi-io-test file with several, one
-per test of an IOR file), of the kind compare reads: iozone and fio -> fs, netperf -> net,
+per test of an IOR file), of the kind compare reads: iozone and fio -> fs, netperf and iperf3 -> net,
 mpi-io-test and IOR -> mpiio.
 Each says where it came from (imported_from: format, file, SHA-256, the tool's version and
 command line where printed); its environment is only what --host and --role state.

@@ -288,6 +288,57 @@ fn real_fio_output_imports_with_fios_figures() {
     }
 }
 
+/// iperf3 itself (Debian's, installed by scripts/test) on loopback: `import auto` recognises its
+/// JSON, and compare shows iperf3's receiver figure for the pair it names.
+#[test]
+fn real_iperf3_output_imports_with_its_receivers_figure() {
+    if Command::new("iperf3").arg("--version").output().is_err() {
+        eprintln!("skipped: iperf3 is not installed (scripts/test installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let mut server =
+        Command::new("iperf3").args(["-s", "-1", "-B", "127.0.0.1", "-p", &port]).spawn().unwrap();
+    let mut client = None;
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let out =
+            Command::new("iperf3").args(["-c", "127.0.0.1", "-p", &port, "-t", "1", "-J"]).output().unwrap();
+        if out.status.success() {
+            client = Some(out.stdout);
+            break;
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let json = client.expect("iperf3 client ran against its server");
+    std::fs::write(dir.path().join("iperf.json"), &json).unwrap();
+    let raw: Value = serde_json::from_slice(&json).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "import",
+            "auto",
+            "iperf.json",
+            "--host",
+            "node7",
+            "--peer",
+            "node6",
+            "--label",
+            "iperf3",
+            "--out",
+            "o",
+        ],
+    );
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("iperf3"), "auto says which format: {}", stderr(&out));
+    let c = comparison(dir.path(), &["o"]);
+    let received = &raw["end"]["sum_received"];
+    let expected = received["bytes"].as_f64().unwrap() / received["seconds"].as_f64().unwrap() / 1048576.0;
+    assert_eq!(row(&c, "node7_to_node6_mib_per_s", "iperf3")["mean"], expected);
+}
+
 /// Ctrl-C while thousands of documents are being written: exit 130, one line, and none of the
 /// run's documents (nor the directory it created) left behind.
 #[test]

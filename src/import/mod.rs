@@ -7,6 +7,7 @@
 mod fio;
 mod ior;
 mod iozone;
+mod iperf3;
 mod mpi_io_test;
 mod netperf;
 mod text;
@@ -77,6 +78,12 @@ struct Format {
 const FORMATS: &[Format] = &[
     Format { format: ImportFormat::Fio, name: "fio", parse: fio::parse, recognise: fio::recognise },
     Format { format: ImportFormat::Ior, name: "ior", parse: ior::parse, recognise: ior::recognise },
+    Format {
+        format: ImportFormat::Iperf3,
+        name: "iperf3",
+        parse: iperf3::parse,
+        recognise: iperf3::recognise,
+    },
     Format {
         format: ImportFormat::Iozone,
         name: "iozone",

@@ -222,6 +222,7 @@ fn document(
         median_mbit_per_s: Some(repetition.mbit_per_s),
         repetitions: vec![repetition],
         source: None,
+        intervals: None,
     };
     let results = NetResults {
         pairs: vec![pair],

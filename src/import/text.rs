@@ -18,6 +18,12 @@ impl ParseError {
     pub fn whole(message: impl Into<String>) -> Self {
         ParseError { line: None, message: message.into() }
     }
+
+    /// An error about one of several runs in a file: at the run's first line unless it has
+    /// its own.
+    pub fn within(self, lines: [usize; 2]) -> Self {
+        ParseError { line: self.line.or(Some(lines[0])), ..self }
+    }
 }
 
 /// The file's lines with their numbers, once it is known to be whole: a tool ends its output
@@ -50,17 +56,39 @@ pub fn field<'a>(line_text: &'a str, key: &str) -> Option<&'a str> {
 
 /// A JSON output: parsed whole, an early end reported as truncation at its line.
 pub fn json(text: &str) -> Result<serde_json::Value, ParseError> {
-    serde_json::from_str(text).map_err(|e| {
-        // serde's text ends in "at line L column C": the line is the error's own.
-        let full = e.to_string();
-        let what = full.split(" at line ").next().unwrap_or(&full);
-        let message = if e.is_eof() {
-            format!("truncated: the JSON ends early ({what})")
-        } else {
-            format!("not JSON: {what} (column {})", e.column())
-        };
-        ParseError::at(e.line().max(1), message)
-    })
+    serde_json::from_str(text).map_err(json_error)
+}
+
+/// JSON values one after another (runs appended to one file), each with its first and last
+/// line.
+pub fn json_values(text: &str) -> Result<Vec<([usize; 2], serde_json::Value)>, ParseError> {
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+    let mut values = Vec::new();
+    let mut start = 0;
+    while let Some(value) = stream.next() {
+        let value = value.map_err(json_error)?;
+        let end = stream.byte_offset();
+        let first = start + (text[start..end].len() - text[start..end].trim_start().len());
+        values.push(([line_of(first), line_of(end)], value));
+        start = end;
+    }
+    if values.is_empty() {
+        return Err(ParseError::whole("the file is empty"));
+    }
+    Ok(values)
+}
+
+fn json_error(e: serde_json::Error) -> ParseError {
+    // serde's text ends in "at line L column C": the line is the error's own.
+    let full = e.to_string();
+    let what = full.split(" at line ").next().unwrap_or(&full);
+    let message = if e.is_eof() {
+        format!("truncated: the JSON ends early ({what})")
+    } else {
+        format!("not JSON: {what} (column {})", e.column())
+    };
+    ParseError::at(e.line().max(1), message)
 }
 
 #[cfg(test)]
@@ -85,6 +113,19 @@ mod tests {
         assert_eq!(number::<f64>(3, " 2.5 ", "x").unwrap(), 2.5);
         let err = number::<u64>(3, "abc", "block size").unwrap_err();
         assert_eq!(err, ParseError::at(3, "block size: \"abc\" is not a number"));
+    }
+
+    #[test]
+    fn appended_json_values_each_have_their_lines() {
+        let values = json_values("{\n\"a\": 1\n}\n\n{\"b\": 2}\n").unwrap();
+        let lines: Vec<[usize; 2]> = values.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [[1, 3], [5, 5]]);
+        assert_eq!(values[1].1["b"], 2);
+        assert!(json_values(" \n").unwrap_err().message.contains("empty"));
+        let err = json_values("{\"a\": 1}\n{\"b\":").unwrap_err();
+        assert!(err.message.starts_with("truncated") && err.line == Some(2), "{err:?}");
+        assert_eq!(ParseError::whole("x").within([4, 9]).line, Some(4));
+        assert_eq!(ParseError::at(6, "x").within([4, 9]).line, Some(6));
     }
 
     #[test]

@@ -120,3 +120,25 @@ pub struct FioJobParameters {
 pub struct FioParameters {
     pub jobs: Vec<FioJobParameters>,
 }
+
+/// What an iperf3 (`-J`) test was asked to do, from its `start` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Iperf3Parameters {
+    /// `TCP` (the only protocol that imports).
+    pub protocol: String,
+    /// `-P`: parallel streams, summed in the figures.
+    pub streams: u64,
+    /// `-l`: bytes per write.
+    pub send_size_bytes: u64,
+    /// `-t`, or null where `-n`/`-k` limited the test by bytes or blocks.
+    pub duration_s: Option<f64>,
+    pub bytes: Option<u64>,
+    /// `-O`: seconds left out at the start.
+    pub omit_s: f64,
+    /// `-R`: the server sent, the client received.
+    pub reverse: bool,
+    /// The client's socket buffers as the kernel set them.
+    pub send_buffer_bytes: Option<u64>,
+    pub receive_buffer_bytes: Option<u64>,
+    pub congestion_control: Option<String>,
+}

@@ -81,6 +81,18 @@ pub struct PairResult {
     /// Where a transcribed pair's figures stand in its publication (`Tabelle A.2, row vm3-no6`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// An imported tool's report per interval (iperf3's `intervals`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<Vec<Interval>>,
+}
+
+/// A tool's figures for one interval of a run, as it measured them on its side.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Interval {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub bytes: u64,
+    pub mib_per_s: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

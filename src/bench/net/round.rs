@@ -375,6 +375,7 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
         median_mib_per_s: median,
         repetitions,
         source: None,
+        intervals: None,
     }
 }
 
