@@ -43,8 +43,25 @@ struct Preamble {
     file: Option<String>,
 }
 
+/// The banner each run of iozone starts with: runs appended to one file split there.
+const BANNER: &str = "Iozone: Performance Test of File I/O";
+
 pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let lines = complete_lines(text)?;
+    let mut starts: Vec<usize> =
+        lines.iter().enumerate().filter(|(_, (_, l))| l.trim() == BANNER).map(|(i, _)| i).collect();
+    // Text before the first banner (a shell prompt, a note) belongs to the first run.
+    match starts.first_mut() {
+        Some(first) => *first = 0,
+        None => starts.push(0),
+    }
+    let ends = starts.iter().skip(1).copied().chain([lines.len()]);
+    starts.iter().zip(ends).map(|(&start, end)| parse_run(&lines[start..end], stated)).collect()
+}
+
+/// One run: its lines, numbered as in the file.
+fn parse_run(lines: &[(usize, &str)], stated: &Stated) -> Result<Imported, ParseError> {
+    let last_line = lines.last().map_or(0, |(n, _)| *n);
     let mut preamble = Preamble::default();
     let mut table: Option<Table> = None;
     let mut report: Option<Report> = None;
@@ -54,13 +71,19 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
         let (n, line) = lines[i];
         let trimmed = line.trim();
         if is_table_header(trimmed) {
-            let (read, next) = read_table(&lines, i)?;
+            if table.is_some() {
+                return Err(ParseError::at(
+                    n,
+                    format!("a second table in one run, without iozone's banner (\"{BANNER}\") between"),
+                ));
+            }
+            let (read, next) = read_table(lines, i)?;
             table = Some(read);
             i = next;
             continue;
         }
         if trimmed.starts_with('"') && trimmed.ends_with(" report\"") {
-            let (read, next) = read_reports(&lines, i)?;
+            let (read, next) = read_reports(lines, i)?;
             report = Some(read);
             i = next;
             continue;
@@ -80,8 +103,11 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             preamble.include_close = true;
         } else if trimmed.starts_with("O_DIRECT feature enabled") {
             preamble.direct = true;
-        } else if trimmed.starts_with("Output is in") && !trimmed.starts_with("Output is in Kbytes/sec") {
-            return Err(ParseError::at(n, format!("{trimmed:?}: only outputs in Kbytes/sec import")));
+        } else if trimmed.starts_with("Output is in")
+            && !trimmed.eq_ignore_ascii_case("Output is in kBytes/sec")
+        {
+            // 3.414 prints `Kbytes/sec`, 3.471 and later `kBytes/sec`: the same KiB/s.
+            return Err(ParseError::at(n, format!("{trimmed:?}: only outputs in kBytes/sec import")));
         } else if trimmed.starts_with("Throughput test") || trimmed.starts_with("Children see throughput") {
             return Err(ParseError::at(n, "a throughput (-t) run: only auto mode (-a) tables import"));
         }
@@ -93,10 +119,7 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             return Err(ParseError::whole("no iozone auto-mode table and no -R report in the file"));
         }
         (Some(_), _) if !complete => {
-            return Err(ParseError::at(
-                lines.len(),
-                "truncated: no \"iozone test complete.\" after the table",
-            ));
+            return Err(ParseError::at(last_line, "truncated: no \"iozone test complete.\" after the table"));
         }
         (Some(table), Some(report)) => agree(&table, report)?,
         (Some(Table { run_together: Some((n, word)), .. }), None) => {
@@ -110,10 +133,10 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
         }
         (Some(Table { cells, .. }), None) | (None, Some(Report { cells, .. })) => cells,
     };
-    Ok(vec![document(cells, preamble, stated, lines.len())])
+    Ok(document(cells, preamble, stated, [lines[0].0, last_line]))
 }
 
-fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize) -> Imported {
+fn document(cells: Cells, preamble: Preamble, stated: &Stated, lines: [usize; 2]) -> Imported {
     let mut passes: Vec<usize> = cells.keys().map(|k| k.0).collect();
     passes.dedup();
     let (files, records): (Vec<u64>, Vec<u64>) = cells.keys().map(|k| (k.1, k.2)).unzip();
@@ -165,7 +188,7 @@ fn document(cells: Cells, preamble: Preamble, stated: &Stated, last_line: usize)
         started_at: None,
         tool_version: preamble.version,
         tool_command_line: preamble.command_line,
-        lines: [1, last_line],
+        lines,
         summary,
     }
 }
@@ -176,6 +199,47 @@ pub mod tests {
 
     /// iozone -a … -i 0 -i 1 -i 2 -e -R as iozone 3.414's printf formats lay it out.
     pub const TABLE_AND_REPORT: &str = include_str!("../../../tests/data/import/iozone-table-and-report.txt");
+    /// A real run of iozone 3.471 (built from its source): `Output is in kBytes/sec`, `kB` in
+    /// the table's title.
+    const IOZONE_3_471: &str = include_str!("../../../tests/data/import/iozone-3.471-auto.txt");
+
+    #[test]
+    fn iozone_3_471_with_its_kbytes_spelling_imports() {
+        let runs = parse(IOZONE_3_471, &stated()).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].tool_version.as_deref(), Some("3.471"));
+        let cells = runs[0].results["ranks"][0]["cells"].as_array().unwrap();
+        assert_eq!(
+            cells.len(),
+            9 * 6,
+            "3 files × 3 records × write, rewrite, read, reread, random read/write"
+        );
+        let first = cells.iter().find(|c| c["pass"] == "write" && c["file_size_bytes"] == 65536).unwrap();
+        assert_eq!(
+            (first["record_size_bytes"].as_u64(), first["kib_per_s"].as_f64()),
+            (Some(16384), Some(942521.0))
+        );
+    }
+
+    /// Two runs appended to one file (`iozone ... >> log` twice): two documents, each with its
+    /// own figures and lines; a second table with no banner between is refused, not merged.
+    #[test]
+    fn runs_appended_to_one_file_are_one_document_each() {
+        let second = IOZONE_3_471.replace(" 942521 ", " 999999 ").replace("   942521  ", "   999999  ");
+        let both = format!("{IOZONE_3_471}{second}");
+        let runs = parse(&both, &stated()).unwrap();
+        assert_eq!(runs.len(), 2);
+        let first_write = |run: &Imported| {
+            let cells = run.results["ranks"][0]["cells"].as_array().unwrap().clone();
+            cells.iter().find(|c| c["pass"] == "write").unwrap()["kib_per_s"].as_f64()
+        };
+        assert_eq!((first_write(&runs[0]), first_write(&runs[1])), (Some(942521.0), Some(999999.0)));
+        let n = IOZONE_3_471.lines().count();
+        assert_eq!((runs[0].lines, runs[1].lines), ([1, n], [n + 1, 2 * n]));
+        let no_banner = both.replacen("Iozone: Performance Test of File I/O", "", 2);
+        let err = parse(&no_banner, &stated()).unwrap_err();
+        assert!(err.message.starts_with("a second table in one run"), "{err:?}");
+    }
 
     /// -E: every column, and a row with only write and pwrite (blanks for the tests between).
     const ALL_COLUMNS: &str = include_str!("../../../tests/data/import/iozone-all-columns.txt");
@@ -382,7 +446,7 @@ pub mod tests {
         let shifted = TABLE_AND_REPORT.replace("  412345  523456", "412345    523456");
         assert_eq!(parse(&shifted, &stated()).unwrap_err().line, Some(26));
         let ops = TABLE_AND_REPORT.replace("Output is in Kbytes/sec", "Output is in operations per second");
-        assert!(parse(&ops, &stated()).unwrap_err().message.contains("Kbytes/sec"));
+        assert!(parse(&ops, &stated()).unwrap_err().message.contains("only outputs in kBytes/sec import"));
         assert!(parse("hello\n", &stated()).unwrap_err().message.contains("no iozone"));
         let unknown = TABLE_AND_REPORT.replace("\"Random write report\"", "\"Sideways report\"");
         assert!(parse(&unknown, &stated()).unwrap_err().message.contains("not a report iozone prints"));
