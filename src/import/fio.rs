@@ -1,9 +1,13 @@
-//! fio's `--output-format=json`: every job that reads or writes one file sequentially or at
-//! random (`rw=read|write|randread|randwrite`) is a cell of the `fs` kind (pass, file size =
-//! `size`, record size = `bs`), with fio's bandwidth and runtime. Jobs of the same name
+//! fio's `--output-format=json` (also `normal,json`, whose text around the JSON is skipped):
+//! every job that reads and/or writes one file (`rw=read|write|randread|randwrite|rw|randrw`)
+//! gives a cell of the `fs` kind per direction (pass; file size = what one pass covers,
+//! `io_size` or else `size`; record size = `bs`), with fio's bandwidth, runtime and the bytes
+//! it reports it moved (more than the file with `time_based` or `loops`). Jobs of the same name
 //! (`numjobs`) ran side by side: each is a rank's sweep, as under `pvbench fs` on several ranks.
 
-use super::text::{ParseError, json};
+use serde_json::Value;
+
+use super::text::{ParseError, json_error};
 use super::{Imported, Stated};
 use crate::cli::parse_size;
 use crate::result::Ranks;
@@ -14,30 +18,104 @@ pub fn recognise(text: &str) -> Option<&'static str> {
     text.contains("\"fio version\"").then_some("its \"fio version\" key")
 }
 
-/// fio's `rw`, as the pass it is and the side of the job's figures that holds it.
-fn pass_of(rw: &str) -> Option<(&'static str, &'static str)> {
+/// fio's `rw`, as the passes it makes and the side of the job's figures that holds each.
+fn passes_of(rw: &str) -> Option<&'static [(&'static str, &'static str)]> {
     Some(match rw {
-        "read" => ("read", "read"),
-        "write" => ("write", "write"),
-        "randread" => ("random read", "read"),
-        "randwrite" => ("random write", "write"),
+        "read" => &[("read", "read")],
+        "write" => &[("write", "write")],
+        "randread" => &[("random read", "read")],
+        "randwrite" => &[("random write", "write")],
+        "rw" | "readwrite" => &[("mixed read", "read"), ("mixed write", "write")],
+        "randrw" => &[("mixed random read", "read"), ("mixed random write", "write")],
         _ => return None,
     })
 }
 
-pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
-    // fio's notes (`note: …`) may precede the JSON when stderr went to the same file.
-    let start = text.find("\n{").map(|i| i + 1).filter(|_| !text.starts_with('{')).unwrap_or(0);
-    if let Some((n, line)) = text[..start]
-        .lines()
-        .enumerate()
-        .find(|(_, l)| !l.trim().is_empty() && !l.starts_with("note:") && !l.starts_with("fio:"))
-    {
-        return Err(ParseError::at(n + 1, format!("not fio's JSON output: {:?}", line.trim())));
+/// One job's cells (one per direction it moved data in) and what it was asked to do.
+fn job_cells(job: &Value, global: &Value) -> Result<(Vec<Cell>, FioJobParameters), ParseError> {
+    let name = job["jobname"].as_str().unwrap_or("?").to_string();
+    let what = format!("job {name:?}");
+    if job["error"].as_i64().unwrap_or(0) != 0 {
+        return Err(ParseError::whole(format!(
+            "{what} ended with error {}: its figures are not a measurement",
+            job["error"]
+        )));
     }
+    let option = |keys: &[&str]| {
+        keys.iter().find_map(|k| job["job options"][*k].as_str().or_else(|| global[*k].as_str()))
+    };
+    let rw = option(&["rw", "readwrite"]).unwrap_or("read");
+    let passes = passes_of(rw).ok_or_else(|| {
+        ParseError::whole(format!(
+            "{what}: rw={rw} is not one of read, write, randread, randwrite, rw, randrw (passes over one file)"
+        ))
+    })?;
+    let size_of = |keys: &[&str], what_size: &str| -> Result<Option<u64>, ParseError> {
+        let Some(text) = option(keys) else { return Ok(None) };
+        if text.contains(',') || text.contains(':') {
+            return Err(ParseError::whole(format!("{what}: {}={text}: one size only", keys[0])));
+        }
+        parse_size(text)
+            .map(Some)
+            .map_err(|e| ParseError::whole(format!("{what}: {} ({what_size}): {e}", keys[0])))
+    };
+    if let Some(files) = option(&["nrfiles"]).filter(|n| *n != "1") {
+        return Err(ParseError::whole(format!("{what}: nrfiles={files}: an fs pass is one file")));
+    }
+    let unknown = |key: &str, what_size: &str| {
+        ParseError::whole(format!("{what}: no {key} option: the {what_size} is unknown"))
+    };
+    let block = size_of(&["bs", "blocksize"], "record size")?.ok_or_else(|| unknown("bs", "record size"))?;
+    let size = size_of(&["size", "filesize"], "file size")?.ok_or_else(|| unknown("size", "file size"))?;
+    let io_size = size_of(&["io_size", "io_limit"], "bytes per pass")?;
+    let mut cells = Vec::new();
+    for (pass, side) in passes {
+        let figures = &job[*side];
+        let bytes_per_s = figures["bw_bytes"]
+            .as_f64()
+            .or_else(|| figures["bw"].as_f64().map(|kib| kib * 1024.0))
+            .ok_or_else(|| ParseError::whole(format!("{what}: no {side} bandwidth")))?;
+        let runtime_ms = figures["runtime"].as_f64().unwrap_or(0.0);
+        if runtime_ms <= 0.0 {
+            return Err(ParseError::whole(format!("{what}: no {side} runtime: the job did not run")));
+        }
+        cells.push(Cell {
+            file_size_bytes: io_size.unwrap_or(size),
+            record_size_bytes: block,
+            pass: (*pass).into(),
+            seconds: Some(runtime_ms / 1000.0),
+            kib_per_s: bytes_per_s / 1024.0,
+            mib_per_s: bytes_per_s / 1024.0 / 1024.0,
+            bytes_moved: figures["io_bytes"].as_u64(),
+        });
+    }
+    let parameters = FioJobParameters {
+        name,
+        rw: rw.into(),
+        block_size_bytes: block,
+        file_size_bytes: size,
+        io_size_bytes: io_size,
+        runtime_limit_s: option(&["runtime"]).and_then(|t| t.trim_end_matches('s').parse().ok()),
+        iodepth: option(&["iodepth"]).and_then(|d| d.parse().ok()),
+        ioengine: option(&["ioengine"]).map(str::to_string),
+        direct: option(&["direct"]).is_some_and(|d| d == "1"),
+    };
+    Ok((cells, parameters))
+}
+
+pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
+    // fio's notes (`note: …`), or with `normal,json` its human output, may surround the JSON:
+    // the first JSON value is the output, the text before and after it is not read.
+    let start = if text.starts_with('{') { 0 } else { text.find("\n{").map_or(text.len(), |i| i + 1) };
     let skipped_lines = text[..start].lines().count();
-    let doc =
-        json(&text[start..]).map_err(|e| ParseError { line: e.line.map(|l| l + skipped_lines), ..e })?;
+    let doc = match serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>().next() {
+        Some(Ok(doc)) => doc,
+        Some(Err(e)) => {
+            let e = json_error(e);
+            return Err(ParseError { line: e.line.map(|l| l + skipped_lines), ..e });
+        }
+        None => return Err(ParseError::whole("no JSON object: not fio's JSON output")),
+    };
     let jobs =
         doc["jobs"].as_array().ok_or_else(|| ParseError::whole("no \"jobs\" array: not fio's JSON"))?;
     if jobs.is_empty() {
@@ -47,73 +125,20 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let mut job_parameters = Vec::new();
     let mut sweeps: Vec<RankSweep> = Vec::new();
     for job in jobs {
-        let name = job["jobname"].as_str().unwrap_or("?").to_string();
-        let what = format!("job {name:?}");
-        if job["error"].as_i64().unwrap_or(0) != 0 {
-            return Err(ParseError::whole(format!(
-                "{what} ended with error {}: its figures are not a measurement",
-                job["error"]
-            )));
-        }
-        let option = |keys: &[&str]| {
-            keys.iter().find_map(|k| job["job options"][*k].as_str().or_else(|| global[*k].as_str()))
-        };
-        let rw = option(&["rw", "readwrite"]).unwrap_or("read");
-        let (pass, side) = pass_of(rw).ok_or_else(|| {
-            ParseError::whole(format!(
-                "{what}: rw={rw} is not one of read, write, randread, randwrite (a single-file pass)"
-            ))
-        })?;
-        let size_of = |keys: &[&str], what_size: &str| -> Result<u64, ParseError> {
-            let text = option(keys).ok_or_else(|| {
-                ParseError::whole(format!("{what}: no {} option: the {what_size} is unknown", keys[0]))
-            })?;
-            if text.contains(',') || text.contains(':') {
-                return Err(ParseError::whole(format!("{what}: {}={text}: one size only", keys[0])));
-            }
-            parse_size(text).map_err(|e| ParseError::whole(format!("{what}: {}: {e}", keys[0])))
-        };
-        if let Some(files) = option(&["nrfiles"]).filter(|n| *n != "1") {
-            return Err(ParseError::whole(format!("{what}: nrfiles={files}: an fs pass is one file")));
-        }
-        let block = size_of(&["bs", "blocksize"], "record size")?;
-        let size = size_of(&["size", "filesize"], "file size")?;
-        let figures = &job[side];
-        let bytes_per_s = figures["bw_bytes"]
-            .as_f64()
-            .or_else(|| figures["bw"].as_f64().map(|kib| kib * 1024.0))
-            .ok_or_else(|| ParseError::whole(format!("{what}: no {side} bandwidth")))?;
-        let runtime_ms = figures["runtime"].as_f64().unwrap_or(0.0);
-        if runtime_ms <= 0.0 {
-            return Err(ParseError::whole(format!("{what}: no {side} runtime: the job did not run")));
-        }
-        let cell = Cell {
-            file_size_bytes: size,
-            record_size_bytes: block,
-            pass: pass.into(),
-            seconds: Some(runtime_ms / 1000.0),
-            kib_per_s: bytes_per_s / 1024.0,
-            mib_per_s: bytes_per_s / 1024.0 / 1024.0,
-        };
+        let (cells, parameters) = job_cells(job, global)?;
         // The n-th job of a name is the n-th rank.
-        let rank = job_parameters.iter().filter(|p: &&FioJobParameters| p.name == name).count();
+        let rank = job_parameters.iter().filter(|p: &&FioJobParameters| p.name == parameters.name).count();
         if sweeps.len() <= rank {
+            let option = |k: &str| job["job options"][k].as_str().or_else(|| global[k].as_str());
             sweeps.push(RankSweep {
                 rank: rank as u32,
                 host: stated.host_or("unstated"),
-                file: option(&["filename"]).or(option(&["directory"])).unwrap_or_default().to_string(),
+                file: option("filename").or(option("directory")).unwrap_or_default().to_string(),
                 cells: Vec::new(),
             });
         }
-        sweeps[rank].cells.push(cell);
-        job_parameters.push(FioJobParameters {
-            name,
-            rw: rw.into(),
-            block_size_bytes: block,
-            file_size_bytes: size,
-            ioengine: option(&["ioengine"]).map(str::to_string),
-            direct: option(&["direct"]).is_some_and(|d| d == "1"),
-        });
+        sweeps[rank].cells.extend(cells);
+        job_parameters.push(parameters);
     }
     let started_at = jobs.iter().filter_map(|j| j["job_start"].as_u64()).min().map(|ms| {
         humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
@@ -179,11 +204,12 @@ pub mod tests {
 
     #[test]
     fn every_single_file_pass_and_what_older_fios_print() {
-        assert_eq!(pass_of("read"), Some(("read", "read")));
-        assert_eq!(pass_of("write"), Some(("write", "write")));
-        assert_eq!(pass_of("randread"), Some(("random read", "read")));
-        assert_eq!(pass_of("randwrite"), Some(("random write", "write")));
-        assert_eq!(pass_of("rw"), None);
+        assert_eq!(passes_of("read"), Some(&[("read", "read")][..]));
+        assert_eq!(passes_of("write"), Some(&[("write", "write")][..]));
+        assert_eq!(passes_of("randread"), Some(&[("random read", "read")][..]));
+        assert_eq!(passes_of("randwrite"), Some(&[("random write", "write")][..]));
+        assert_eq!(passes_of("readwrite"), passes_of("rw"));
+        assert_eq!(passes_of("trim"), None);
         // fio before 3.x prints bw (KiB/s) without bw_bytes; direct=1 is recorded.
         let mut doc: Value = serde_json::from_str(TWO_JOBS).unwrap();
         doc["jobs"][0]["write"].as_object_mut().unwrap().remove("bw_bytes");
@@ -192,6 +218,44 @@ pub mod tests {
         assert_eq!(run.results["ranks"][0]["cells"][0]["mib_per_s"], 512.0);
         assert_eq!(run.parameters["jobs"][0]["direct"], true);
         assert_eq!(run.parameters["jobs"][1]["direct"], false);
+    }
+
+    /// fio 3.33's own `--output-format=normal,json` of `rw=randrw --size=4m --bs=64k`: the
+    /// human text around the JSON is skipped, and the job is a read and a write cell.
+    #[test]
+    fn randrw_in_normal_and_json_output_is_two_cells() {
+        let text = include_str!("../../tests/data/import/fio-3.33-randrw-normal-json.txt");
+        let run = &parse(text, &stated()).unwrap()[0];
+        let cells = run.results["ranks"][0]["cells"].as_array().unwrap();
+        let passes: Vec<&str> = cells.iter().map(|c| c["pass"].as_str().unwrap()).collect();
+        assert_eq!(passes, ["mixed random read", "mixed random write"]);
+        assert_eq!(
+            (cells[0]["bytes_moved"].as_u64(), cells[1]["bytes_moved"].as_u64()),
+            (Some(1900544), Some(2293760))
+        );
+        assert_eq!(cells[0]["file_size_bytes"], 4 << 20);
+        assert_eq!(cells[1]["kib_per_s"], 382293333.0 / 1024.0);
+    }
+
+    /// `time_based` moves more than the file, `io_size` less: the cell is what one pass covers,
+    /// with the bytes fio moved beside it; iodepth and runtime are kept.
+    #[test]
+    fn time_based_and_io_size_keep_the_bytes_fio_moved() {
+        let mut doc: Value = serde_json::from_str(TWO_JOBS).unwrap();
+        doc["jobs"][0]["job options"]["runtime"] = "1".into();
+        doc["jobs"][0]["job options"]["iodepth"] = "16".into();
+        doc["jobs"][0]["write"]["io_bytes"] = 3_751_018_496u64.into();
+        doc["jobs"][1]["job options"]["io_size"] = "2m".into();
+        let run = &parse(&doc.to_string(), &stated()).unwrap()[0];
+        let cells = &run.results["ranks"][0]["cells"];
+        assert_eq!(
+            (cells[0]["file_size_bytes"].as_u64(), cells[0]["bytes_moved"].as_u64()),
+            (Some(1 << 30), Some(3_751_018_496))
+        );
+        assert_eq!(cells[1]["file_size_bytes"], 2 << 20, "io_size, not size");
+        let jobs = &run.parameters["jobs"];
+        assert_eq!((jobs[0]["iodepth"].as_u64(), jobs[0]["runtime_limit_s"].as_f64()), (Some(16), Some(1.0)));
+        assert_eq!(jobs[1]["io_size_bytes"], 2 << 20);
     }
 
     #[test]
@@ -207,8 +271,8 @@ pub mod tests {
 
     #[test]
     fn mixed_jobs_and_broken_files_are_refused() {
-        let mixed = TWO_JOBS.replace("\"rw\" : \"randread\"", "\"rw\" : \"randrw\"");
-        assert!(parse(&mixed, &stated()).unwrap_err().message.contains("rw=randrw"));
+        let trim = TWO_JOBS.replace("\"rw\" : \"randread\"", "\"rw\" : \"randtrim\"");
+        assert!(parse(&trim, &stated()).unwrap_err().message.contains("rw=randtrim"));
         let several = TWO_JOBS.replace("\"bs\" : \"64k\",", "\"bs\" : \"64k\", \"nrfiles\" : \"4\",");
         assert!(parse(&several, &stated()).unwrap_err().message.contains("nrfiles=4"));
         let no_size = TWO_JOBS.replace("\"size\" : \"1G\",", "");
@@ -228,8 +292,7 @@ pub mod tests {
         let err = parse(&broken, &stated()).unwrap_err();
         assert_eq!(err.line, Some(2 + 14), "{err:?}");
         assert_eq!(err.message, "not JSON: expected value (column 19)");
-        let garbage = format!("hello\n{TWO_JOBS}");
-        assert_eq!(parse(&garbage, &stated()).unwrap_err().line, Some(1));
+        assert!(parse("hello\n", &stated()).unwrap_err().message.starts_with("no JSON object"));
         let failed = TWO_JOBS.replacen("\"error\" : 0", "\"error\" : 5", 1);
         assert!(parse(&failed, &stated()).unwrap_err().message.contains("error 5"));
     }

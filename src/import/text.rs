@@ -79,7 +79,7 @@ pub fn json_values(text: &str) -> Result<Vec<([usize; 2], serde_json::Value)>, P
     Ok(values)
 }
 
-fn json_error(e: serde_json::Error) -> ParseError {
+pub fn json_error(e: serde_json::Error) -> ParseError {
     // serde's text ends in "at line L column C": the line is the error's own.
     let full = e.to_string();
     let what = full.split(" at line ").next().unwrap_or(&full);

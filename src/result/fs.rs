@@ -60,6 +60,10 @@ pub struct Cell {
     pub seconds: Option<f64>,
     pub kib_per_s: f64,
     pub mib_per_s: f64,
+    /// What an imported tool reports it moved in the pass (fio's `io_bytes`), where it says:
+    /// more than the file with fio's `time_based`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_moved: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

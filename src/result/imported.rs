@@ -108,10 +108,15 @@ pub struct IorParameters {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FioJobParameters {
     pub name: String,
-    /// fio's `rw`: `read`, `write`, `randread` or `randwrite`.
+    /// fio's `rw`: `read`, `write`, `randread`, `randwrite`, `rw` or `randrw`.
     pub rw: String,
     pub block_size_bytes: u64,
     pub file_size_bytes: u64,
+    /// `io_size`: bytes one pass moves, where less (or more) than the file.
+    pub io_size_bytes: Option<u64>,
+    /// `runtime`: with `time_based` the job went over the file again until it passed.
+    pub runtime_limit_s: Option<f64>,
+    pub iodepth: Option<u64>,
     pub ioengine: Option<String>,
     pub direct: bool,
 }

@@ -283,6 +283,7 @@ fn sweep_cell(
                 seconds: Some(seconds),
                 kib_per_s,
                 mib_per_s: kib_per_s / 1024.0,
+                bytes_moved: None,
             });
             progress.inc(file_size);
             Ok(())

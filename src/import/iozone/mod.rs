@@ -161,6 +161,7 @@ fn document(cells: Cells, preamble: Preamble, stated: &Stated, lines: [usize; 2]
             seconds: None,
             kib_per_s: value as f64,
             mib_per_s: value as f64 / 1024.0,
+            bytes_moved: None,
         })
         .collect();
     let host = stated.host_or("unstated");
