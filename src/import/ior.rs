@@ -25,7 +25,32 @@ fn integer(object: &Value, key: &str, what: &str) -> Result<u64, ParseError> {
 }
 
 fn real(object: &Value, key: &str, what: &str) -> Result<f64, ParseError> {
-    object[key].as_f64().ok_or_else(|| ParseError::whole(format!("{what}: no number {key:?}")))
+    let value =
+        object[key].as_f64().ok_or_else(|| ParseError::whole(format!("{what}: no number {key:?}")))?;
+    if value < 0.0 {
+        return Err(ParseError::whole(format!("{what}: {key} {value}: not a measurement")));
+    }
+    Ok(value)
+}
+
+/// IOR's summary is computed from the repetitions it lists: a maximum, minimum or mean that
+/// they do not give (beyond IOR's rounding) was not written by IOR for this test.
+fn check_summary(summary: &IorSummary, bandwidths: &[f64], what: &str) -> Result<(), ParseError> {
+    let max = bandwidths.iter().copied().fold(f64::MIN, f64::max);
+    let min = bandwidths.iter().copied().fold(f64::MAX, f64::min);
+    let mean = bandwidths.iter().sum::<f64>() / bandwidths.len() as f64;
+    for (key, printed, computed) in [
+        ("bwMaxMIB", summary.max_mib_per_s, max),
+        ("bwMinMIB", summary.min_mib_per_s, min),
+        ("bwMeanMIB", summary.mean_mib_per_s, mean),
+    ] {
+        if (printed - computed).abs() > 0.005 + 1e-6 * computed.abs() {
+            return Err(ParseError::whole(format!(
+                "{what}: the summary's {key} {printed} is not what the repetitions give ({computed:.2}): not this test's figure"
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> {
@@ -118,16 +143,19 @@ fn test_document(
         let s = summaries.iter().find(|s| s["operation"] == phase.name()).ok_or_else(|| {
             ParseError::whole(format!("{what}: truncated: the summary has no {} line", phase.name()))
         })?;
+        let summary = IorSummary {
+            max_mib_per_s: real(s, "bwMaxMIB", what)?,
+            min_mib_per_s: real(s, "bwMinMIB", what)?,
+            mean_mib_per_s: real(s, "bwMeanMIB", what)?,
+            stddev_mib_per_s: real(s, "bwStdMIB", what)?,
+            mean_elapsed_s: real(s, "MeanTime", what)?,
+        };
+        let bandwidths: Vec<f64> = iterations.iter().map(|i| i.bandwidth_mib_per_s).collect();
+        check_summary(&summary, &bandwidths, &format!("{what}, {}", phase.name()))?;
         phases.push(PhaseResult {
             phase,
             bytes: per_repetition * repetitions,
-            ior: Some(IorSummary {
-                max_mib_per_s: real(s, "bwMaxMIB", what)?,
-                min_mib_per_s: real(s, "bwMinMIB", what)?,
-                mean_mib_per_s: real(s, "bwMeanMIB", what)?,
-                stddev_mib_per_s: real(s, "bwStdMIB", what)?,
-                mean_elapsed_s: real(s, "MeanTime", what)?,
-            }),
+            ior: Some(summary),
             mpi_io_test: None,
             iterations,
         });
@@ -173,6 +201,22 @@ pub mod tests {
 
     fn stated() -> Stated {
         Stated::host(None)
+    }
+
+    /// A summary that its repetitions contradict (an edited mean), or a negative figure, is
+    /// refused.
+    #[test]
+    fn a_summary_its_repetitions_contradict_is_refused() {
+        let edited = TWO_REPETITIONS.replacen("\"bwMeanMIB\": 70.0", "\"bwMeanMIB\": 500.0", 1);
+        assert_ne!(edited, TWO_REPETITIONS, "the sample holds the mean");
+        let err = parse(&edited, &stated()).unwrap_err();
+        assert!(err.message.contains("bwMeanMIB 500 is not what the repetitions give (70.00)"), "{err:?}");
+        let edited = TWO_REPETITIONS.replacen("\"bwMaxMIB\": 70.5", "\"bwMaxMIB\": 71.5", 1);
+        assert_ne!(edited, TWO_REPETITIONS);
+        assert!(parse(&edited, &stated()).unwrap_err().message.contains("bwMaxMIB 71.5"));
+        let negative = TWO_REPETITIONS.replacen("\"bwMiB\": 70.5", "\"bwMiB\": -70.5", 1);
+        assert_ne!(negative, TWO_REPETITIONS);
+        assert!(parse(&negative, &stated()).unwrap_err().message.contains("bwMiB -70.5: not a measurement"));
     }
 
     #[test]

@@ -28,6 +28,8 @@ struct Run {
     bandwidth: [Option<(usize, f64)>; 2],
     correctness: Option<bool>,
     hosts: BTreeMap<u32, String>,
+    /// The `of P` of the first `Process r of P` line, and its line.
+    process_count: Option<(usize, u32)>,
 }
 
 impl Run {
@@ -67,6 +69,9 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
                 .split_once(" of ")
                 .and_then(|(rank, rest)| Some((rank, rest.split_once(" is on ")?.1)))
                 .ok_or_else(|| ParseError::at(n, format!("not mpi-io-test output: {trimmed:?}")))?;
+            let of =
+                rest.split_once(" of ").and_then(|(_, r)| r.split_once(" is on ")).map_or("", |(p, _)| p);
+            run.process_count.get_or_insert((n, number(n, of, "process count")?));
             run.hosts.insert(number(n, rank, "rank")?, host.trim().to_string());
         } else if trimmed.starts_with("nr_procs = ") {
             let get = |key: &str| {
@@ -93,7 +98,12 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
             let value = rest
                 .strip_suffix("Mbytes/sec")
                 .ok_or_else(|| ParseError::at(n, format!("no Mbytes/sec in {trimmed:?}")))?;
-            run.bandwidth[phase] = Some((n, number(n, value, "bandwidth")?));
+            let bandwidth: f64 = number(n, value, "bandwidth")?;
+            // inf: a phase the run skipped (no time); nan or negative is no measurement.
+            if bandwidth.is_nan() || bandwidth < 0.0 {
+                return Err(ParseError::at(n, format!("bandwidth {}: not a measurement", value.trim())));
+            }
+            run.bandwidth[phase] = Some((n, bandwidth));
         } else if let Some(outcome) = trimmed.strip_prefix("Correctness test ") {
             run.correctness = Some(outcome == "passed.");
         } else {
@@ -103,6 +113,28 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
     runs.push(run);
     let last_line = lines.len();
     runs.into_iter().map(|run| document(run, last_line)).collect()
+}
+
+/// mpi-io-test prints `total_size / max_t / 10^6` with six decimals, from a max_t it prints
+/// with six: a figure outside what those roundings allow was not computed from this run.
+fn check_bandwidth(n: usize, printed: f64, total: u64, max_t: f64) -> Result<(), ParseError> {
+    const HALF_DIGIT: f64 = 5e-7;
+    if printed.is_infinite() || max_t <= HALF_DIGIT {
+        return Ok(()); // a skipped phase, or a time too short to check against
+    }
+    let rate = |t: f64| total as f64 / t / 1e6;
+    let (low, high) = (rate(max_t + HALF_DIGIT), rate(max_t - HALF_DIGIT));
+    let slack = HALF_DIGIT + 1e-9 * printed;
+    if printed < low - slack || printed > high + slack {
+        return Err(ParseError::at(
+            n,
+            format!(
+                "bandwidth {printed} Mbytes/sec contradicts total_size / max_t = {:.6}: not this run's figure",
+                rate(max_t)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Which phase a line is about (0 write, 1 read), and the rest of it.
@@ -123,6 +155,11 @@ fn document(run: Run, last_line: usize) -> Result<Imported, ParseError> {
             format!("total_size {printed} is not nr_procs × nr_iter × blk_sz = {total}"),
         ));
     }
+    if let Some((n, count)) = run.process_count
+        && count != procs
+    {
+        return Err(ParseError::at(n, format!("Process … of {count}, but nr_procs = {procs}: not one run")));
+    }
     if run.correctness == Some(false) {
         return Err(ParseError::at(
             run.last_line,
@@ -132,7 +169,10 @@ fn document(run: Run, last_line: usize) -> Result<Imported, ParseError> {
     let mut phases = Vec::new();
     for (index, phase) in [Phase::Write, Phase::Read].into_iter().enumerate() {
         let (times, bandwidth) = match (run.times[index], run.bandwidth[index]) {
-            (Some((_, times)), Some((_, bandwidth))) => (times, bandwidth),
+            (Some((_, times)), Some((n, bandwidth))) => {
+                check_bandwidth(n, bandwidth, total, times[1])?;
+                (times, bandwidth)
+            }
             (None, None) => continue,
             (Some((n, _)), None) | (None, Some((n, _))) => {
                 let line = if run.last_line == last_line { last_line } else { n };
@@ -216,8 +256,8 @@ Process 0 of 2 is on node6
 # Using mpi-io calls.
 nr_procs = 2, nr_iter = 5, blk_sz = 104857600, coll = 0
 # total_size = 1048576000
-# Write: min_t = 14.123456, max_t = 16.912345, mean_t = 15.517900, var_t = 3.890123
-# Read:  min_t = 10.100000, max_t = 10.922330, mean_t = 10.511165, var_t = 0.338113
+# Write: min_t = 14.123456, max_t = 16.912516, mean_t = 15.517900, var_t = 3.890123
+# Read:  min_t = 10.100000, max_t = 10.922667, mean_t = 10.511165, var_t = 0.338113
 Write bandwidth = 62.000000 Mbytes/sec
 Read bandwidth = 96.000000 Mbytes/sec
 Correctness test passed.
@@ -242,7 +282,7 @@ Correctness test passed.
         assert_eq!(write["phase"], "write");
         assert_eq!(write["bytes"], 1048576000u64);
         assert_eq!(write["mpi_io_test"]["bandwidth_mb_per_s"], 62.0);
-        assert_eq!(write["mpi_io_test"]["max_time_s"], 16.912345);
+        assert_eq!(write["mpi_io_test"]["max_time_s"], 16.912516);
         assert_eq!(write["mpi_io_test"]["var_time_s2"], 3.890123);
         assert!(write["ior"].is_null());
         assert_eq!(run.results["phases"][1]["mpi_io_test"]["mean_time_s"], 10.511165);
@@ -253,13 +293,16 @@ Correctness test passed.
 
     #[test]
     fn appended_runs_are_one_document_each() {
-        let two = format!("{TWO_RANKS}{}", TWO_RANKS.replace("62.000000", "67.000000"));
+        let two = format!(
+            "{TWO_RANKS}{}",
+            TWO_RANKS.replace("62.000000", "67.000000").replace("16.912516", "15.650388")
+        );
         let runs = parse(&two, &stated()).unwrap();
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[1].lines, [11, 20]);
         assert_eq!(runs[1].results["phases"][0]["mpi_io_test"]["bandwidth_mb_per_s"], 67.0);
         // Without -v and # lines too: nr_procs starts the next run.
-        let bare = "nr_procs = 1, nr_iter = 1, blk_sz = 10\nWrite bandwidth = 1.0 Mbytes/sec\n\
+        let bare = "nr_procs = 1, nr_iter = 1, blk_sz = 10\nWrite bandwidth = 0.000010 Mbytes/sec\n\
                     # Write: min_t = 1, max_t = 1, mean_t = 1, var_t = 0\n";
         let runs = parse(&format!("{bare}{bare}"), &stated()).unwrap();
         assert_eq!(runs.len(), 2);
@@ -281,10 +324,34 @@ Correctness test passed.
         assert!(parse(&wrong_total, &stated()).unwrap_err().message.contains("nr_procs × nr_iter × blk_sz"));
         let failed = TWO_RANKS.replace("passed.", "failed.");
         assert!(parse(&failed, &stated()).unwrap_err().message.contains("correctness test failed"));
-        let bad_number = TWO_RANKS.replace("max_t = 16.912345", "max_t = x");
+        let bad_number = TWO_RANKS.replace("max_t = 16.912516", "max_t = x");
         assert_eq!(
             parse(&bad_number, &stated()).unwrap_err(),
             ParseError::at(6, "max_t: \"x\" is not a number")
+        );
+    }
+
+    /// Figures that are not a measurement of this run are refused at their line: nan, a
+    /// bandwidth that total_size / max_t contradicts, a process count that is not nr_procs.
+    #[test]
+    fn figures_that_contradict_the_run_are_refused() {
+        let nan = TWO_RANKS.replace("Write bandwidth = 62.000000", "Write bandwidth = nan");
+        assert_eq!(
+            parse(&nan, &stated()).unwrap_err(),
+            ParseError::at(8, "bandwidth nan: not a measurement")
+        );
+        let negative = TWO_RANKS.replace("Read bandwidth = 96.000000", "Read bandwidth = -96.000000");
+        assert_eq!(parse(&negative, &stated()).unwrap_err().line, Some(9));
+        let edited = TWO_RANKS.replace("62.000000", "500.000000");
+        let err = parse(&edited, &stated()).unwrap_err();
+        assert_eq!(err.line, Some(8));
+        assert!(err.message.contains("contradicts total_size / max_t = 62.000"), "{err:?}");
+        // The last printed digit of either figure is rounding, not a contradiction.
+        assert!(parse(&TWO_RANKS.replace("62.000000", "62.000001"), &stated()).is_ok());
+        let three = TWO_RANKS.replace("Process 1 of 2", "Process 1 of 3");
+        assert_eq!(
+            parse(&three, &stated()).unwrap_err(),
+            ParseError::at(1, "Process … of 3, but nr_procs = 2: not one run")
         );
     }
 

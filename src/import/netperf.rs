@@ -118,6 +118,15 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     Ok(documents)
 }
 
+/// A figure netperf measured: a finite number, not negative (`nan`, `1e400` and `-5` are not).
+fn measured(n: usize, text: &str, what: &str) -> Result<f64, ParseError> {
+    let value: f64 = number(n, text, what)?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(ParseError::at(n, format!("{what} {text}: not a measurement")));
+    }
+    Ok(value)
+}
+
 /// The receiver in `… TEST from SRC (ADDR) port 0 AF_INET to DEST (ADDR) port …`; older
 /// netperfs print `… TEST to DEST`. An empty address (`()`) is none.
 fn banner_receiver(banner: &str) -> (Option<String>, Option<String>) {
@@ -163,11 +172,17 @@ fn document(
             format!("truncated: {} figures, the title promises {wanted}", fields.len()),
         ));
     }
+    if fields.len() > wanted {
+        return Err(ParseError::at(n, format!("{} figures, the title promises {wanted}", fields.len())));
+    }
     let receive_buffer: u64 = number(n, fields[0], "receive socket size")?;
     let send_buffer: u64 = number(n, fields[1], "send socket size")?;
     let send_size: u64 = number(n, fields[2], "message size")?;
-    let elapsed_s: f64 = number(n, fields[3], "elapsed time")?;
-    let throughput: f64 = number(n, fields[4], "throughput")?;
+    let elapsed_s: f64 = measured(n, fields[3], "elapsed time")?;
+    if elapsed_s == 0.0 {
+        return Err(ParseError::at(n, format!("elapsed time {}: the test did not run", fields[3])));
+    }
+    let throughput: f64 = measured(n, fields[4], "throughput")?;
     // Local utilisation, remote, local service demand, remote; netperf prints -1 for the side
     // it did not measure (-c without -C, or -C without -c).
     let mut cpu_figures: [Option<f64>; 4] = [None; 4];
@@ -178,7 +193,11 @@ fn document(
             "local service demand",
             "remote service demand",
         ])) {
-            *value = Some(number::<f64>(n, text, what)?).filter(|v| *v >= 0.0);
+            let value_read: f64 = number(n, text, what)?;
+            if !value_read.is_finite() {
+                return Err(ParseError::at(n, format!("{what} {text}: not a measurement")));
+            }
+            *value = Some(value_read).filter(|v| *v >= 0.0);
         }
     }
     let bytes_per_s = throughput * bytes_per_unit(unit).expect("the unit was checked");
@@ -408,5 +427,21 @@ bytes  bytes   bytes    secs.    10^6bits/sec
             parse(&bad, &stated(None)).unwrap_err(),
             ParseError::at(7, "throughput: \"2x1.88\" is not a number")
         );
+    }
+
+    /// Figures that are no measurement are refused at their line, not imported.
+    #[test]
+    fn figures_that_are_not_measurements_are_refused() {
+        for (from, to, message) in [
+            ("231.88", "nan", "throughput nan: not a measurement"),
+            ("231.88", "1e400", "throughput 1e400: not a measurement"),
+            ("231.88", "-231.88", "throughput -231.88: not a measurement"),
+            ("100.02", "0.00", "elapsed time 0.00: the test did not run"),
+            ("50.24    50.24", "50.24    nan", "remote CPU utilisation nan: not a measurement"),
+            ("4.232   4.232  ", "4.232   4.232   7.0", "10 figures, the title promises 9"),
+        ] {
+            let text = STUDY_RUN.replacen(from, to, 1);
+            assert_eq!(parse(&text, &stated(None)).unwrap_err(), ParseError::at(7, message), "{to}");
+        }
     }
 }
