@@ -309,3 +309,52 @@ fn outputs_are_distinct_new_and_named_by_their_flag() {
     assert_exit(&sweep(&["--csv", o, "--force"]), 0);
     assert_ne!(std::fs::read_to_string(&out_path).unwrap(), "mine", "the report replaced it");
 }
+
+/// Sizes that give no sweep are usage errors before any file is made.
+#[test]
+fn ranges_without_a_sweep_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    for (flags, needle) in [
+        (&["--min-file", "0"][..], "size \"0\" must be greater than zero"),
+        (&["--min-file", "1MiB", "--max-file", "64KiB"][..], "need min <= max"),
+        (&["--min-record", "8KiB", "--max-record", "4KiB"][..], "--min-record 8192 and --max-record 4096"),
+        (
+            &["--min-file", "64KiB", "--min-record", "128KiB"][..],
+            "--min-record 131072 is larger than --min-file",
+        ),
+    ] {
+        let mut args = vec!["fs", "--dir", d];
+        args.extend_from_slice(flags);
+        assert_fails_with(&mpiexec(1, &args), 2, needle);
+    }
+    // A record as large as the smallest file is a sweep.
+    let args =
+        ["fs", "--dir", d, "--min-file", "64KiB", "--max-file", "64KiB", "--min-record", "64KiB", "-i", "0"];
+    assert_exit(&mpiexec(1, &args), 0);
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+/// `--file F`: one rank writes F itself, several F.0, F.1 …; the document names each; the
+/// JSON may not be F.
+#[test]
+fn a_named_file_is_the_path_itself_on_one_rank_and_numbered_on_several() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    let f = file.to_str().unwrap();
+    let sweep = |ranks: u32| -> Value {
+        let out = mpiexec(ranks, &["fs", "--file", f, "--max-file", "64KiB", "-i", "0", "--json", "-"]);
+        assert_exit(&out, 0);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(sweep(1)["results"]["ranks"][0]["file"], f);
+    let files: Vec<String> = sweep(2)["results"]["ranks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["file"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(files, [format!("{f}.0"), format!("{f}.1")]);
+    let out = mpiexec(1, &["fs", "--file", f, "--max-file", "64KiB", "--json", f]);
+    assert_fails_with(&out, 2, &format!("--json {f} and --file {f}: the same file"));
+}

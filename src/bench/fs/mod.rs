@@ -55,9 +55,10 @@ impl Options {
         let (min_record, max_record) =
             (args.min_record.unwrap_or(4 << 10), args.max_record.unwrap_or(16 << 20));
         for (what, min, max) in [("file", args.min_file, args.max_file), ("record", min_record, max_record)] {
-            if min == 0 || min > max {
+            // 0 is refused by the size parser.
+            if min > max {
                 return Err(UsageError(format!(
-                    "--min-{what} {min} and --max-{what} {max}: need 0 < min <= max"
+                    "--min-{what} {min} and --max-{what} {max}: need min <= max"
                 )));
             }
         }
