@@ -7,11 +7,12 @@
 
 use serde_json::Value;
 
+use super::one_pair::{self, OnePair};
 use super::text::{ParseError, json_values};
 use super::{Imported, Stated};
 use crate::result::Ranks;
 use crate::result::imported::Iperf3Parameters;
-use crate::result::net::{Interval, NetResults, PairResult, Repetition, SocketOptions};
+use crate::result::net::{Interval, Repetition};
 
 const MIB: f64 = 1_048_576.0;
 
@@ -96,34 +97,18 @@ fn imported(test: &Value, lines: [usize; 2], stated: &Stated) -> Result<Imported
     };
     let intervals = intervals(&test["intervals"])?;
     let (send_buffer, receive_buffer) = (start["sndbuf_actual"].as_u64(), start["rcvbuf_actual"].as_u64());
-    let pair = PairResult {
-        sender: 0,
-        receiver: 1,
-        sender_host: sender_host.clone(),
-        receiver_host: receiver_host.clone(),
-        round: 0,
-        status: "ok".into(),
-        error: None,
-        receiver_address: start["connecting_to"]["host"].as_str().map(str::to_string),
-        sender_address: None,
-        sender_socket: Some(SocketOptions { send_buffer_bytes: send_buffer, ..SocketOptions::default() }),
-        receiver_socket: Some(SocketOptions {
+    let results = one_pair::results(
+        OnePair {
+            sender_host: sender_host.clone(),
+            receiver_host: receiver_host.clone(),
+            receiver_address: start["connecting_to"]["host"].as_str().map(str::to_string),
+            send_buffer_bytes: send_buffer,
             receive_buffer_bytes: receive_buffer,
-            ..SocketOptions::default()
-        }),
-        min_mib_per_s: Some(mib_per_s),
-        median_mib_per_s: Some(mib_per_s),
-        max_mib_per_s: Some(mib_per_s),
-        median_mbit_per_s: Some(repetition.mbit_per_s),
-        repetitions: vec![repetition],
-        source: None,
-        intervals: Some(intervals),
-    };
-    let results = NetResults {
-        pairs: vec![pair],
-        matrix_mib_per_s: vec![vec![None, Some(mib_per_s)], vec![None, None]],
-        cpu_note: "as iperf3 printed it: each end's iperf3 process, CPU time over the test in % of one CPU (not the host's, as netperf's); no service demand".into(),
-    };
+            repetition,
+            intervals: Some(intervals),
+        },
+        "as iperf3 printed it: each end's iperf3 process, CPU time over the test in % of one CPU (not the host's, as netperf's); no service demand",
+    );
     let duration = number(&asked["duration"], "start.test_start.duration")?;
     let bytes = asked["bytes"].as_u64().filter(|b| *b > 0);
     let parameters = Iperf3Parameters {

@@ -10,6 +10,7 @@ mod iozone;
 mod iperf3;
 mod mpi_io_test;
 mod netperf;
+mod one_pair;
 mod text;
 
 use std::path::{Path, PathBuf};

@@ -4,11 +4,12 @@
 //! (`-f`), converted here as netlib.c's `calc_thruput_interval` computes it. Every run in a
 //! file (several concatenated) is one document of the `net` kind with the one pair.
 
+use super::one_pair::{self, OnePair};
 use super::text::{ParseError, complete_lines, number};
 use super::{Imported, Stated};
 use crate::result::Ranks;
 use crate::result::imported::NetperfParameters;
-use crate::result::net::{NetResults, PairResult, Repetition, SocketOptions};
+use crate::result::net::Repetition;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -217,42 +218,23 @@ fn document(
         sender_service_demand_us_per_kib: cpu_figures[2],
         receiver_service_demand_us_per_kib: cpu_figures[3],
     };
-    let pair = PairResult {
-        sender: 0,
-        receiver: 1,
-        sender_host: sender_host.clone(),
-        receiver_host: receiver_host.clone(),
-        round: 0,
-        status: "ok".into(),
-        error: None,
-        receiver_address: run.receiver_address.clone(),
-        sender_address: None,
-        sender_socket: Some(SocketOptions {
+    let cpu_note = if cpu {
+        "as netperf printed it: utilisation in % of all CPUs of each host, service demand in µs per KiB"
+    } else {
+        "not measured (netperf without -c/-C)"
+    };
+    let results = one_pair::results(
+        OnePair {
+            sender_host: sender_host.clone(),
+            receiver_host: receiver_host.clone(),
+            receiver_address: run.receiver_address.clone(),
             send_buffer_bytes: Some(send_buffer),
-            ..SocketOptions::default()
-        }),
-        receiver_socket: Some(SocketOptions {
             receive_buffer_bytes: Some(receive_buffer),
-            ..SocketOptions::default()
-        }),
-        min_mib_per_s: Some(mib_per_s),
-        median_mib_per_s: Some(mib_per_s),
-        max_mib_per_s: Some(mib_per_s),
-        median_mbit_per_s: Some(repetition.mbit_per_s),
-        repetitions: vec![repetition],
-        source: None,
-        intervals: None,
-    };
-    let results = NetResults {
-        pairs: vec![pair],
-        matrix_mib_per_s: vec![vec![None, Some(mib_per_s)], vec![None, None]],
-        cpu_note: if cpu {
-            "as netperf printed it: utilisation in % of all CPUs of each host, service demand in µs per KiB"
-                .into()
-        } else {
-            "not measured (netperf without -c/-C)".into()
+            repetition,
+            intervals: None,
         },
-    };
+        cpu_note,
+    );
     let parameters = NetperfParameters {
         test: "TCP_STREAM".into(),
         send_size_bytes: send_size,
