@@ -189,11 +189,13 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
     if loaded.skipped_bad > 0 {
         eprintln!("pvbench: {} of {} documents skipped (--skip-bad)", loaded.skipped_bad, files.len());
     }
+    // (A reference always holds runs: only the files can leave nothing.)
     if loaded.runs.is_empty() {
-        let documents = files.len() + options.references.iter().map(|(_, d)| d.len()).sum::<usize>();
         return Err(UsageError(format!(
-            "nothing to compare: {documents} documents, none with metrics ({} without, {} bad)",
-            loaded.without_metrics, loaded.skipped_bad
+            "nothing to compare: {} documents, none with metrics ({} without, {} bad)",
+            files.len(),
+            loaded.without_metrics,
+            loaded.skipped_bad
         ))
         .into());
     }
