@@ -208,6 +208,7 @@ pub mod tests {
         assert_eq!(passes_of("write"), Some(&[("write", "write")][..]));
         assert_eq!(passes_of("randread"), Some(&[("random read", "read")][..]));
         assert_eq!(passes_of("randwrite"), Some(&[("random write", "write")][..]));
+        assert_eq!(passes_of("rw"), Some(&[("mixed read", "read"), ("mixed write", "write")][..]));
         assert_eq!(passes_of("readwrite"), passes_of("rw"));
         assert_eq!(passes_of("trim"), None);
         // fio before 3.x prints bw (KiB/s) without bw_bytes; direct=1 is recorded.

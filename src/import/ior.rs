@@ -217,6 +217,10 @@ pub mod tests {
         let negative = TWO_REPETITIONS.replacen("\"bwMiB\": 70.5", "\"bwMiB\": -70.5", 1);
         assert_ne!(negative, TWO_REPETITIONS);
         assert!(parse(&negative, &stated()).unwrap_err().message.contains("bwMiB -70.5: not a measurement"));
+        // No spread is a figure, not a fault.
+        let steady = TWO_REPETITIONS.replacen("\"bwStdMIB\": 0.5", "\"bwStdMIB\": 0.0", 1);
+        assert_ne!(steady, TWO_REPETITIONS);
+        assert!(parse(&steady, &stated()).is_ok());
     }
 
     #[test]
