@@ -33,6 +33,9 @@ fn real(object: &Value, key: &str, what: &str) -> Result<f64, ParseError> {
     Ok(value)
 }
 
+/// How far IOR's printed summary may stand from the mean of its printed repetitions.
+const IOR_ROUNDING: f64 = 0.005;
+
 /// IOR's summary is computed from the repetitions it lists: a maximum, minimum or mean that
 /// they do not give (beyond IOR's rounding) was not written by IOR for this test.
 fn check_summary(summary: &IorSummary, bandwidths: &[f64], what: &str) -> Result<(), ParseError> {
@@ -44,7 +47,7 @@ fn check_summary(summary: &IorSummary, bandwidths: &[f64], what: &str) -> Result
         ("bwMinMIB", summary.min_mib_per_s, min),
         ("bwMeanMIB", summary.mean_mib_per_s, mean),
     ] {
-        if (printed - computed).abs() > 0.005 + 1e-6 * computed.abs() {
+        if (printed - computed).abs() > IOR_ROUNDING {
             return Err(ParseError::whole(format!(
                 "{what}: the summary's {key} {printed} is not what the repetitions give ({computed:.2}): not this test's figure"
             )));
@@ -217,6 +220,11 @@ pub mod tests {
         let negative = TWO_REPETITIONS.replacen("\"bwMiB\": 70.5", "\"bwMiB\": -70.5", 1);
         assert_ne!(negative, TWO_REPETITIONS);
         assert!(parse(&negative, &stated()).unwrap_err().message.contains("bwMiB -70.5: not a measurement"));
+        // Rounding is no contradiction; more is.
+        let rounded = TWO_REPETITIONS.replacen("\"bwMeanMIB\": 70.0", "\"bwMeanMIB\": 70.004", 1);
+        assert!(parse(&rounded, &stated()).is_ok());
+        let off = TWO_REPETITIONS.replacen("\"bwMeanMIB\": 70.0", "\"bwMeanMIB\": 70.006", 1);
+        assert!(parse(&off, &stated()).is_err());
         // No spread is a figure, not a fault.
         let steady = TWO_REPETITIONS.replacen("\"bwStdMIB\": 0.5", "\"bwStdMIB\": 0.0", 1);
         assert_ne!(steady, TWO_REPETITIONS);

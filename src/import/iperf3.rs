@@ -185,6 +185,8 @@ mod tests {
         let received = &raw["end"]["sum_received"];
         let expected = received["bytes"].as_f64().unwrap() / received["seconds"].as_f64().unwrap() / MIB;
         assert_eq!(pair["median_mib_per_s"].as_f64(), Some(expected));
+        let mbit = received["bytes"].as_f64().unwrap() * 8.0 / received["seconds"].as_f64().unwrap() / 1e6;
+        assert_eq!(pair["median_mbit_per_s"].as_f64(), Some(mbit));
         let repetition = &pair["repetitions"][0];
         assert_eq!(repetition["sender_bytes"], raw["end"]["sum_sent"]["bytes"]);
         assert_eq!(repetition["sender_cpu_percent"], raw["end"]["cpu_utilization_percent"]["host_total"]);
