@@ -192,11 +192,39 @@ mod tests {
         assert_eq!(repetition["sender_cpu_percent"], raw["end"]["cpu_utilization_percent"]["host_total"]);
         assert_eq!(repetition["receiver_cpu_percent"], raw["end"]["cpu_utilization_percent"]["remote_total"]);
         assert!(repetition["sender_service_demand_us_per_kib"].is_null());
-        assert_eq!(pair["intervals"].as_array().unwrap().len(), 3);
+        let intervals = pair["intervals"].as_array().unwrap();
+        assert_eq!(intervals.len(), 3);
+        for (got, raw) in intervals.iter().zip(raw["intervals"].as_array().unwrap()) {
+            let sum = &raw["sum"];
+            assert_eq!(
+                (got["start_s"].as_f64(), got["end_s"].as_f64(), got["bytes"].as_u64()),
+                (sum["start"].as_f64(), sum["end"].as_f64(), sum["bytes"].as_u64())
+            );
+            let seconds = sum["end"].as_f64().unwrap() - sum["start"].as_f64().unwrap();
+            assert_eq!(got["mib_per_s"].as_f64(), Some(sum["bytes"].as_f64().unwrap() / seconds / MIB));
+        }
+        assert_eq!(pair["sender_socket"]["send_buffer_bytes"], raw["start"]["sndbuf_actual"]);
+        assert_eq!(pair["receiver_socket"]["receive_buffer_bytes"], raw["start"]["rcvbuf_actual"]);
+        assert!(run.parameters["bytes"].is_null(), "limited by time, not bytes");
         assert_eq!(run.parameters["send_size_bytes"], 16384);
         assert_eq!(run.parameters["duration_s"], 3.0);
         assert_eq!(run.tool_version.as_deref(), Some("iperf 3.12"));
         assert!(run.started_at.as_deref().is_some_and(|t| t.starts_with("2026-")), "{:?}", run.started_at);
+    }
+
+    /// `-n`: a test limited by bytes has no duration; an interval of no length no rate.
+    #[test]
+    fn a_test_limited_by_bytes_and_an_empty_interval() {
+        let mut test: Value = serde_json::from_str(&sample("iperf3-3.12-tcp.json")).unwrap();
+        test["start"]["test_start"]["bytes"] = 1_000_000.into();
+        test["start"]["test_start"]["duration"] = 0.into();
+        test["intervals"][0]["sum"]["end"] = test["intervals"][0]["sum"]["start"].clone();
+        let run = &parse(&test.to_string(), &Stated::host(None)).unwrap()[0];
+        assert_eq!(
+            (run.parameters["duration_s"].as_f64(), run.parameters["bytes"].as_u64()),
+            (None, Some(1_000_000))
+        );
+        assert_eq!(run.results["pairs"][0]["intervals"][0]["mib_per_s"], 0.0);
     }
 
     #[test]

@@ -124,8 +124,8 @@ fn check_bandwidth(n: usize, printed: f64, total: u64, max_t: f64) -> Result<(),
     }
     let rate = |t: f64| total as f64 / t / 1e6;
     let (low, high) = (rate(max_t + HALF_DIGIT), rate(max_t - HALF_DIGIT));
-    let slack = HALF_DIGIT + 1e-9 * printed;
-    if printed < low - slack || printed > high + slack {
+    // The printed bandwidth is itself rounded to half a digit either way.
+    if printed < low - HALF_DIGIT || printed > high + HALF_DIGIT {
         return Err(ParseError::at(
             n,
             format!(
@@ -346,8 +346,17 @@ Correctness test passed.
         let err = parse(&edited, &stated()).unwrap_err();
         assert_eq!(err.line, Some(8));
         assert!(err.message.contains("contradicts total_size / max_t = 62.000"), "{err:?}");
-        // The last printed digit of either figure is rounding, not a contradiction.
-        assert!(parse(&TWO_RANKS.replace("62.000000", "62.000001"), &stated()).is_ok());
+        // The last printed digit of either figure is rounding, not a contradiction: max_t
+        // 16.912516 ± 0.0000005 gives 61.9999986 to 62.0000023, each printed ± 0.0000005.
+        for edge in ["62.000002", "61.999999"] {
+            assert!(parse(&TWO_RANKS.replace("62.000000", edge), &stated()).is_ok(), "{edge}");
+        }
+        for beyond in ["62.000004", "61.999997"] {
+            assert!(parse(&TWO_RANKS.replace("62.000000", beyond), &stated()).is_err(), "{beyond}");
+        }
+        // A max_t printed as 0 cannot be checked against.
+        let instant = TWO_RANKS.replace("max_t = 16.912516", "max_t = 0.000000");
+        assert!(parse(&instant, &stated()).is_ok());
         let three = TWO_RANKS.replace("Process 1 of 2", "Process 1 of 3");
         assert_eq!(
             parse(&three, &stated()).unwrap_err(),
