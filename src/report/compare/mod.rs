@@ -316,3 +316,86 @@ fn left_out(items: &[LeftOut]) -> String {
         .collect();
     parts.join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::comparison::{Group, Ratio, Summary};
+
+    fn row(group: &str, sender: &str, receiver: &str, mean: f64, verdict: Option<&str>) -> Row {
+        Row {
+            metric: format!("{sender}_to_{receiver}_mib_per_s"),
+            title: String::new(),
+            unit: "MiB/s",
+            cell: Some(GridCell {
+                table: "throughput".into(),
+                rows: "sender",
+                columns: "receiver",
+                row: AxisKey::Name(sender.into()),
+                column: AxisKey::Name(receiver.into()),
+            }),
+            group: group.into(),
+            summary: Summary::of(&[mean]).unwrap(),
+            baseline: verdict.is_none(),
+            ratio: verdict.map(|v| Ratio { value: mean / 100.0, low: None, high: None, verdict: v.into() }),
+            values: vec![mean],
+        }
+    }
+
+    fn comparison(rows: Vec<Row>) -> Comparison {
+        let group = |name: &str| Group {
+            name: name.into(),
+            kind: "net",
+            runs: 1,
+            parameters: Default::default(),
+            files: Vec::new(),
+        };
+        Comparison {
+            schema_version: 2,
+            kind: "comparison",
+            grouped_by: vec!["label".into()],
+            baseline: Some("host".into()),
+            ratio_method: "",
+            documents: 2,
+            skipped_bad: 0,
+            without_metrics: 0,
+            left_out: Vec::new(),
+            groups: vec![group("host"), group("guest")],
+            rows,
+        }
+    }
+
+    /// Each cell holds its own row's figure, and a ratio map marks exactly the cells whose
+    /// interval excludes 1 (`lower`, `higher`), not `same` or `n too small`.
+    #[test]
+    fn grids_put_each_value_in_its_cell_and_mark_verdicts() {
+        let c = comparison(vec![
+            row("host", "a", "a", 100.0, None),
+            row("host", "a", "b", 100.0, None),
+            row("host", "b", "a", 100.0, None),
+            row("host", "b", "b", 100.0, None),
+            row("guest", "a", "a", 10.0, Some("lower")),
+            row("guest", "a", "b", 20.0, Some("same")),
+            row("guest", "b", "a", 30.0, Some("higher")),
+            row("guest", "b", "b", 40.0, Some("n too small")),
+        ]);
+        let means = matrices(&c, Style::Machine, false);
+        let guest = means.iter().find(|m| m.group == "guest").unwrap();
+        assert_eq!(guest.grid.rows, [["a", "10", "20"], ["b", "30", "40"]]);
+        assert_eq!(guest.excludes_one, [[false, false], [false, false]], "means mark nothing");
+        let ratios = matrices(&c, Style::Machine, true);
+        assert_eq!(ratios.len(), 1, "the baseline has no ratio map");
+        assert_eq!(ratios[0].grid.rows, [["a", "0.1", "0.2"], ["b", "0.3", "0.4"]]);
+        assert_eq!(ratios[0].excludes_one, [[true, false], [true, false]]);
+    }
+
+    #[test]
+    fn left_out_files_of_one_reason_are_named_up_to_three() {
+        let item = |file: &str, reason: &str| LeftOut { file: file.into(), reason: reason.into() };
+        let items: Vec<LeftOut> = ["a", "b", "c", "d", "e"].iter().map(|f| item(f, "env")).collect();
+        assert_eq!(left_out(&items), "5 files (env): a, b, c and 2 more");
+        assert_eq!(left_out(&items[..3]), "3 files (env): a, b, c");
+        assert_eq!(left_out(&items[..4]), "4 files (env): a, b, c and 1 more");
+        assert_eq!(left_out(&[item("x", "why"), item("a", "env")]), "x (why); a (env)");
+    }
+}
