@@ -57,10 +57,8 @@ pub fn check_dir(output: &Output) -> Result<(), UsageError> {
     }
     let mut existing: &Path = dir;
     while !existing.exists() {
-        existing = match existing.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
+        // `a` has the parent ``, which has none: then the working directory.
+        existing = existing.parent().unwrap_or(Path::new("."));
     }
     if !existing.is_dir() {
         return Err(UsageError(format!("{}: {} is not a directory", output.named(), existing.display())));
@@ -129,6 +127,11 @@ mod tests {
         let missing = Output::new("--csv", dir.path().join("no/x.csv"));
         assert!(check_file(&missing, false).unwrap_err().0.contains("does not exist"));
         assert!(check_file(&Output::new("--json", "/dev/null"), false).is_ok(), "written through");
+        let forced = check_file(&Output::new("--json", "/proc/version"), true).unwrap_err().0;
+        assert!(
+            forced.contains("cannot create a file in /proc"),
+            "replacing needs a new file beside it: {forced}"
+        );
         let proc = check_file(&Output::new("--csv", "/proc/x"), false).unwrap_err().0;
         assert!(proc.starts_with("--csv /proc/x: cannot create a file in /proc"), "{proc}");
     }
@@ -144,6 +147,7 @@ mod tests {
         let err = check_dir(&Output::new("--output", file.join("sub"))).unwrap_err().0;
         assert!(err.ends_with("f is not a directory"), "{err}");
         assert!(check_dir(&Output::new("--out", "")).is_err());
+        assert!(check_dir(&Output::new("--out", "pvbench-no-such-dir/sub")).is_ok(), "relative: made in .");
     }
 
     #[test]
