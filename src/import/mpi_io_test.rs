@@ -341,7 +341,10 @@ Correctness test passed.
             ParseError::at(8, "bandwidth nan: not a measurement")
         );
         let negative = TWO_RANKS.replace("Read bandwidth = 96.000000", "Read bandwidth = -96.000000");
-        assert_eq!(parse(&negative, &stated()).unwrap_err().line, Some(9));
+        assert_eq!(
+            parse(&negative, &stated()).unwrap_err(),
+            ParseError::at(9, "bandwidth -96.000000: not a measurement")
+        );
         let edited = TWO_RANKS.replace("62.000000", "500.000000");
         let err = parse(&edited, &stated()).unwrap_err();
         assert_eq!(err.line, Some(8));
