@@ -186,6 +186,25 @@ fn legend(area: &DrawingArea<SVGBackend, Shift>, scale: Scale) -> anyhow::Result
 mod tests {
     use super::*;
 
+    /// The map draws every cell's figure (a marked one starred) and the legend in the strip
+    /// right of it, inside the 800 px picture.
+    #[test]
+    fn the_map_has_its_figures_and_its_legend_on_the_right() {
+        let m = matrix(&["0.5", "2"]);
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
+            heatmap(&area, &m, Scale::ratios(&m), Some("host")).unwrap();
+            area.present().unwrap();
+        }
+        assert!(svg.contains("0.500 *") && svg.contains("\n2.000\n"), "{svg}");
+        assert!(svg.contains("ratio to host"));
+        let title = svg.find("\nratio\n").expect("the legend's title");
+        let x_at = svg[..title].rfind("x=\"").unwrap() + 3;
+        let x: f64 = svg[x_at..].split('"').next().unwrap().parse().unwrap();
+        assert!((680.0..800.0).contains(&x), "legend at x = {x}");
+    }
+
     #[test]
     fn ratios_diverge_from_white_at_one_symmetric_on_a_log_scale() {
         let scale = Scale::Ratios { span: 2.0 };
@@ -194,6 +213,9 @@ mod tests {
         assert_eq!(scale.color(4.0), MORE);
         assert_eq!(scale.color(0.01), LESS, "clamped");
         assert_eq!(scale.color(0.0), LESS, "nothing is the least");
+        assert_eq!(scale.color(-0.5), LESS, "below nothing too");
+        assert_eq!(scale.position(2.0), 0.5);
+        assert_eq!(scale.position(1.0 / 16.0), -1.0);
         assert_eq!(scale.position(0.5), -scale.position(2.0));
         let (below, above) = (scale.color(0.5), scale.color(2.0));
         assert!(below.0 > below.2 && above.2 > above.0, "red below 1, blue above: {below:?} {above:?}");
@@ -204,9 +226,8 @@ mod tests {
         assert_eq!(scale.at(1.0), 4.0);
     }
 
-    #[test]
-    fn the_span_reaches_the_farthest_ratio_and_at_least_two() {
-        let matrix = |cells: &[&str]| Matrix {
+    fn matrix(cells: &[&str]) -> Matrix {
+        Matrix {
             group: "g".into(),
             table: "t".into(),
             unit: "ratio to the baseline",
@@ -215,8 +236,12 @@ mod tests {
                 rows: vec![std::iter::once("r").chain(cells.iter().copied()).map(String::from).collect()],
                 numeric: vec![true; 3],
             },
-            excludes_one: vec![vec![false, false]],
-        };
+            excludes_one: vec![vec![true, false]],
+        }
+    }
+
+    #[test]
+    fn the_span_reaches_the_farthest_ratio_and_at_least_two() {
         assert_eq!(Scale::ratios(&matrix(&["1.1", "0.9"])), Scale::Ratios { span: 1.0 });
         assert_eq!(Scale::ratios(&matrix(&["0.125", ""])), Scale::Ratios { span: 3.0 });
         assert_eq!(Scale::means(&matrix(&["3", "12"])), Scale::Means { top: 12.0 });
@@ -225,5 +250,10 @@ mod tests {
         assert_ne!(means.color(0.0), means.color(10.0));
         assert_eq!(means.color(10.0), BAR);
         assert_eq!(means.ticks(), [10.0, 7.5, 5.0, 2.5, 0.0]);
+        assert_eq!(means.position(2.5), 0.25);
+        assert_eq!(means.at(0.5), 5.0);
+        assert_eq!(means.color(5.0), blend(RGBColor(240, 245, 250), BAR, 0.55));
+        // A ratio of 0 (a group that moved nothing) does not stretch the scale to infinity.
+        assert_eq!(Scale::ratios(&matrix(&["0", "1.5"])), Scale::Ratios { span: 1.0 });
     }
 }
