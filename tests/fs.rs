@@ -358,3 +358,72 @@ fn a_named_file_is_the_path_itself_on_one_rank_and_numbered_on_several() {
     let out = mpiexec(1, &["fs", "--file", f, "--max-file", "64KiB", "--json", f]);
     assert_fails_with(&out, 2, &format!("--json {f} and --file {f}: the same file"));
 }
+
+/// Reads alone: the file is written first, untimed, and only the read passes are reported;
+/// a `--between-tests` hook that outlives `--hook-timeout` is killed and named.
+#[test]
+fn reads_alone_and_a_hook_past_its_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = mpiexec(1, &["fs", "--dir", d, "--max-file", "64KiB", "-i", "1", "--json", "-"]);
+    assert_exit(&out, 0);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut passes: Vec<&str> = doc["results"]["ranks"][0]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["pass"].as_str().unwrap())
+        .collect();
+    passes.sort_unstable();
+    passes.dedup();
+    assert_eq!(passes, ["read", "reread"]);
+    let started = std::time::Instant::now();
+    let args = [
+        "fs",
+        "--dir",
+        d,
+        "--max-file",
+        "64KiB",
+        "-i",
+        "0",
+        "--between-tests",
+        "sleep 20",
+        "--hook-timeout",
+        "300ms",
+    ];
+    let out = mpiexec(1, &args);
+    assert_fails_with(&out, 1, "--between-tests \"sleep 20\" did not finish within 300ms; killed");
+    assert!(started.elapsed().as_secs() < 15, "took {:?}", started.elapsed());
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+/// Ctrl-C while a `--between-tests` hook runs (in its own process group, so the signal does
+/// not reach it): the hook is killed with pvbench, at once.
+#[test]
+fn an_interrupt_during_a_hook_ends_hook_and_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("hook-started");
+    let hook = format!("touch {}; sleep 30", marker.display());
+    let started = std::time::Instant::now();
+    let m = marker.clone();
+    let out = interrupt_job(
+        1,
+        &[
+            "fs",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--max-file",
+            "64KiB",
+            "-i",
+            "0",
+            "--between-tests",
+            &hook,
+        ],
+        "INT",
+        SignalTo::Ranks,
+        || m.exists(),
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(started.elapsed().as_secs() < 15, "took {:?}", started.elapsed());
+    assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+}

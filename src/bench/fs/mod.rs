@@ -217,8 +217,15 @@ fn check_space(session: &Session, path: &Path, need: u64) -> anyhow::Result<()> 
 }
 
 fn run_hook(command: &str, timeout: Duration) -> anyhow::Result<()> {
-    let mut child =
-        std::process::Command::new("sh").arg("-c").arg(command).spawn().context("--between-tests")?;
+    use std::os::unix::process::CommandExt;
+    // Its own process group: at the timeout the whole command goes (a `sleep` the shell
+    // started would otherwise hold the job's output open until it ends).
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .process_group(0)
+        .spawn()
+        .context("--between-tests")?;
     let deadline = std::time::Instant::now() + timeout;
     loop {
         if let Some(status) = child.try_wait()? {
@@ -227,9 +234,18 @@ fn run_hook(command: &str, timeout: Duration) -> anyhow::Result<()> {
             }
             return Ok(());
         }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
+        let kill_group = |child: &mut std::process::Child| {
+            // SAFETY: signals the group this function made; no memory is touched.
+            unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
             let _ = child.wait();
+        };
+        // Ctrl-C reaches the terminal's group, not the hook's: it goes with pvbench.
+        if let Err(interrupted) = crate::interrupt::check() {
+            kill_group(&mut child);
+            return Err(interrupted.into());
+        }
+        if std::time::Instant::now() > deadline {
+            kill_group(&mut child);
             anyhow::bail!("--between-tests {command:?} did not finish within {timeout:?}; killed");
         }
         std::thread::sleep(Duration::from_millis(20));
