@@ -118,8 +118,12 @@ fn check_fields_exist(fields: &[FieldPath], runs: &[load::Run], options: &Option
 }
 
 /// The runs the inputs and references hold, each once, and what was left out and why.
+#[derive(Default)]
 struct Loaded {
     runs: Vec<load::Run>,
+    /// Each run's identity, and the index of the run that has it: a lookup, not a scan of
+    /// every run so far, for ten thousand documents.
+    seen: std::collections::HashMap<[u8; 32], usize>,
     left_out: Vec<LeftOut>,
     skipped_bad: usize,
     without_metrics: usize,
@@ -141,6 +145,7 @@ impl Loaded {
                     eprintln!("pvbench: warning: {file} is {reason}: counted once");
                     self.left_out.push(LeftOut { file, reason });
                 } else {
+                    self.seen.insert(run.identity, self.runs.len());
                     self.runs.push(run);
                 }
             }
@@ -163,7 +168,7 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut loaded = Loaded { runs: Vec::new(), left_out: Vec::new(), skipped_bad: 0, without_metrics: 0 };
+    let mut loaded = Loaded::default();
     for file in &files {
         match load::read(file, &options.grouping) {
             Ok(reduced) => progress.suspend(|| loaded.add(file, reduced)),
@@ -203,7 +208,7 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {
-    let Loaded { runs, left_out, skipped_bad, without_metrics } = load_all(&options)?;
+    let Loaded { runs, left_out, skipped_bad, without_metrics, .. } = load_all(&options)?;
     if let Grouping::Fields(fields) = &options.grouping {
         check_fields_exist(fields, &runs, &options)?;
     }
