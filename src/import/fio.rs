@@ -31,8 +31,15 @@ fn passes_of(rw: &str) -> Option<&'static [(&'static str, &'static str)]> {
     })
 }
 
-/// One job's cells (one per direction it moved data in) and what it was asked to do.
-fn job_cells(job: &Value, global: &Value) -> Result<(Vec<Cell>, FioJobParameters), ParseError> {
+/// What one job gives: its cells (one per direction it moved data in), what it was asked to
+/// do, and the file (or directory) it used.
+struct Job {
+    cells: Vec<Cell>,
+    parameters: FioJobParameters,
+    file: String,
+}
+
+fn job_cells(job: &Value, global: &Value) -> Result<Job, ParseError> {
     let name = job["jobname"].as_str().unwrap_or("?").to_string();
     let what = format!("job {name:?}");
     if job["error"].as_i64().unwrap_or(0) != 0 {
@@ -100,7 +107,8 @@ fn job_cells(job: &Value, global: &Value) -> Result<(Vec<Cell>, FioJobParameters
         ioengine: option(&["ioengine"]).map(str::to_string),
         direct: option(&["direct"]).is_some_and(|d| d == "1"),
     };
-    Ok((cells, parameters))
+    let file = option(&["filename"]).or(option(&["directory"])).unwrap_or_default().to_string();
+    Ok(Job { cells, parameters, file })
 }
 
 pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
@@ -125,15 +133,14 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let mut job_parameters = Vec::new();
     let mut sweeps: Vec<RankSweep> = Vec::new();
     for job in jobs {
-        let (cells, parameters) = job_cells(job, global)?;
+        let Job { cells, parameters, file } = job_cells(job, global)?;
         // The n-th job of a name is the n-th rank.
         let rank = job_parameters.iter().filter(|p: &&FioJobParameters| p.name == parameters.name).count();
         if sweeps.len() <= rank {
-            let option = |k: &str| job["job options"][k].as_str().or_else(|| global[k].as_str());
             sweeps.push(RankSweep {
                 rank: rank as u32,
                 host: stated.host_or("unstated"),
-                file: option("filename").or(option("directory")).unwrap_or_default().to_string(),
+                file,
                 cells: Vec::new(),
             });
         }
