@@ -204,16 +204,26 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Reduced,
 /// and part instead of the hosts (which are only what `--host` stated).
 fn identity(doc: &Value) -> [u8; 32] {
     use sha2::{Digest, Sha256};
-    let hosts: Vec<&Value> = match doc["environment"]["hosts"].as_array() {
-        Some(hosts) => hosts.iter().map(|h| &h["hostname"]).collect(),
-        None => Vec::new(),
-    };
     let imported = &doc["imported_from"];
     let source = if imported.is_object() {
         serde_json::json!([imported["sha256"], imported["part"]])
     } else {
-        serde_json::json!(hosts)
+        let hosts = doc["environment"]["hosts"].as_array().map(Vec::as_slice).unwrap_or_default();
+        Value::Array(hosts.iter().map(|h| h["hostname"].clone()).collect())
     };
-    let key = serde_json::json!([doc["kind"], doc["started_at"], source, doc["results"]]);
-    Sha256::digest(key.to_string().as_bytes()).into()
+    // Serialised straight into the hash: the results are not copied.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    serde_json::to_writer(&mut hashing, &(&doc["kind"], &doc["started_at"], &source, &doc["results"]))
+        .expect("a JSON value serialises");
+    hashing.0.finalize().into()
 }
