@@ -4,6 +4,7 @@
 //! the few system-call facts (CPUID, addresses, routes, ethtool) go through the probe too.
 
 pub mod cpu;
+pub mod disk;
 #[cfg(test)]
 mod fixture;
 pub mod net;
@@ -117,6 +118,9 @@ pub struct Host {
     pub steal_during_run: Option<Steal>,
     pub virtualization: Virtualization,
     pub interfaces: Vec<Interface>,
+    /// Block devices (a guest's virtio disk shows as `paravirtual`).
+    #[serde(default)]
+    pub disks: Vec<disk::Disk>,
     /// The IPv4 default route.
     #[serde(default)]
     pub default_route: Option<net::DefaultRoute>,
@@ -228,6 +232,7 @@ pub fn describe_host(probe: &dyn Probe, me: &Identity, peers: &[(String, &Identi
         steal_during_run: None,
         virtualization: virt::detect(probe),
         interfaces: net::interfaces(probe, &me.addresses, &routes),
+        disks: disk::disks(probe),
         default_route: net::default_route(probe),
         routes,
         romio_drivers: None,

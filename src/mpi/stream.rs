@@ -88,5 +88,6 @@ pub fn stream(
             });
         }
         moved += per_window;
+        super::watchdog::progress();
     }
 }

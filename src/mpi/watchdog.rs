@@ -1,22 +1,26 @@
-//! A time limit for a whole run (`--timeout`): a thread per rank that, when the limit passes,
-//! says where the run was and ends the job on every rank with [`EXIT_TIMEOUT`].
+//! A time limit (`--timeout`): a thread per rank that, when the limit passes, says where the
+//! run was and ends the job on every rank with [`EXIT_TIMEOUT`]. The limit is either on the
+//! whole run (mpiio) or on each wait for progress while armed (net over MPI: a pair whose
+//! messages stop moving, e.g. a transport that picked a path that goes nowhere).
 //!
 //! Why a thread: the calls that hang are inside the MPI library (ROMIO's pvfs2 driver waits
 //! 300 s per try for a server that is stopped, and tries again), where no loop of pvbench's can
 //! look at a clock. `MPI_Abort` from this thread ends the rank stuck in such a call and, through
 //! the launcher, every other rank.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::EXIT_TIMEOUT;
 
 /// Where a rank is: set by the benchmark at each step, read when the limit passes.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
-    /// The part of the run: "setup", "write phase", "read phase", "removing the test file", …
-    pub part: &'static str,
+    /// The part of the run: "setup", "write phase", "read phase", "removing the test file",
+    /// "pair 0→1 (node7 → vm3), repetition 2 of 3", …
+    pub part: Cow<'static, str>,
     /// Iteration (from 1) and how many there are, inside a phase.
     pub iteration: Option<(u32, u32)>,
     /// The call it is in, e.g. "MPI_File_write_at_all".
@@ -25,7 +29,7 @@ pub struct Stage {
 
 impl Stage {
     pub const fn part(part: &'static str) -> Self {
-        Stage { part, iteration: None, call: None }
+        Stage { part: Cow::Borrowed(part), iteration: None, call: None }
     }
 
     fn describe(&self) -> String {
@@ -87,7 +91,7 @@ fn fire() -> Stage {
     match STAGE.lock() {
         Ok(mut guard) => {
             guard.1 = true;
-            guard.0
+            guard.0.clone()
         }
         Err(_) => Stage::part("unknown"),
     }
@@ -108,19 +112,69 @@ pub struct Limit {
     pub after: Duration,
     /// What the run works on, e.g. "pvfs2:/pvfs2/f (PVFS2 server tcp://node6:3334/pvfs2-fs)".
     pub target: String,
+    pub kind: Kind,
 }
+
+/// What the limit bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// The whole run, from the start of the watchdog.
+    WholeRun,
+    /// Each wait between [`progress`] calls, from [`progress`] to [`disarm`] (idle ranks,
+    /// waiting for others' pairs, are not bounded).
+    Progress,
+}
+
+/// When the limit passes (`None`: not armed), and the limit of a [`Kind::Progress`] watchdog.
+struct Clock {
+    deadline: Option<Instant>,
+    progress_limit: Option<Duration>,
+}
+
+static CLOCK: Mutex<Clock> = Mutex::new(Clock { deadline: None, progress_limit: None });
+
+/// Arms a [`Kind::Progress`] watchdog, or moves its limit on: this rank made progress now.
+pub fn progress() {
+    if let Ok(mut clock) = CLOCK.lock()
+        && let Some(limit) = clock.progress_limit
+    {
+        clock.deadline = Some(Instant::now() + limit);
+    }
+}
+
+/// Disarms a [`Kind::Progress`] watchdog until the next [`progress`].
+pub fn disarm() {
+    if let Ok(mut clock) = CLOCK.lock()
+        && clock.progress_limit.is_some()
+    {
+        clock.deadline = None;
+    }
+}
+
+/// How often an unarmed or far watchdog looks at the clock again.
+const POLL: Duration = Duration::from_millis(100);
 
 /// Starts the watchdog of this rank; it lives as long as the process.
 pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
+    if let Ok(mut clock) = CLOCK.lock() {
+        *clock = match limit.kind {
+            Kind::WholeRun => Clock { deadline: Some(Instant::now() + limit.after), progress_limit: None },
+            Kind::Progress => Clock { deadline: None, progress_limit: Some(limit.after) },
+        };
+    }
     std::thread::Builder::new().name("pvbench-watchdog".into()).spawn(move || {
-        std::thread::sleep(limit.after);
-        if rank != 0 {
+        wait_for_deadline();
+        // Every rank's whole-run limit passes at once: rank 0 says where the run was.
+        if rank != 0 && limit.kind == Kind::WholeRun {
             std::thread::sleep(GRACE_FOR_RANK_0);
         }
         let stage = fire();
+        let what = match limit.kind {
+            Kind::WholeRun => format!("the time limit (--timeout {}) passed", limit.given),
+            Kind::Progress => format!("nothing moved within --timeout {}", limit.given),
+        };
         let line = format!(
-            "pvbench: error: the time limit (--timeout {}) passed: rank {rank} was in the {} on {}; the job is ended (exit {EXIT_TIMEOUT})\n",
-            limit.given,
+            "pvbench: error: {what}: rank {rank} was in the {} on {}; the job is ended (exit {EXIT_TIMEOUT})\n",
             stage.describe(),
             limit.target
         );
@@ -139,6 +193,19 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Returns once the armed deadline has passed.
+fn wait_for_deadline() {
+    loop {
+        let deadline = CLOCK.lock().map(|clock| clock.deadline).unwrap_or(None);
+        let now = Instant::now();
+        match deadline {
+            Some(deadline) if deadline <= now => return,
+            Some(deadline) => std::thread::sleep((deadline - now).min(POLL)),
+            None => std::thread::sleep(POLL),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,15 +213,45 @@ mod tests {
     #[test]
     fn a_stage_names_part_iteration_and_call() {
         assert_eq!(Stage::part("setup").describe(), "setup");
-        let stage = Stage { part: "read phase", iteration: Some((3, 5)), call: Some("MPI_File_read_at_all") };
+        let stage =
+            Stage { part: "read phase".into(), iteration: Some((3, 5)), call: Some("MPI_File_read_at_all") };
         assert_eq!(stage.describe(), "read phase, iteration 3 of 5, in MPI_File_read_at_all");
+    }
+
+    /// One test for the process-wide clock: progress arms and moves a progress limit, disarm
+    /// clears it but never a whole-run limit, and a passed deadline ends the wait.
+    #[test]
+    fn progress_arms_and_disarm_clears_only_a_progress_limit() {
+        let limit = Duration::from_secs(30);
+        *CLOCK.lock().unwrap() = Clock { deadline: None, progress_limit: Some(limit) };
+        let before = Instant::now();
+        progress();
+        let armed = CLOCK.lock().unwrap().deadline.expect("armed");
+        assert!(armed >= before + limit && armed <= Instant::now() + limit);
+        disarm();
+        assert_eq!(CLOCK.lock().unwrap().deadline, None);
+
+        let whole_run = Instant::now() + limit;
+        *CLOCK.lock().unwrap() = Clock { deadline: Some(whole_run), progress_limit: None };
+        progress();
+        disarm();
+        assert_eq!(CLOCK.lock().unwrap().deadline, Some(whole_run), "a whole-run limit stays");
+
+        CLOCK.lock().unwrap().deadline = Some(Instant::now() + Duration::from_millis(150));
+        let waited = Instant::now();
+        wait_for_deadline();
+        assert!(waited.elapsed() >= Duration::from_millis(150));
+        *CLOCK.lock().unwrap() = Clock { deadline: None, progress_limit: None };
     }
 
     #[test]
     fn calling_keeps_part_and_iteration() {
-        enter(Stage { part: "write phase", iteration: Some((1, 2)), call: None });
+        enter(Stage { part: "write phase".into(), iteration: Some((1, 2)), call: None });
         calling("MPI_File_open");
-        let now = STAGE.lock().unwrap().0;
-        assert_eq!(now, Stage { part: "write phase", iteration: Some((1, 2)), call: Some("MPI_File_open") });
+        let now = STAGE.lock().unwrap().0.clone();
+        assert_eq!(
+            now,
+            Stage { part: "write phase".into(), iteration: Some((1, 2)), call: Some("MPI_File_open") }
+        );
     }
 }

@@ -109,6 +109,10 @@ fn host_text(out: &mut String, h: &Host) {
     if !shaping.is_empty() {
         let _ = writeln!(out, "  qdiscs         {}", shaping.join("; "));
     }
+    if !h.disks.is_empty() {
+        let disks: Vec<String> = h.disks.iter().map(disk_words).collect();
+        let _ = writeln!(out, "  disks          {}", disks.join("; "));
+    }
     if let Some(r) = &h.default_route {
         let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
         let _ = writeln!(out, "  default route  dev {}{via}", r.interface);
@@ -173,4 +177,12 @@ fn interface_line(out: &mut String, i: &Interface) {
         offloads,
         i.addresses.join(" ")
     );
+}
+
+/// `vda paravirtual virtio_blk 1.0 GiB` (size where the kernel says it).
+fn disk_words(d: &crate::env::disk::Disk) -> String {
+    let mut words = vec![d.name.clone(), d.kind.clone()];
+    words.extend(d.driver.clone());
+    words.extend(d.size_bytes.map(super::size));
+    words.join(" ")
 }

@@ -239,7 +239,7 @@ fn start_watchdog(session: &Session, options: &Options, note: &str) -> anyhow::R
     let Some((given, after)) = options.timeout.clone() else { return Ok(()) };
     let mut target = options.file.clone().unwrap_or_else(|| "a file in the temporary directory".into());
     target.push_str(note);
-    watchdog::start(watchdog::Limit { given, after, target }, session.rank())
+    watchdog::start(watchdog::Limit { given, after, target, kind: watchdog::Kind::WholeRun }, session.rank())
         .context("starting the --timeout watchdog")
 }
 

@@ -78,7 +78,11 @@ impl Runner<'_> {
             Phase::Write => "write phase",
             Phase::Read => "read phase",
         };
-        watchdog::enter(Stage { part, iteration: Some((iteration + 1, opts.iterations)), call: None });
+        watchdog::enter(Stage {
+            part: part.into(),
+            iteration: Some((iteration + 1, opts.iterations)),
+            call: None,
+        });
         self.prepare_chunk(phase, &pass, 0);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 

@@ -17,6 +17,7 @@ use crate::cli::{NetArgs, Transport, parse_time};
 use crate::env::{Identity, Live};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
+use crate::mpi::watchdog;
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::net::{NetParameters, NetResults, PairResult};
@@ -172,6 +173,16 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let buffers = allocate(session, &options);
     let mut buffers = mpi_util::agree(world, buffers)?;
 
+    if options.transport == Transport::Mpi {
+        // TCP has socket timeouts; a wait inside the MPI library has only this.
+        let limit = watchdog::Limit {
+            given: humantime::format_duration(options.timeout).to_string(),
+            after: options.timeout,
+            target: "the MPI transport".into(),
+            kind: watchdog::Kind::Progress,
+        };
+        watchdog::start(limit, session.rank()).context("starting the --timeout watchdog")?;
+    }
     let steal = StealClock::start();
     let plan = Plan { options: &options, identities: &identities, hosts: &hosts, listen_on };
     let mut results: Vec<PairResult> = Vec::new();

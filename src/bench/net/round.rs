@@ -13,6 +13,7 @@ use super::tcp::{self, Settings, Stop};
 use super::{Buffers, Options};
 use crate::cli::Transport;
 use crate::env::{CpuTimes, Identity, Live};
+use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::result::net::{PairResult, Repetition, SocketOptions, service_demand_us_per_kib};
 
@@ -110,7 +111,22 @@ pub fn run(
             Transport::Tcp => {
                 tcp_repetition(&mut connections, sending, receiving, buffers, &settings, stop, started)
             }
-            Transport::Mpi => mpi_repetition(session, sending.or(receiving), buffers, options, stop, started),
+            Transport::Mpi => {
+                let pair = sending.or(receiving);
+                if let Some((s, r)) = pair {
+                    let (from, to) = (&plan.hosts[s as usize], &plan.hosts[r as usize]);
+                    let part = match repetition {
+                        0 => format!("pair {s}→{r} ({from} → {to}), warm-up"),
+                        n => format!("pair {s}→{r} ({from} → {to}), repetition {n} of {}", options.repeat),
+                    };
+                    watchdog::enter(Stage {
+                        part: part.into(),
+                        iteration: None,
+                        call: Some("the MPI stream"),
+                    });
+                }
+                mpi_repetition(session, pair, buffers, options, stop, started)
+            }
         };
         let cpu_percent = match (cpu_before, CpuTimes::read(&Live)) {
             (Some(before), Some(after)) => after.busy_percent_since(&before),
@@ -270,6 +286,7 @@ fn mpi_repetition(
         Stop::After(duration) => moved == 0 || started.elapsed() < duration,
         Stop::Bytes(total) => moved < total,
     };
+    watchdog::progress();
     let moved = crate::mpi::stream::stream(
         session.world(),
         sender as i32,
@@ -279,6 +296,7 @@ fn mpi_repetition(
         options.window as usize,
         more,
     );
+    watchdog::disarm();
     let me = session.rank() as u32;
     let outcome = Some(Ok((moved, started.elapsed().as_secs_f64())));
     (if me == sender { outcome.clone() } else { None }, if me == receiver { outcome } else { None })
