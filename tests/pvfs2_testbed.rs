@@ -1,6 +1,6 @@
 //! The study's PVFS2 experiment over the testbed's network: real OrangeFS servers inside the
 //! nodes (`scripts/testbed up --pvfs2 PREFIX`), pvbench built against the stack's MPICH in
-//! other nodes and in the guest, and the faults of a real server: killed mid-write, stopped
+//! other nodes and in the guest (a namespace, and a real QEMU guest), and the faults of a real server: killed mid-write, stopped
 //! mid-read, the guest's link down mid-run, storage full. Needs root and
 //! `PVBENCH_PVFS2_PREFIX` (see tests/common/stack.rs); skips and says why otherwise.
 
@@ -294,4 +294,33 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
     let listed = bed.tool("node7", "pvfs2-ls", &["/pvfs2"]);
     assert!(!listed.contains("full"), "the test file is left: {listed}");
     assert_exit(&bed.run("dom0-bridge", 2, &["-b", "16MiB", "-i", "2", "-f", "pvfs2:/pvfs2/after"]), 0);
+}
+
+/// The study's domU measurement from a real guest: vm3 a QEMU virtual machine behind node7's
+/// bridge, pvbench (the stack's, read from the host over virtiofs) writing and reading through
+/// ROMIO's pvfs2 driver to the real server in node6, with its document saying it ran in a guest.
+#[test]
+fn mpiio_from_a_real_guest_through_pvfs2() {
+    let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    if !Command::new("sh").args(["-c", "command -v qemu-system-x86_64"]).output().unwrap().status.success() {
+        println!("skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)");
+        return;
+    }
+    let Some(bed) = Testbed::up(&repo().join("testbed/study-vm.topology")) else { return };
+    let started = Instant::now();
+    let args = ["-b", "4MiB", "-i", "2", "--keep", "-f", "pvfs2:/pvfs2/from-vm3", "--json", "-"];
+    let out = bed.run("domU", 1, &args);
+    assert_exit(&out, 0);
+    println!("mpiio from vm3 through pvfs2: {:?}", started.elapsed());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ranks"]["hosts"][0], "vm3");
+    let guest = &doc["environment"]["hosts"][0]["virtualization"];
+    assert_eq!(guest["guest"], true, "{guest}");
+    for phase in doc["results"]["phases"].as_array().unwrap() {
+        assert!(phase["ior"]["mean_mib_per_s"].as_f64().unwrap() > 0.0, "{phase}");
+    }
+    // The bytes went to node6's server: its storage holds the file's 4 MiB.
+    let stored = Command::new("du").args(["-sb", &format!("{PVFS2_DIR}/storage/node6")]).output().unwrap();
+    let bytes: u64 = stdout(&stored).split_whitespace().next().unwrap().parse().unwrap();
+    assert!(bytes > 4 << 20, "node6 stores {bytes} bytes");
 }
