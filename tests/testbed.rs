@@ -5,44 +5,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::testbed::{Up, across, host, testbed};
 use common::*;
 use serde_json::Value;
-
-fn testbed(args: &[&str]) -> Output {
-    Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed")).args(args).output().unwrap()
-}
-
-/// Takes the testbed down however the test ends.
-struct Up;
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = testbed(&["down"]);
-    }
-}
-
-/// `pvbench ARGS --json -` with ranks placed on `hosts` by MPICH's launcher.
-fn across(hosts: &str, ranks: u32, args: &[&str]) -> Value {
-    let launch = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed-launch");
-    let out = assert_cmd::Command::new("mpiexec")
-        .args(["-launcher", "ssh", "-launcher-exec", launch, "-iface", "pvtb0", "-hosts", hosts])
-        .args(["-n", &ranks.to_string(), pvbench()])
-        .args(args)
-        .args(["--json", "-"])
-        .timeout(Duration::from_secs(180))
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
-}
-
-fn host<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    let hosts = doc["environment"]["hosts"].as_array().unwrap();
-    hosts.iter().find(|h| h["hostname"] == name).unwrap_or_else(|| panic!("no {name} in {hosts:?}"))
-}
 
 fn route_interface<'a>(from: &'a Value, to: &str) -> &'a str {
     let routes = from["routes"].as_array().unwrap();

@@ -7,51 +7,12 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::testbed::{Up, across, host, launch_on, testbed};
 use common::*;
 use serde_json::Value;
-
-const REPO: &str = env!("CARGO_MANIFEST_DIR");
-
-fn testbed(args: &[&str]) -> Output {
-    Command::new(format!("{REPO}/scripts/testbed")).args(args).output().unwrap()
-}
-
-/// Takes the testbed down however the test ends.
-struct Up;
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = testbed(&["down"]);
-    }
-}
-
-/// `pvbench ARGS` with ranks on `hosts` through the testbed's launcher, at most `limit`.
-fn launch_on(hosts: &str, ranks: u32, args: &[&str], limit: Duration) -> Output {
-    assert_cmd::Command::new("mpiexec")
-        .args(["-launcher", "ssh", "-launcher-exec", &format!("{REPO}/scripts/testbed-launch")])
-        .args(["-iface", "pvtb0", "-hosts", hosts, "-n", &ranks.to_string(), pvbench()])
-        .args(args)
-        .timeout(limit)
-        .output()
-        .unwrap()
-}
-
-/// `pvbench ARGS --json -` on `hosts`: its document.
-fn across(hosts: &str, ranks: u32, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.extend(["--json", "-"]);
-    let out = launch_on(hosts, ranks, &args, Duration::from_secs(300));
-    assert_exit(&out, 0);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)))
-}
-
-fn host<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    let hosts = doc["environment"]["hosts"].as_array().unwrap();
-    hosts.iter().find(|h| h["hostname"] == name).unwrap_or_else(|| panic!("no {name} in {hosts:?}"))
-}
 
 fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
     let list = list.as_array().unwrap();
@@ -85,7 +46,7 @@ fn a_real_guest_as_vm3() {
     }
     let hosts_before = std::fs::read_to_string("/etc/hosts").unwrap();
     let mut steps = Steps(Instant::now());
-    let out = testbed(&["up", &format!("{REPO}/testbed/study-vm.topology")]);
+    let out = testbed(&["up", concat!(env!("CARGO_MANIFEST_DIR"), "/testbed/study-vm.topology")]);
     let _up = Up;
     assert_exit(&out, 0);
     assert!(stdout(&out).contains("testbed: vm vm3 up"), "{}", stdout(&out));

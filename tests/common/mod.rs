@@ -5,6 +5,7 @@
 pub mod netns;
 pub mod stack;
 pub mod standin;
+pub mod testbed;
 
 use std::path::Path;
 use std::process::Output;
