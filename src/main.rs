@@ -61,7 +61,11 @@ impl std::error::Error for Reported {}
 
 /// The outcome of a subcommand, reported while its MPI session is still open.
 fn reported(outcome: anyhow::Result<()>) -> anyhow::Result<()> {
-    outcome.map_err(|error| Reported(report(&error)).into())
+    outcome.map_err(|error| {
+        let code = report(&error);
+        mpi::leaving_with(code);
+        Reported(code).into()
+    })
 }
 
 /// Usage errors are found before MPI starts, on every rank: only the launcher's rank 0 prints.
