@@ -55,7 +55,9 @@ fn a_real_guest_as_vm3() {
 
     // The guest says it is one, with a virtio NIC and disk and a kernel of its own; its host
     // node is not that guest, and holds the guest's tap on its bridge.
-    let env = across("node7,vm3", 2, &["env"]);
+    // Three ranks, two of them in namespaces: MPI_Finalize hung here in 2 of 3 jobs (UCX over
+    // TCP to the slow guest) until pvbench bounded it.
+    let env = across("node6,node7,vm3", 3, &["env"]);
     let (node7, vm3) = (host(&env, "node7"), host(&env, "vm3"));
     let virt = &vm3["virtualization"];
     assert_eq!(virt["guest"], true, "{virt}");
@@ -69,7 +71,7 @@ fn a_real_guest_as_vm3() {
     assert_eq!((vda["kind"].as_str(), vda["driver"].as_str()), (Some("paravirtual"), Some("virtio_blk")));
     let vif = named(&node7["interfaces"], "vif3.0");
     assert_eq!((vif["kind"].as_str(), vif["bridge"].as_str()), (Some("tap"), Some("xenbr0")), "{vif}");
-    steps.done("env on node7 and in vm3");
+    steps.done("env on node6, node7 and in vm3");
 
     // One pair each way, over TCP and over MPI (UCX on each side's own NIC).
     for transport in ["tcp", "mpi"] {
