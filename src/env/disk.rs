@@ -83,8 +83,9 @@ mod tests {
     fn a_guests_virtio_disk_is_paravirtual() {
         let got = disks(&Fixture::load("kvm-guest"));
         let names: Vec<&str> = got.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["vda"], "loop0 is left out");
-        let vda = &got[0];
+        assert_eq!(names, ["dm-0", "vda"], "loop0 is left out");
+        assert_eq!((got[0].kind.as_str(), got[0].driver.as_deref()), ("virtual", None), "no device");
+        let vda = &got[1];
         assert_eq!(vda.kind, "paravirtual");
         assert_eq!(vda.driver.as_deref(), Some("virtio_blk"));
         assert_eq!(vda.size_bytes, Some(2097152 * 512));

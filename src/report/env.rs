@@ -186,3 +186,25 @@ fn disk_words(d: &crate::env::disk::Disk) -> String {
     words.extend(d.size_bytes.map(super::size));
     words.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::disk::Disk;
+
+    #[test]
+    fn a_disk_reads_as_name_kind_driver_and_size() {
+        let mut disk = Disk {
+            name: "vda".into(),
+            kind: "paravirtual".into(),
+            driver: Some("virtio_blk".into()),
+            size_bytes: Some(1 << 30),
+            rotational: Some(true),
+            scheduler: Some("none".into()),
+            model: None,
+        };
+        assert_eq!(disk_words(&disk), "vda paravirtual virtio_blk 1.0 GiB");
+        (disk.driver, disk.size_bytes) = (None, None);
+        assert_eq!(disk_words(&disk), "vda paravirtual");
+    }
+}
