@@ -66,6 +66,12 @@ fn this_machine_is_a_kvm_guest_as_systemd_says() {
     assert!(elapsed < 2.0, "pvbench env took {elapsed:.2} s");
     // The human report goes to stderr when the JSON takes stdout.
     assert!(stderr(&out).contains("role           kvm (guest)"), "{}", stderr(&out));
+    // This machine's own disk is a KVM guest's virtio disk, in the document and the report.
+    let root_disk = host["disks"].as_array().unwrap().iter().find(|d| d["driver"] == "virtio_blk");
+    let root_disk = root_disk.unwrap_or_else(|| panic!("no virtio disk in {}", host["disks"]));
+    assert_eq!(root_disk["kind"], "paravirtual");
+    let line = format!("disks          {} paravirtual virtio_blk", root_disk["name"].as_str().unwrap());
+    assert!(stderr(&out).contains(&line), "{}", stderr(&out));
 }
 
 /// Debian's MPICH has ROMIO's ufs and nfs drivers and no pvfs2 driver; two ranks on one host

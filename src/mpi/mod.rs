@@ -314,3 +314,16 @@ pub fn all_reduce_max(comm: &SimpleCommunicator, value: f64) -> f64 {
     });
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The finalize guard leaves with the code the run reported, not 0.
+    #[test]
+    fn the_code_a_run_leaves_with_is_kept_for_the_finalize_guard() {
+        leaving_with(3);
+        assert_eq!(EXIT_CODE.load(Ordering::SeqCst), 3);
+        leaving_with(0);
+    }
+}
