@@ -45,6 +45,9 @@ fn a_real_guest_as_vm3() {
         return;
     }
     let hosts_before = std::fs::read_to_string("/etc/hosts").unwrap();
+    // The guest's image: built by this up when missing (and then removed by down), else kept.
+    let image_cache = std::path::Path::new("/var/cache/pvbench-testbed-vm");
+    let cache_before = image_cache.exists();
     let mut steps = Steps(Instant::now());
     let out = testbed(&["up", concat!(env!("CARGO_MANIFEST_DIR"), "/testbed/study-vm.topology")]);
     let _up = Up;
@@ -158,6 +161,7 @@ fn a_real_guest_as_vm3() {
     }
     let namespaces = Command::new("ip").args(["netns", "list"]).output().unwrap().stdout;
     assert!(!String::from_utf8_lossy(&namespaces).contains("node7"), "namespaces left");
+    assert_eq!(image_cache.exists(), cache_before, "the image cache as it was");
     let hosts_after = std::fs::read_to_string("/etc/hosts").unwrap();
     assert_eq!(hosts_after.trim_end(), hosts_before.trim_end(), "/etc/hosts as it was");
 }
