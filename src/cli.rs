@@ -38,6 +38,61 @@ pub enum Command {
     /// Another tool's output (iozone, netperf, mpi-io-test, IOR, fio) as pvbench result
     /// documents, so that compare sets it beside today's runs.
     Import(ImportArgs),
+    /// The whole study as one plan (TOML): client groups, benchmarks, resets, repetitions until
+    /// the figures are sure, run interleaved; ends with what each guest keeps of its host and
+    /// an HTML report. Resumes where it stopped.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Check a plan (groups, hostfiles, commands, each benchmark's arguments) and print its
+    /// schedule; runs nothing.
+    Check(CampaignPlanArgs),
+    /// Run a plan into a results directory: the same command resumes it (runs with a result
+    /// are not run again; failed ones are retried). Exit 1 when a run failed.
+    #[command(after_help = "\
+Writes RESULTS/BENCHMARK/GROUP/rep-NN.{json,log,failed}, RESULTS/campaign.json (the manifest:
+identity, hosts, every attempt in the order run), and remakes on every invocation
+RESULTS/overhead.json, RESULTS/summary/BENCHMARK/ (tables, charts) and RESULTS/report.html.
+A different campaign into the same directory is refused (exit 2), as is a second one at once.")]
+    Run(CampaignRunArgs),
+    /// Where the campaign in a results directory stands.
+    Status(CampaignStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignPlanArgs {
+    /// The plan file (TOML; see testbed/study.toml and docs/campaign.md).
+    #[arg(value_name = "PLAN")]
+    pub plan: std::path::PathBuf,
+    /// Override a variable of the plan's [vars] (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignRunArgs {
+    #[command(flatten)]
+    pub plan: CampaignPlanArgs,
+    /// Where the runs, the manifest and the report go.
+    #[arg(long, value_name = "DIR")]
+    pub results: std::path::PathBuf,
+    /// Count runs marked noisy (CPU steal above the plan's limit, a host changed) in the figures.
+    #[arg(long)]
+    pub include_noisy: bool,
+    /// Also the overhead a reference shipped with pvbench gives for the plan's groups
+    /// (`study-2008`: the 2008 study's figures).
+    #[arg(long, value_name = "NAME")]
+    pub reference: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignStatusArgs {
+    /// A campaign's results directory.
+    #[arg(value_name = "DIR")]
+    pub results: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod buffer;
+mod campaign;
 mod cli;
 mod compare;
 mod env;
@@ -85,6 +86,24 @@ fn usage() -> String {
     usage.to_string()
 }
 
+/// A campaign plan's arguments for one benchmark, checked as its own command line would check
+/// them; the first line of the problem.
+fn check_benchmark_args(kind: &str, args: &[String]) -> Result<(), String> {
+    let words = ["pvbench", kind].into_iter().map(String::from).chain(args.iter().cloned());
+    let cli = Cli::try_parse_from(words).map_err(|e| {
+        let text = e.render().to_string();
+        text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string()
+    })?;
+    let checked = match cli.command {
+        Command::Mpiio(args) => bench::mpiio::Options::from_args(args).map(drop),
+        Command::Partdiff(args) => bench::partdiff::Options::from_args(args).map(drop),
+        Command::Net(args) => bench::net::Options::from_args(args).map(drop),
+        Command::Fs(args) => bench::fs::Options::from_args(args).map(drop),
+        _ => Ok(()),
+    };
+    checked.map_err(|e| e.to_string())
+}
+
 fn run() -> anyhow::Result<()> {
     let command_line: Vec<String> = std::env::args().collect();
     let cli = match Cli::try_parse() {
@@ -134,6 +153,9 @@ fn run() -> anyhow::Result<()> {
             let session = mpi::Session::init()?;
             interrupt::install(interrupt::Policy::Agree, mpi::abort_job)?;
             reported(bench::fs::run(&session, options, command_line))
+        }
+        Command::Campaign(command) => {
+            campaign::run(campaign::Options::from_command(command, check_benchmark_args))
         }
         Command::Env(args) => {
             let options = bench::env::Options::from_args(args);

@@ -1,7 +1,7 @@
 //! `pvbench compare`: result documents grouped and set side by side. Runs without MPI; reads
 //! documents, builds one comparison model, and hands it to `report::compare` for every format.
 
-mod load;
+pub mod load;
 pub mod metrics;
 pub mod model;
 mod path;
@@ -205,6 +205,22 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
         .into());
     }
     Ok(loaded)
+}
+
+/// The comparison of `files` grouped by label, for a caller that has its documents (a
+/// campaign's runs).
+pub fn of_files(files: &[PathBuf], baseline: Option<&str>) -> anyhow::Result<Comparison> {
+    let mut loaded = Loaded::default();
+    for file in files {
+        loaded.add(file, load::read(file, &Grouping::Label)?);
+    }
+    let plan = model::Plan { grouped_by: Grouping::Label.names(), baseline, split_on_params: false };
+    model::build(loaded.runs, &plan, 0, loaded.without_metrics, loaded.left_out)
+}
+
+/// The documents of a reference shipped with pvbench (`study-2008`): file name and text.
+pub fn reference_documents(name: &str) -> Result<&'static [(&'static str, &'static str)], UsageError> {
+    reference::documents(name)
 }
 
 pub fn run(options: Options) -> anyhow::Result<()> {

@@ -104,6 +104,9 @@ pub struct Host {
     /// The ranks that ran here.
     pub ranks: Vec<u32>,
     pub kernel: String,
+    /// The kernel's boot id: a campaign marks a run after a host rebooted.
+    #[serde(default)]
+    pub boot_id: Option<String>,
     pub cpu_model: Option<String>,
     pub logical_cpus: u32,
     pub memory_total_bytes: Option<u64>,
@@ -223,6 +226,7 @@ pub fn describe_host(probe: &dyn Probe, me: &Identity, peers: &[(String, &Identi
         hostname: me.hostname.clone(),
         ranks: Vec::new(),
         kernel: if kernel.is_empty() { "unknown".into() } else { kernel },
+        boot_id: probe.read("proc/sys/kernel/random/boot_id").map(|b| b.trim().to_string()),
         cpu_model: cpuinfo_field(&cpuinfo, "model name"),
         logical_cpus: cpuinfo.lines().filter(|l| l.starts_with("processor")).count() as u32,
         memory_total_bytes: probe.read("proc/meminfo").and_then(|m| meminfo_bytes(&m, "MemTotal")),

@@ -25,12 +25,19 @@ pub fn text(doc: &Document<EnvParameters, EnvResults>) -> String {
     }
     for host in &env.hosts {
         out.push('\n');
-        host_text(&mut out, host);
+        write_host(&mut out, host);
     }
     out
 }
 
-fn host_text(out: &mut String, h: &Host) {
+/// One host as `pvbench env` prints it.
+pub fn host_text(h: &Host) -> String {
+    let mut out = String::new();
+    write_host(&mut out, h);
+    out
+}
+
+fn write_host(out: &mut String, h: &Host) {
     let v = &h.virtualization;
     let ranks: Vec<String> = h.ranks.iter().map(u32::to_string).collect();
     let _ = writeln!(out, "host {} (ranks {})", h.hostname, ranks.join(","));

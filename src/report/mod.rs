@@ -1,9 +1,11 @@
 //! Human and machine renderings of result documents. Knows nothing of MPI: it only reads the
 //! result model. JSON output lives with the model (`result::JsonTarget`).
 
+pub mod campaign;
 pub mod compare;
 pub mod env;
 pub mod fs;
+pub mod html;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;

@@ -4,6 +4,7 @@
 //! Units live in field names (`_bytes`, `_s`, `_mib_per_s`, `_mb_per_s`); MB = 10^6 bytes,
 //! MiB = 2^20 bytes.
 
+pub mod campaign;
 pub mod comparison;
 pub mod env;
 pub mod fs;
@@ -51,7 +52,7 @@ pub struct Document<P, R, E = Environment> {
     pub imported_from: Option<imported::ImportedFrom>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,
     pub version: String,

@@ -1,0 +1,155 @@
+//! `campaign check`: what in a plan cannot work (a missing pvbench or command, arguments its
+//! benchmark refuses) is an error before anything runs; a host that does not resolve here is
+//! a warning (a plan may be checked away from its cluster). Then the schedule.
+
+use std::path::Path;
+
+use super::ArgsCheck;
+use super::plan::{Plan, Reps};
+use super::runner;
+use super::schedule;
+use crate::error::UsageError;
+
+/// Whether a program can be started: a path (relative to the plan's workdir) that is an
+/// executable file, or a name found on PATH.
+fn program_found(workdir: &Path, program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable =
+        |p: &Path| p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    if program.contains('/') {
+        return executable(&workdir.join(program));
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| executable(&dir.join(program))))
+}
+
+/// Whether the first word of a shell command is something bash can run there.
+fn shell_command_found(workdir: &Path, command: &str) -> bool {
+    let Some(first) = command.split_whitespace().next() else { return false };
+    std::process::Command::new("bash")
+        .args(["-c", "command -v -- \"$1\" > /dev/null", "_", first])
+        .current_dir(workdir)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Every problem of the plan, as one usage error listing them; warnings on stderr.
+pub fn problems(plan: &Plan, args_check: ArgsCheck) -> Result<(), UsageError> {
+    let mut problems: Vec<String> = Vec::new();
+    for bench in &plan.benchmarks {
+        let what = format!("benchmark {}", bench.name);
+        if !program_found(&plan.workdir, &bench.pvbench.to_string_lossy()) {
+            problems.push(format!("{what}: no pvbench at {}", bench.pvbench.display()));
+        }
+        let launcher = bench.launcher.split_whitespace().next().unwrap_or_default();
+        if !program_found(&plan.workdir, launcher) {
+            problems.push(format!("{what}: launcher {launcher:?} not found"));
+        }
+        for (name, command) in [("reset", &bench.reset), ("check", &bench.check)] {
+            if let Some(command) = command
+                && !shell_command_found(&plan.workdir, command)
+            {
+                problems.push(format!(
+                    "{what}: {name} command {command:?} not found (from {})",
+                    plan.workdir.display()
+                ));
+            }
+        }
+        for &g in &bench.groups {
+            let group = &plan.groups[g].name;
+            let mut args = bench.args.clone();
+            args.extend(bench.group_args.get(group).into_iter().flatten().cloned());
+            if let Err(e) = args_check(bench.family.name(), &args) {
+                problems.push(format!("{what} from {group}: {e}"));
+            }
+        }
+    }
+    for group in &plan.groups {
+        for host in group.hosts() {
+            use std::net::ToSocketAddrs;
+            if (host.as_str(), 0).to_socket_addrs().is_err() {
+                eprintln!("pvbench: warning: group {}: host {host:?} does not resolve here", group.name);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(UsageError(format!("{}: {}", plan.source.display(), problems.join("; "))))
+    }
+}
+
+fn reps_text(reps: &Reps) -> String {
+    match reps {
+        Reps::Fixed(n) => format!("{n} repetitions"),
+        Reps::UntilCi { min, max, until_ci } => {
+            format!(
+                "{min} to {max} repetitions, until every 95 % interval is within ±{} % of its mean",
+                until_ci * 100.0
+            )
+        }
+    }
+}
+
+pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
+    problems(plan, args_check)?;
+    let cells = schedule::cells(plan);
+    println!(
+        "campaign {:?} ({}): {} groups, {} benchmarks, {} runs per round, {}, order {}",
+        plan.file.name,
+        plan.source.display(),
+        plan.groups.len(),
+        plan.benchmarks.len(),
+        cells.len(),
+        reps_text(&plan.file.reps),
+        format!("{:?}", plan.file.order).to_lowercase()
+    );
+    println!("working directory {}", plan.workdir.display());
+    if !plan.vars.is_empty() {
+        let vars: Vec<String> = plan.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("vars {}", vars.join(" "));
+    }
+    for group in &plan.groups {
+        println!("group {:<16} {} ({} ranks)", group.name, group.slots.join(" "), group.ranks);
+    }
+    for bench in &plan.benchmarks {
+        let groups: Vec<&str> = bench.groups.iter().map(|&g| plan.groups[g].name.as_str()).collect();
+        println!(
+            "benchmark {} ({}, {}) from {}",
+            bench.name,
+            bench.family.name(),
+            bench.title,
+            groups.join(", ")
+        );
+        for (name, command) in [("reset", &bench.reset), ("check", &bench.check)] {
+            if let Some(command) = command {
+                println!("  {name:<6} {command}");
+            }
+        }
+        println!("  limit  {} per run", humantime::format_duration(bench.timeout));
+    }
+    for pair in &plan.file.overheads {
+        println!("overhead {} against {}", pair.guest, pair.host);
+    }
+    let first = match plan.file.order {
+        super::plan::Order::Blocked => schedule::blocked(plan, plan.file.reps.min()),
+        _ => schedule::round(plan, 1, plan.file.seed.unwrap_or(0)),
+    };
+    let seed_note = if plan.file.order == super::plan::Order::Random && plan.file.seed.is_none() {
+        " (with seed 0 here: a run draws its seed and keeps it in the manifest)"
+    } else {
+        ""
+    };
+    println!("first runs{seed_note}:");
+    let results = Path::new("RESULTS");
+    for slot in first.iter().take(cells.len()) {
+        let files = runner::RunFiles::of(results, plan, slot);
+        let hostfile = results.join("hostfiles").join(runner::hostfile_name(plan, slot));
+        println!(
+            "  {}: {}",
+            slot.id(plan),
+            runner::launch_words(plan, slot, &hostfile, &files.result).join(" ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! The numbers a campaign decides with: each run's primary figures (mpiio: write and read
+//! bandwidth; fs: each pass; net: the throughput between the group's hosts and the peers;
+//! partdiff: the lattice update rate), whether the repetitions are enough (`until_ci`), and what
+//! a guest keeps of its host per benchmark and over all of them.
+
+use std::collections::BTreeMap;
+
+use crate::compare::load::Run;
+use crate::compare::stats;
+use crate::result::campaign::{FamilyFigure, Figure, Overhead};
+use crate::result::comparison::{AxisKey, Ratio, Summary};
+
+use super::plan::{Family, OverheadPair, Plan};
+
+/// The 0.975 quantile of the standard normal, for the index's interval on the log scale.
+const Z975: f64 = 1.959_963_984_540_054;
+
+/// What the overhead document and the report say the index is.
+pub const INDEX_METHOD: &str = "per pair of groups and benchmark: guest mean / host mean with Fieller's 95% interval; \
+per benchmark the geometric mean of its figures, and the index the geometric mean of the benchmarks' (as IO500 \
+scores its phases); intervals of geometric means from the figures' intervals on the log scale (delta method)";
+
+/// One primary figure of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    pub metric: String,
+    pub unit: &'static str,
+    pub value: f64,
+}
+
+/// A host name as a net cell names it (`node7`, or `node7:3` for one of several ranks).
+fn host_of(key: &AxisKey) -> Option<&str> {
+    match key {
+        AxisKey::Name(name) => Some(name.split(':').next().unwrap_or(name)),
+        AxisKey::Number(_) => None,
+    }
+}
+
+/// The primary figures of a run of `family` from a group on `hosts`.
+pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) -> Vec<Value> {
+    // Per figure: unit, sum, count (several cells or pairs give one figure's mean).
+    let mut sums: Vec<(String, &'static str, f64, u32)> = Vec::new();
+    let mut mean_into =
+        |metric: &str, unit: &'static str, value: f64| match sums.iter_mut().find(|s| s.0 == metric) {
+            Some(s) => {
+                s.2 += value;
+                s.3 += 1;
+            }
+            None => sums.push((metric.to_string(), unit, value, 1)),
+        };
+    for m in &run.metrics {
+        match family {
+            Family::Mpiio => {
+                if let Some(phase) = m.id.strip_suffix("_ior_mib_per_s") {
+                    mean_into(phase, m.unit, m.value);
+                }
+            }
+            Family::Partdiff => {
+                if m.id == "mlup_per_s" {
+                    mean_into("rate", m.unit, m.value);
+                }
+            }
+            Family::Fs => {
+                if let Some(cell) = &m.cell {
+                    mean_into(&cell.table, m.unit, m.value);
+                }
+            }
+            Family::Net => {
+                let Some(cell) = &m.cell else { continue };
+                let (Some(from), Some(to)) = (host_of(&cell.row), host_of(&cell.column)) else { continue };
+                let is = |list: &[String], h: &str| list.iter().any(|x| x == h);
+                let between = if peers.is_empty() {
+                    is(hosts, from) || is(hosts, to)
+                } else {
+                    (is(hosts, from) && is(peers, to)) || (is(peers, from) && is(hosts, to))
+                };
+                if between {
+                    mean_into("throughput", m.unit, m.value);
+                }
+            }
+        }
+    }
+    sums.into_iter().map(|(metric, unit, sum, n)| Value { metric, unit, value: sum / f64::from(n) }).collect()
+}
+
+/// Per (benchmark, group) of a plan: the primary figures of every usable run, in run order.
+#[derive(Debug, Default)]
+pub struct Measured {
+    runs: BTreeMap<(usize, usize), Vec<Vec<Value>>>,
+}
+
+impl Measured {
+    pub fn add(&mut self, benchmark: usize, group: usize, values: Vec<Value>) {
+        self.runs.entry((benchmark, group)).or_default().push(values);
+    }
+
+    pub fn runs(&self, benchmark: usize, group: usize) -> usize {
+        self.runs.get(&(benchmark, group)).map_or(0, Vec::len)
+    }
+
+    /// The figures' names of a benchmark, in the order first seen.
+    fn metrics(&self, benchmark: usize) -> Vec<(String, &'static str)> {
+        let mut out: Vec<(String, &'static str)> = Vec::new();
+        for ((b, _), runs) in &self.runs {
+            for v in runs.iter().flatten() {
+                if *b == benchmark && !out.iter().any(|(m, _)| *m == v.metric) {
+                    out.push((v.metric.clone(), v.unit));
+                }
+            }
+        }
+        out
+    }
+
+    fn values(&self, benchmark: usize, group: usize, metric: &str) -> Vec<f64> {
+        self.runs
+            .get(&(benchmark, group))
+            .into_iter()
+            .flatten()
+            .filter_map(|run| run.iter().find(|v| v.metric == metric).map(|v| v.value))
+            .collect()
+    }
+
+    /// Every figure whose 95 % interval is not yet within ±`share` of its mean, as
+    /// `pvfs2 domU read ±7.3 %` (n < 2: `no interval`). Empty when the data suffice.
+    pub fn imprecise(&self, plan: &Plan, share: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        for (b, g) in super::schedule::cells(plan) {
+            let name = format!("{} {}", plan.benchmarks[b].name, plan.groups[g].name);
+            let metrics = self.metrics(b);
+            if self.runs(b, g) == 0 || metrics.is_empty() {
+                out.push(format!("{name}: no figure yet"));
+            }
+            for (metric, _) in metrics {
+                let values = self.values(b, g, &metric);
+                match Summary::of(&values).and_then(|s| Some((s.ci95_high? - s.mean, s.mean))) {
+                    Some((half, mean)) if half <= share * mean.abs() => {}
+                    Some((half, mean)) => {
+                        out.push(format!("{name} {metric} ±{:.1} %", 100.0 * half / mean.abs()))
+                    }
+                    None => out.push(format!("{name} {metric}: no interval ({} runs)", values.len())),
+                }
+            }
+        }
+        out
+    }
+
+    /// What `pair.guest` keeps of `pair.host`, benchmark by benchmark.
+    pub fn overhead(&self, plan: &Plan, pair: &OverheadPair, source: &str) -> Overhead {
+        let index_of = |name: &str| plan.groups.iter().position(|g| g.name == name);
+        let (guest, host) = (index_of(&pair.guest), index_of(&pair.host));
+        let mut figures = Vec::new();
+        let mut families = Vec::new();
+        for (b, bench) in plan.benchmarks.iter().enumerate() {
+            let (Some(guest), Some(host)) = (guest, host) else { break };
+            let mut ratios = Vec::new();
+            for (metric, unit) in self.metrics(b) {
+                let (Some(g), Some(h)) = (
+                    Summary::of(&self.values(b, guest, &metric)),
+                    Summary::of(&self.values(b, host, &metric)),
+                ) else {
+                    continue;
+                };
+                let ratio = stats::ratio(&g, &h);
+                ratios.push(ratio.clone());
+                figures.push(Figure {
+                    benchmark: bench.name.clone(),
+                    title: bench.title.clone(),
+                    metric,
+                    unit,
+                    guest_mean: g.mean,
+                    guest_runs: g.n,
+                    host_mean: h.mean,
+                    host_runs: h.n,
+                    ratio,
+                });
+            }
+            if let Some(ratio) = geometric_mean(&ratios) {
+                families.push(FamilyFigure {
+                    benchmark: bench.name.clone(),
+                    title: bench.title.clone(),
+                    ratio,
+                });
+            }
+        }
+        let family_ratios: Vec<Ratio> = families.iter().map(|f| f.ratio.clone()).collect();
+        Overhead {
+            guest: pair.guest.clone(),
+            host: pair.host.clone(),
+            source: source.to_string(),
+            figures,
+            index: geometric_mean(&family_ratios),
+            families,
+        }
+    }
+}
+
+/// The geometric mean of ratios, with an interval from theirs on the log scale (each
+/// interval's half-width in logs taken as 1.96 standard errors, the errors independent).
+/// None without ratios or with one that is not positive; no interval when one has none.
+pub fn geometric_mean(ratios: &[Ratio]) -> Option<Ratio> {
+    if ratios.is_empty() || ratios.iter().any(|r| !(r.value > 0.0 && r.value.is_finite())) {
+        return None;
+    }
+    let k = ratios.len() as f64;
+    let value = (ratios.iter().map(|r| r.value.ln()).sum::<f64>() / k).exp();
+    if ratios.len() == 1 {
+        return Some(ratios[0].clone());
+    }
+    let variance: Option<f64> = ratios
+        .iter()
+        .map(|r| match (r.low, r.high) {
+            (Some(low), Some(high)) if low > 0.0 => Some(((high.ln() - low.ln()) / (2.0 * Z975)).powi(2)),
+            _ => None,
+        })
+        .sum();
+    let bounds = variance.map(|v| {
+        let half = Z975 * v.sqrt() / k;
+        (value * (-half).exp(), value * half.exp())
+    });
+    let verdict = if ratios.iter().any(|r| r.verdict == "n too small") {
+        "n too small"
+    } else {
+        match bounds {
+            Some((_, high)) if high < 1.0 => "lower",
+            Some((low, _)) if low > 1.0 => "higher",
+            _ => "same",
+        }
+    };
+    Some(Ratio { value, low: bounds.map(|b| b.0), high: bounds.map(|b| b.1), verdict: verdict.into() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ratio(value: f64, low: f64, high: f64) -> Ratio {
+        Ratio { value, low: Some(low), high: Some(high), verdict: "lower".into() }
+    }
+
+    #[test]
+    fn the_geometric_mean_of_two_ratios_and_its_interval() {
+        let g = geometric_mean(&[ratio(0.25, 0.2, 0.3125), ratio(1.0, 0.8, 1.25)]).unwrap();
+        assert!((g.value - 0.5).abs() < 1e-12, "{g:?}");
+        // Each interval is ±ln 1.25 in logs; the mean's is sqrt(2) ln 1.25 / 2.
+        let half = 2f64.sqrt() * 1.25f64.ln() / 2.0;
+        assert!((g.low.unwrap() - 0.5 * (-half).exp()).abs() < 1e-12, "{g:?}");
+        assert!((g.high.unwrap() - 0.5 * half.exp()).abs() < 1e-12, "{g:?}");
+        assert_eq!(g.verdict, "lower");
+    }
+
+    #[test]
+    fn a_ratio_without_an_interval_leaves_the_mean_without_one() {
+        let open = Ratio { value: 0.5, low: None, high: None, verdict: "n too small".into() };
+        let g = geometric_mean(&[ratio(0.5, 0.4, 0.6), open]).unwrap();
+        assert_eq!((g.low, g.high, g.verdict.as_str()), (None, None, "n too small"));
+        assert!(geometric_mean(&[]).is_none());
+        assert!(geometric_mean(&[ratio(0.0, 0.0, 0.1)]).is_none());
+    }
+}

@@ -1,0 +1,546 @@
+//! The plan file (TOML): client groups, benchmarks, repetitions, order, and the guest/host
+//! pairs whose overhead is the campaign's answer. Read once, checked, and turned into a
+//! [`Plan`] in which every name resolves and every `{var}` is filled in.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::UsageError;
+
+/// The plan as written. Unknown keys are refused: a typo must not silently change a campaign.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    /// What the campaign is, in the report's title.
+    pub name: String,
+    /// Where commands run and relative paths start, relative to the plan file's directory
+    /// (default: that directory).
+    pub workdir: Option<PathBuf>,
+    /// The pvbench every run starts (default: the one running the campaign).
+    pub pvbench: Option<String>,
+    /// How ranks start: `{hostfile}`, `{hosts}` and `{ranks}` are filled in per run.
+    #[serde(default = "default_launcher")]
+    pub launcher: String,
+    #[serde(default)]
+    pub order: Order,
+    /// The seed of `order = "random"` (default: drawn at the first run and kept in the manifest).
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub reps: Reps,
+    /// A run whose CPU steal on any host is above this share of CPU time is marked noisy.
+    pub max_steal_percent: Option<f64>,
+    /// Text filled in for `{name}` in every string below; `--set name=value` overrides.
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    #[serde(rename = "group")]
+    pub groups: Vec<GroupFile>,
+    #[serde(rename = "benchmark")]
+    pub benchmarks: Vec<BenchmarkFile>,
+    #[serde(default, rename = "overhead")]
+    pub overheads: Vec<OverheadPair>,
+}
+
+fn default_launcher() -> String {
+    "mpiexec -f {hostfile} -n {ranks}".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Round-robin over the groups within each repetition (Abedi & Brecht's interleaved trials).
+    #[default]
+    Interleaved,
+    /// Each repetition's runs in a seeded random order.
+    Random,
+    /// Every repetition of one group before the next group: only when asked for.
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Reps {
+    Fixed(u32),
+    /// Rounds are added until every primary figure's 95 % interval is within ±until_ci of its
+    /// mean, from `min` rounds to at most `max`.
+    UntilCi {
+        min: u32,
+        max: u32,
+        until_ci: f64,
+    },
+}
+
+impl Default for Reps {
+    fn default() -> Self {
+        Reps::Fixed(5)
+    }
+}
+
+impl Reps {
+    pub fn min(&self) -> u32 {
+        match self {
+            Reps::Fixed(n) => *n,
+            Reps::UntilCi { min, .. } => *min,
+        }
+    }
+
+    pub fn max(&self) -> u32 {
+        match self {
+            Reps::Fixed(n) => *n,
+            Reps::UntilCi { max, .. } => *max,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFile {
+    pub name: String,
+    /// The group's hosts, one rank slot each (`node7:2` for two).
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Or an MPICH hostfile (`host[:slots]` per line, `#` comments).
+    pub hostfile: Option<PathBuf>,
+    /// Ranks per run (default: the slots of the hosts).
+    pub ranks: Option<u32>,
+    /// Environment of the launcher (and so of the ranks, with hydra).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Mpiio,
+    Fs,
+    Net,
+    Partdiff,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Mpiio => "mpiio",
+            Family::Fs => "fs",
+            Family::Net => "net",
+            Family::Partdiff => "partdiff",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchmarkFile {
+    /// The benchmark's name in paths and tables (default: its kind).
+    pub name: Option<String>,
+    pub kind: Family,
+    /// What it measures, in the overhead sentence: "PVFS2 (real server)".
+    pub title: Option<String>,
+    /// pvbench's arguments (without --json, --label, which the campaign gives).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// More arguments for one group: `{ domU = ["--dir", "/mnt"] }`.
+    #[serde(default)]
+    pub group_args: BTreeMap<String, Vec<String>>,
+    /// The groups it runs from (default: every group).
+    pub groups: Option<Vec<String>>,
+    /// Ranks per run (default: the group's).
+    pub ranks: Option<u32>,
+    /// `net`: hosts every group's hosts are measured against (each run: peers + the group).
+    #[serde(default)]
+    pub peers: Vec<String>,
+    /// Run before every run of this benchmark (PVFS2 storage reset, cache drop); a failure
+    /// fails the run.
+    pub reset: Option<String>,
+    /// Run right before the launch (the server answers).
+    pub check: Option<String>,
+    /// Per-run time limit (default 30m); given to pvbench as `--timeout` where it has one.
+    pub timeout: Option<String>,
+    pub pvbench: Option<String>,
+    pub launcher: Option<String>,
+}
+
+/// A guest group and the host group it is set against.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverheadPair {
+    pub guest: String,
+    pub host: String,
+}
+
+/// The plan, checked: names resolve, hosts are read, variables are filled in.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub file: PlanFile,
+    pub source: PathBuf,
+    /// The plan file's text, as read.
+    pub text: String,
+    pub workdir: PathBuf,
+    pub vars: BTreeMap<String, String>,
+    pub groups: Vec<Group>,
+    pub benchmarks: Vec<Benchmark>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    /// One entry per rank slot, in hostfile order.
+    pub slots: Vec<String>,
+    pub ranks: u32,
+    pub env: BTreeMap<String, String>,
+}
+
+impl Group {
+    /// The distinct hosts, in order.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = Vec::new();
+        for h in &self.slots {
+            if !hosts.contains(h) {
+                hosts.push(h.clone());
+            }
+        }
+        hosts
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Benchmark {
+    pub name: String,
+    pub family: Family,
+    pub title: String,
+    pub args: Vec<String>,
+    pub group_args: BTreeMap<String, Vec<String>>,
+    /// Indices into [`Plan::groups`].
+    pub groups: Vec<usize>,
+    pub ranks: Option<u32>,
+    pub peers: Vec<String>,
+    pub reset: Option<String>,
+    pub check: Option<String>,
+    pub timeout: Duration,
+    pub pvbench: PathBuf,
+    pub launcher: String,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+fn usage(source: &Path, what: impl std::fmt::Display) -> UsageError {
+    UsageError(format!("{}: {what}", source.display()))
+}
+
+/// A name used in paths: letters, digits, `.`, `_`, `-`.
+fn check_name(source: &Path, what: &str, name: &str) -> Result<(), UsageError> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    if ok { Ok(()) } else { Err(usage(source, format!("{what} {name:?}: use letters, digits, . _ - only"))) }
+}
+
+/// `{name}` in `text` replaced by the variable's value; `keep` names are left for later.
+pub fn fill(text: &str, vars: &BTreeMap<String, String>, keep: &[&str]) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(format!("{text:?}: a '{{' without '}}'"));
+        };
+        let name = &after[..close];
+        if keep.contains(&name) {
+            out.push_str(&rest[open..open + close + 2]);
+        } else {
+            match vars.get(name) {
+                Some(value) => out.push_str(value),
+                None => {
+                    return Err(format!(
+                        "{text:?}: no variable {{{name}}} (give it in [vars] or --set {name}=...)"
+                    ));
+                }
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// What a launcher template is filled in with per run.
+pub const LAUNCH_FIELDS: &[&str] = &["hostfile", "hosts", "ranks"];
+
+/// Reads and checks the plan at `path`; `sets` are `name=value` overrides of its `[vars]`.
+pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan, UsageError> {
+    let text = std::fs::read_to_string(path).map_err(|e| usage(path, format!("cannot read: {e}")))?;
+    let file: PlanFile = toml::from_str(&text).map_err(|e| {
+        let message = e.message().trim_end().to_string();
+        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+        match line {
+            Some(line) => usage(path, format!("line {line}: {message}")),
+            None => usage(path, message),
+        }
+    })?;
+    let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let workdir = base.join(file.workdir.clone().unwrap_or_default());
+    let workdir = std::fs::canonicalize(&workdir)
+        .map_err(|e| usage(path, format!("workdir {}: {e}", workdir.display())))?;
+    let mut vars = file.vars.clone();
+    for set in sets {
+        let (name, value) =
+            set.split_once('=').ok_or_else(|| UsageError(format!("--set {set:?}: give NAME=VALUE")))?;
+        if !vars.contains_key(name) {
+            let known: Vec<&str> = vars.keys().map(String::as_str).collect();
+            return Err(UsageError(format!(
+                "--set {name}: the plan has no such variable (its [vars]: {})",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )));
+        }
+        vars.insert(name.to_string(), value.to_string());
+    }
+    let fill_here = |text: &str, keep: &[&str]| fill(text, &vars, keep).map_err(|e| usage(path, e));
+    check_reps(path, &file)?;
+    let groups =
+        file.groups.iter().map(|g| group(path, &workdir, g, &fill_here)).collect::<Result<Vec<_>, _>>()?;
+    if groups.is_empty() {
+        return Err(usage(path, "no [[group]]"));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if groups[..i].iter().any(|o| o.name == g.name) {
+            return Err(usage(path, format!("group {:?} is named twice", g.name)));
+        }
+    }
+    let index_of = |name: &str, what: &str| {
+        groups.iter().position(|g| g.name == name).ok_or_else(|| {
+            let known: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+            usage(path, format!("{what}: no group {name:?} (groups: {})", known.join(", ")))
+        })
+    };
+    let mut benchmarks: Vec<Benchmark> = Vec::new();
+    for b in &file.benchmarks {
+        let name = b.name.clone().unwrap_or_else(|| b.kind.name().to_string());
+        check_name(path, "benchmark", &name)?;
+        if benchmarks.iter().any(|o| o.name == name) {
+            return Err(usage(path, format!("benchmark {name:?} is named twice (give each a name)")));
+        }
+        let what = format!("benchmark {name}");
+        let members = match &b.groups {
+            Some(names) => names.iter().map(|n| index_of(n, &what)).collect::<Result<Vec<_>, _>>()?,
+            None => (0..groups.len()).collect(),
+        };
+        if members.is_empty() {
+            return Err(usage(path, format!("{what}: runs from no group")));
+        }
+        for group in b.group_args.keys() {
+            index_of(group, &format!("{what}: group_args"))?;
+        }
+        if !b.peers.is_empty() && b.kind != Family::Net {
+            return Err(usage(path, format!("{what}: peers are for kind = \"net\"")));
+        }
+        for reserved in ["--json", "--label", "-l"] {
+            if b.args.iter().chain(b.group_args.values().flatten()).any(|a| a == reserved) {
+                return Err(usage(
+                    path,
+                    format!("{what}: args may not hold {reserved} (the campaign gives it)"),
+                ));
+            }
+        }
+        let timeout = match &b.timeout {
+            Some(t) => humantime::parse_duration(t).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+                usage(path, format!("{what}: timeout {t:?} is not a duration (\"90s\", \"10m\")"))
+            })?,
+            None => DEFAULT_TIMEOUT,
+        };
+        let pvbench = match b.pvbench.as_ref().or(file.pvbench.as_ref()) {
+            Some(p) => workdir.join(fill_here(p, &[])?),
+            None => default_pvbench.to_path_buf(),
+        };
+        let fill_all =
+            |items: &[String]| items.iter().map(|a| fill_here(a, &[])).collect::<Result<Vec<_>, _>>();
+        benchmarks.push(Benchmark {
+            title: fill_here(b.title.as_deref().unwrap_or(&name), &[])?,
+            family: b.kind,
+            args: fill_all(&b.args)?,
+            group_args: b
+                .group_args
+                .iter()
+                .map(|(g, a)| Ok((g.clone(), fill_all(a)?)))
+                .collect::<Result<_, UsageError>>()?,
+            groups: members,
+            ranks: b.ranks,
+            peers: fill_all(&b.peers)?,
+            reset: b.reset.as_deref().map(|c| fill_here(c, &[])).transpose()?,
+            check: b.check.as_deref().map(|c| fill_here(c, &[])).transpose()?,
+            timeout,
+            pvbench,
+            launcher: fill_here(b.launcher.as_ref().unwrap_or(&file.launcher), LAUNCH_FIELDS)?,
+            name,
+        });
+    }
+    if benchmarks.is_empty() {
+        return Err(usage(path, "no [[benchmark]]"));
+    }
+    for pair in &file.overheads {
+        index_of(&pair.guest, "overhead guest")?;
+        index_of(&pair.host, "overhead host")?;
+        if pair.guest == pair.host {
+            return Err(usage(path, format!("overhead: {:?} against itself", pair.guest)));
+        }
+    }
+    if let Some(limit) = file.max_steal_percent
+        && !(0.0..=100.0).contains(&limit)
+    {
+        return Err(usage(path, format!("max_steal_percent {limit}: give a share from 0 to 100")));
+    }
+    Ok(Plan { file, source: path.to_path_buf(), text, workdir, vars, groups, benchmarks })
+}
+
+fn check_reps(path: &Path, file: &PlanFile) -> Result<(), UsageError> {
+    match file.reps {
+        Reps::Fixed(0) => Err(usage(path, "reps = 0: give at least 1")),
+        Reps::UntilCi { min, max, until_ci } => {
+            if min < 2 || max < min {
+                Err(usage(
+                    path,
+                    format!("reps: min {min}, max {max}: give 2 <= min <= max (an interval needs 2 runs)"),
+                ))
+            } else if !(until_ci > 0.0 && until_ci < 1.0) {
+                Err(usage(
+                    path,
+                    format!("reps: until_ci {until_ci}: give a share of the mean, e.g. 0.05 for ±5 %"),
+                ))
+            } else if file.order == Order::Blocked {
+                Err(usage(path, "order = \"blocked\" needs a fixed reps (until_ci decides per round)"))
+            } else {
+                Ok(())
+            }
+        }
+        Reps::Fixed(_) => Ok(()),
+    }
+}
+
+fn group(
+    path: &Path,
+    workdir: &Path,
+    g: &GroupFile,
+    fill_here: &impl Fn(&str, &[&str]) -> Result<String, UsageError>,
+) -> Result<Group, UsageError> {
+    check_name(path, "group", &g.name)?;
+    let what = format!("group {}", g.name);
+    let entries: Vec<String> = match (&g.hostfile, g.hosts.is_empty()) {
+        (Some(_), false) => return Err(usage(path, format!("{what}: give hosts or hostfile, not both"))),
+        (None, true) => return Err(usage(path, format!("{what}: give hosts or hostfile"))),
+        (None, false) => g.hosts.iter().map(|h| fill_here(h, &[])).collect::<Result<_, _>>()?,
+        (Some(file), true) => {
+            let file = workdir.join(fill_here(&file.to_string_lossy(), &[])?);
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| usage(path, format!("{what}: hostfile {}: {e}", file.display())))?;
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or_default().trim())
+                .filter(|l| !l.is_empty())
+                .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+                .collect()
+        }
+    };
+    let mut slots = Vec::new();
+    for entry in &entries {
+        let (host, count) = match entry.split_once(':') {
+            Some((host, n)) => {
+                let n: u32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    usage(path, format!("{what}: {entry:?}: slots after ':' must be a positive number"))
+                })?;
+                (host, n)
+            }
+            None => (entry.as_str(), 1),
+        };
+        if host.is_empty() {
+            return Err(usage(path, format!("{what}: an empty host name")));
+        }
+        slots.extend(std::iter::repeat_n(host.to_string(), count as usize));
+    }
+    if slots.is_empty() {
+        return Err(usage(path, format!("{what}: its hostfile names no host")));
+    }
+    let ranks = g.ranks.unwrap_or(slots.len() as u32);
+    if ranks == 0 {
+        return Err(usage(path, format!("{what}: ranks = 0")));
+    }
+    let env =
+        g.env.iter().map(|(k, v)| Ok((k.clone(), fill_here(v, &[])?))).collect::<Result<_, UsageError>>()?;
+    Ok(Group { name: g.name.clone(), slots, ranks, env })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(text: &str) -> Result<Plan, UsageError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.toml");
+        std::fs::write(&path, text).unwrap();
+        load(&path, &[], Path::new("/usr/bin/pvbench"))
+    }
+
+    const SMALL: &str = r#"
+        name = "t"
+        [vars]
+        size = "1MiB"
+        [[group]]
+        name = "host"
+        hosts = ["node7:2"]
+        [[group]]
+        name = "guest"
+        hosts = ["vm3"]
+        [[benchmark]]
+        kind = "mpiio"
+        args = ["-b", "{size}"]
+        [[overhead]]
+        guest = "guest"
+        host = "host"
+    "#;
+
+    #[test]
+    fn a_small_plan_resolves() {
+        let p = plan(SMALL).unwrap();
+        assert_eq!(p.groups[0].slots, ["node7", "node7"]);
+        assert_eq!(p.groups[0].ranks, 2);
+        assert_eq!(p.groups[1].ranks, 1);
+        assert_eq!(p.benchmarks[0].name, "mpiio");
+        assert_eq!(p.benchmarks[0].args, ["-b", "1MiB"]);
+        assert_eq!(p.benchmarks[0].groups, [0, 1]);
+        assert_eq!(p.benchmarks[0].launcher, "mpiexec -f {hostfile} -n {ranks}");
+        assert_eq!(p.file.reps, Reps::Fixed(5));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        for (change, needle) in [
+            (("kind = \"mpiio\"", "kind = \"mpio\""), "unknown variant `mpio`"),
+            (("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nrank = 2"), "unknown field `rank`"),
+            (("guest = \"guest\"", "guest = \"gust\""), "no group \"gust\""),
+            (("{size}", "{sise}"), "no variable {sise}"),
+            (("name = \"guest\"", "name = \"host\""), "named twice"),
+            (("hosts = [\"vm3\"]", "hosts = [\"vm3:0\"]"), "slots after ':'"),
+            (("name = \"t\"", "name = \"t\"\nreps = { min = 1, max = 3, until_ci = 0.05 }"), "2 <= min"),
+            (("args = [", "timeout = \"soon\"\nargs = ["), "not a duration"),
+            (("args = [", "args = [\"--json\", "), "may not hold --json"),
+        ] {
+            let text = SMALL.replacen(change.0, change.1, 1);
+            let error = plan(&text).unwrap_err().0;
+            assert!(error.contains(needle), "{change:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line() {
+        let error = plan(&SMALL.replacen("[[benchmark]]", "[[benchmark]", 1)).unwrap_err().0;
+        assert!(error.contains("line 11: unclosed array table"), "{error}");
+    }
+
+    #[test]
+    fn fill_keeps_launch_fields_and_refuses_unknown_names() {
+        let vars = BTreeMap::from([("a".to_string(), "x".to_string())]);
+        assert_eq!(fill("{a} -f {hostfile}", &vars, LAUNCH_FIELDS).unwrap(), "x -f {hostfile}");
+        assert!(fill("{b}", &vars, &[]).unwrap_err().contains("no variable {b}"));
+        assert!(fill("{a", &vars, &[]).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! What a campaign keeps in its results directory between invocations: the manifest (its
+//! identity, the hosts it saw, every attempt in the order run), the locks that let one
+//! campaign at a time use a directory or a server, and the noise guards that read each run's
+//! environment against the first one seen.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use super::plan::Plan;
+use crate::error::UsageError;
+use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, HostState, Manifest};
+
+pub const MANIFEST: &str = "campaign.json";
+
+/// What makes a run what it is: groups, benchmarks as they will be launched, order and seed.
+/// Repetitions, overhead pairs and the steal limit may change between invocations: they decide
+/// how many runs there are and how they are read, not what a run measures.
+pub fn identity(plan: &Plan, seed: u64) -> Value {
+    let groups: Vec<Value> = plan
+        .groups
+        .iter()
+        .map(|g| json!({ "name": g.name, "slots": g.slots, "ranks": g.ranks, "env": g.env }))
+        .collect();
+    let benchmarks: Vec<Value> = plan
+        .benchmarks
+        .iter()
+        .map(|b| {
+            json!({
+                "name": b.name, "kind": b.family.name(), "args": b.args, "group_args": b.group_args,
+                "groups": b.groups.iter().map(|&g| &plan.groups[g].name).collect::<Vec<_>>(),
+                "ranks": b.ranks, "peers": b.peers, "reset": b.reset, "check": b.check,
+                "timeout_s": b.timeout.as_secs_f64(), "pvbench": b.pvbench, "launcher": b.launcher,
+            })
+        })
+        .collect();
+    json!({
+        "name": plan.file.name, "workdir": plan.workdir, "groups": groups, "benchmarks": benchmarks,
+        "order": plan.file.order, "seed": seed,
+    })
+}
+
+/// The first place two identities differ, as `benchmarks[0].args: ["-b","1MiB"] → ["-b","2MiB"]`.
+pub fn first_difference(old: &Value, new: &Value, at: &str) -> Option<String> {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| {
+                let here = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+                first_difference(a.get(k).unwrap_or(&Value::Null), b.get(k).unwrap_or(&Value::Null), &here)
+            })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            a.iter().zip(b).enumerate().find_map(|(i, (x, y))| first_difference(x, y, &format!("{at}[{i}]")))
+        }
+        _ if old == new => None,
+        _ => Some(format!("{at}: {old} → {new}")),
+    }
+}
+
+/// The manifest of `results`, if there is one.
+pub fn read_manifest(results: &Path) -> anyhow::Result<Option<Manifest>> {
+    let path = results.join(MANIFEST);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let manifest: Manifest = serde_json::from_slice(&bytes)
+                .map_err(|e| UsageError(format!("{}: not a campaign manifest: {e}", path.display())))?;
+            if manifest.schema_version > CAMPAIGN_SCHEMA_VERSION {
+                return Err(UsageError(format!(
+                    "{}: schema_version {} is newer than this pvbench writes ({CAMPAIGN_SCHEMA_VERSION})",
+                    path.display(),
+                    manifest.schema_version
+                ))
+                .into());
+            }
+            Ok(Some(manifest))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+pub fn write_manifest(results: &Path, manifest: &Manifest) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(manifest)?;
+    text.push('\n');
+    crate::result::write_atomically(&results.join(MANIFEST), text.as_bytes())
+}
+
+/// An exclusive lock held while the value lives; `remove` deletes the lock file at the end
+/// (a lock in /tmp that nobody holds need not stay).
+pub struct Lock {
+    _file: File,
+    remove: Option<PathBuf>,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(path) = &self.remove {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Takes the lock at `path` or says who holds it: `held` is the refusal's text.
+pub fn lock(path: &Path, remove_at_end: bool, held: impl FnOnce() -> String) -> anyhow::Result<Lock> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("opening the lock {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock { _file: file, remove: remove_at_end.then(|| path.to_path_buf()) }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(UsageError(held()).into()),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+}
+
+/// The lock of the servers a reset command resets: two campaigns resetting the same storage
+/// would wipe each other's runs.
+pub fn server_lock_path(reset: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(reset.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    std::env::temp_dir().join(format!("pvbench-campaign.{hex}.lock"))
+}
+
+/// Why a run is left out of the figures, if it is: CPU steal above the plan's limit on a host,
+/// or a host that changed (rebooted, another kernel or MPI library) since the campaign first
+/// saw it. Hosts seen for the first time are added to `hosts`.
+pub fn noise(
+    doc: &Value,
+    run: &str,
+    max_steal_percent: Option<f64>,
+    hosts: &mut Vec<HostState>,
+) -> Option<String> {
+    let mut reasons: Vec<String> = Vec::new();
+    let mpi = doc["mpi_library_version"].as_str().map(|v| v.lines().next().unwrap_or(v).to_string());
+    for host in doc["environment"]["hosts"].as_array().into_iter().flatten() {
+        let name = host["hostname"].as_str().unwrap_or("?").to_string();
+        if let (Some(limit), Some(steal)) =
+            (max_steal_percent, host["steal_during_run"]["share_percent"].as_f64())
+            && steal > limit
+        {
+            reasons.push(format!("{name}: CPU steal {steal:.1} % > {limit} %"));
+        }
+        let now = HostState {
+            hostname: name.clone(),
+            kernel: host["kernel"].as_str().unwrap_or_default().to_string(),
+            boot_id: host["boot_id"].as_str().map(str::to_string),
+            mpi_library: mpi.clone(),
+            seen_in: run.to_string(),
+        };
+        match hosts.iter().find(|h| h.hostname == name) {
+            None => hosts.push(now),
+            Some(first) => {
+                let changed: Vec<&str> = [
+                    ("kernel", first.kernel != now.kernel),
+                    (
+                        "boot id",
+                        first.boot_id.is_some() && now.boot_id.is_some() && first.boot_id != now.boot_id,
+                    ),
+                    ("MPI library", first.mpi_library != now.mpi_library),
+                ]
+                .into_iter()
+                .filter_map(|(what, differs)| differs.then_some(what))
+                .collect();
+                if !changed.is_empty() {
+                    reasons.push(format!("{name}: {} changed since {}", changed.join(", "), first.seen_in));
+                }
+            }
+        }
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(steal: f64, boot: &str) -> Value {
+        json!({ "mpi_library_version": "MPICH 4.0.2\nmore", "environment": { "hosts": [
+            { "hostname": "node7", "kernel": "Linux 6.1", "boot_id": boot,
+              "steal_during_run": { "seconds": 1.0, "share_percent": steal } } ] } })
+    }
+
+    #[test]
+    fn steal_above_the_limit_and_a_reboot_are_noise() {
+        let mut hosts = Vec::new();
+        assert_eq!(noise(&doc(1.0, "a"), "x/g/rep-01", Some(5.0), &mut hosts), None);
+        assert_eq!(hosts[0].mpi_library.as_deref(), Some("MPICH 4.0.2"));
+        let steal = noise(&doc(7.5, "a"), "x/g/rep-02", Some(5.0), &mut hosts).unwrap();
+        assert_eq!(steal, "node7: CPU steal 7.5 % > 5 %");
+        assert_eq!(noise(&doc(7.5, "a"), "x/g/rep-02", None, &mut hosts), None, "no limit, no steal noise");
+        let reboot = noise(&doc(1.0, "b"), "x/g/rep-03", Some(5.0), &mut hosts).unwrap();
+        assert_eq!(reboot, "node7: boot id changed since x/g/rep-01");
+    }
+
+    #[test]
+    fn the_first_difference_is_named_with_its_path() {
+        let a = json!({ "benchmarks": [{ "args": ["-b", "1MiB"] }], "seed": 1 });
+        let b = json!({ "benchmarks": [{ "args": ["-b", "2MiB"] }], "seed": 1 });
+        assert_eq!(first_difference(&a, &b, "").unwrap(), "benchmarks[0].args[1]: \"1MiB\" → \"2MiB\"");
+        assert_eq!(first_difference(&a, &a, ""), None);
+    }
+}

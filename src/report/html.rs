@@ -1,0 +1,231 @@
+//! One self-contained HTML page (no script, no file beside it): the overhead sentences and
+//! figures, each benchmark's table with its SVG charts inline, every host's environment, the
+//! plan and where it all came from. A campaign's `report.html`, and `compare --html`.
+
+use std::fmt::Write;
+
+use super::compare::{Grid, Style, summary_grid};
+use crate::result::campaign::Overhead;
+use crate::result::comparison::{Comparison, LeftOut};
+
+/// One benchmark: its comparison and charts (file name, SVG text).
+pub struct Section {
+    pub title: String,
+    pub comparison: Comparison,
+    pub charts: Vec<(String, String)>,
+}
+
+pub struct Page {
+    pub title: String,
+    /// The sentences printed first.
+    pub lead: Vec<String>,
+    pub overheads: Vec<Overhead>,
+    pub method: String,
+    pub sections: Vec<Section>,
+    pub left_out: Vec<LeftOut>,
+    /// Host name and its environment as `pvbench env` prints it.
+    pub hosts: Vec<(String, String)>,
+    /// The plan's file name and text.
+    pub plan: Option<(String, String)>,
+    pub provenance: Vec<(String, String)>,
+    /// Every attempt: id, attempt, start, seconds, outcome, reason.
+    pub runs: Vec<[String; 6]>,
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}\
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
+td,th{border:1px solid #ccc;padding:.25em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+th{background:#f2f2f2}p.lead{font-size:1.15em;background:#eef5ff;padding:.6em 1em;border-left:4px solid #36c}\
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.charts svg{max-width:100%;height:auto;margin:.5em 0}\
+.lower{color:#b00}.higher{color:#070}";
+
+/// Text safe inside HTML elements and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn table(out: &mut String, grid: &Grid) {
+    out.push_str("<table><tr>");
+    for h in &grid.header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>\n");
+    for row in &grid.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let class = match cell.as_str() {
+                "lower" | "higher" => format!(" class=\"{cell}\""),
+                _ if grid.numeric.get(i).copied().unwrap_or(false) => " class=\"n\"".into(),
+                _ => String::new(),
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+}
+
+/// An SVG as it can sit in HTML: without the XML declaration.
+fn inline_svg(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(start) => &svg[start..],
+        None => svg,
+    }
+}
+
+fn overhead_grid(overheads: &[Overhead]) -> Grid {
+    let header = [
+        "guest",
+        "host",
+        "source",
+        "benchmark",
+        "figure",
+        "guest mean",
+        "host mean",
+        "unit",
+        "runs",
+        "keeps",
+        "verdict",
+    ];
+    let mut rows = Vec::new();
+    for o in overheads {
+        for f in &o.figures {
+            rows.push(vec![
+                o.guest.clone(),
+                o.host.clone(),
+                o.source.clone(),
+                f.title.clone(),
+                f.metric.clone(),
+                super::compare::number(f.guest_mean),
+                super::compare::number(f.host_mean),
+                f.unit.to_string(),
+                format!("{} / {}", f.guest_runs, f.host_runs),
+                super::campaign::ratio(&f.ratio),
+                f.ratio.verdict.clone(),
+            ]);
+        }
+        let families = o.families.iter().map(|f| (format!("{} (all figures)", f.title), &f.ratio));
+        for (name, ratio) in
+            families.chain(o.index.as_ref().map(|r| ("index (all benchmarks)".to_string(), r)))
+        {
+            let mut row =
+                vec![o.guest.clone(), o.host.clone(), o.source.clone(), name, "geometric mean".into()];
+            row.extend(["", "", "", ""].map(String::from));
+            row.extend([super::campaign::ratio(ratio), ratio.verdict.clone()]);
+            rows.push(row);
+        }
+    }
+    let numeric = header.iter().map(|h| h.contains("mean") || *h == "runs").collect();
+    Grid { header: header.map(String::from).to_vec(), rows, numeric }
+}
+
+pub fn page(p: &Page) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
+        escape(&p.title),
+        escape(&p.title)
+    );
+    for sentence in &p.lead {
+        let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(sentence));
+    }
+    if !p.overheads.is_empty() {
+        out.push_str("<h2 id=\"overhead\">What the guest keeps</h2>\n");
+        table(&mut out, &overhead_grid(&p.overheads));
+        let _ = writeln!(out, "<p><small>{}</small></p>", escape(&p.method));
+    }
+    for section in &p.sections {
+        let _ = writeln!(out, "<h2>{}</h2>", escape(&section.title));
+        if let Some(baseline) = &section.comparison.baseline {
+            let _ = writeln!(
+                out,
+                "<p>Ratios to {}: {}.</p>",
+                escape(baseline),
+                escape(section.comparison.ratio_method)
+            );
+        }
+        table(&mut out, &summary_grid(&section.comparison, Style::Human));
+        out.push_str("<div class=\"charts\">\n");
+        for (name, svg) in &section.charts {
+            let _ = writeln!(
+                out,
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                inline_svg(svg),
+                escape(name)
+            );
+        }
+        out.push_str("</div>\n");
+    }
+    if !p.left_out.is_empty() {
+        out.push_str("<h2>Left out</h2>\n<ul>\n");
+        for l in &p.left_out {
+            let _ = writeln!(out, "<li>{}: {}</li>", escape(&l.file), escape(&l.reason));
+        }
+        out.push_str("</ul>\n");
+    }
+    if !p.hosts.is_empty() {
+        out.push_str("<h2>Hosts</h2>\n");
+        for (name, text) in &p.hosts {
+            let _ = writeln!(
+                out,
+                "<details><summary>{}</summary><pre>{}</pre></details>",
+                escape(name),
+                escape(text)
+            );
+        }
+    }
+    if let Some((file, text)) = &p.plan {
+        let _ = writeln!(out, "<h2>Plan</h2>\n<p>{}</p><pre>{}</pre>", escape(file), escape(text));
+    }
+    if !p.provenance.is_empty() {
+        out.push_str("<h2>Provenance</h2>\n");
+        let rows = p.provenance.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect();
+        table(&mut out, &Grid { header: vec!["".into(), "".into()], rows, numeric: vec![false, false] });
+    }
+    if !p.runs.is_empty() {
+        out.push_str("<h2>Every run, in the order run</h2>\n");
+        let header = ["run", "attempt", "started", "seconds", "outcome", "reason"].map(String::from).to_vec();
+        let rows = p.runs.iter().map(|r| r.to_vec()).collect();
+        table(&mut out, &Grid { header, rows, numeric: vec![false, true, false, true, false, false] });
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_svg_inlined_without_its_declaration() {
+        assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(inline_svg("<?xml version=\"1.0\"?>\n<svg x=\"1\"/>"), "<svg x=\"1\"/>");
+        let page = page(&Page {
+            title: "t <1>".into(),
+            lead: vec!["domU keeps 5 %".into()],
+            overheads: Vec::new(),
+            method: String::new(),
+            sections: Vec::new(),
+            left_out: Vec::new(),
+            hosts: vec![("node7".into(), "kernel <x>".into())],
+            plan: Some(("p.toml".into(), "name = \"<t>\"".into())),
+            provenance: Vec::new(),
+            runs: Vec::new(),
+        });
+        assert!(page.contains("<title>t &lt;1&gt;</title>") && page.contains("kernel &lt;x&gt;"), "{page}");
+        assert!(page.contains("<p class=\"lead\">domU keeps 5 %</p>"), "{page}");
+    }
+}
