@@ -91,8 +91,10 @@ fn usage() -> String {
 fn check_benchmark_args(kind: &str, args: &[String]) -> Result<(), String> {
     let words = ["pvbench", kind].into_iter().map(String::from).chain(args.iter().cloned());
     let cli = Cli::try_parse_from(words).map_err(|e| {
+        // clap's message up to its usage lines, on one line.
         let text = e.render().to_string();
-        text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string()
+        let message = text.split("\nUsage:").next().unwrap_or_default();
+        message.split_whitespace().collect::<Vec<_>>().join(" ").trim_start_matches("error: ").to_string()
     })?;
     let checked = match cli.command {
         Command::Mpiio(args) => bench::mpiio::Options::from_args(args).map(drop),

@@ -1,135 +1,207 @@
-//! scripts/run-campaign with the stand-in server (tests/pvfs2-standin) reset before every run:
-//! scenarios x repetitions, resumption, locks, failures and timeouts.
+//! `pvbench campaign` with the stand-in server (tests/pvfs2-standin) reset before every run:
+//! groups x repetitions interleaved, resumption after an interrupt, locks, failures and
+//! timeouts, the refusal of another campaign, the report.
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::stack::repo;
 use common::standin::*;
-use common::{assert_exit, stderr, stdout};
+use common::{assert_exit, read_json, stderr, stdout};
 
-/// A campaign: scenarios x repetitions with the stand-in server reset before every run.
+/// A campaign of the stand-in server: groups dom0 (2 ranks) and domU (1), one mpiio benchmark.
 struct Campaign {
     server: Server,
     results: PathBuf,
-    testfile: PathBuf,
+    plan: PathBuf,
 }
 
 impl Campaign {
     fn new() -> Self {
         let server = Server::new();
         let results = server.path().join("results");
-        let testfile = server.path().join("testfile");
-        Campaign { server, results, testfile }
-    }
-
-    fn run(&self, reset: &str, extra: &[&str]) -> Output {
-        assert_cmd::Command::from_std(self.command(reset, extra))
-            .timeout(Duration::from_secs(120))
-            .output()
-            .unwrap()
-    }
-
-    fn command(&self, reset: &str, extra: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(repo().join("scripts/run-campaign"));
-        let hostfile = repo().join("hostfiles/localhost");
-        cmd.current_dir(repo())
-            .args(["--scenario", &format!("dom0:{}:2", hostfile.display())])
-            .args(["--scenario", &format!("domU:{}:1", hostfile.display())])
-            .args(["--reps", "2", "--results", self.results.to_str().unwrap(), "--reset", reset])
-            .args(["--pvbench", common::pvbench(), "--timeout", "60"])
-            .args(extra)
-            .args(["--", "-b", "256k", "-i", "2", "-f", self.testfile.to_str().unwrap()]);
-        cmd
+        let plan = server.path().join("plan.toml");
+        let campaign = Campaign { server, results, plan };
+        campaign.write_plan(&campaign.reset(), "");
+        campaign
     }
 
     fn reset(&self) -> String {
         self.server.reset_command().join(" ")
     }
 
+    /// The plan with `reset` before every run (`--check` after it) and `extra` lines in the
+    /// benchmark's table.
+    fn write_plan(&self, reset: &str, extra: &str) {
+        let testfile = self.server.path().join("testfile");
+        let text = format!(
+            "name = \"standin\"\nreps = 2\npvbench = {pvbench:?}\n\
+             [vars]\nblock = \"256k\"\n\
+             [[group]]\nname = \"dom0\"\nhosts = [\"localhost:2\"]\n\
+             [[group]]\nname = \"domU\"\nhosts = [\"localhost\"]\n\
+             [[benchmark]]\nname = \"pvfs2\"\nkind = \"mpiio\"\ntitle = \"PVFS2 stand-in\"\n\
+             args = [\"-b\", \"{{block}}\", \"-i\", \"2\", \"-f\", {testfile:?}]\n\
+             reset = {reset:?}\ncheck = {check:?}\nstop = {stop:?}\ntimeout = \"60s\"\n{extra}\n\
+             [[overhead]]\nguest = \"domU\"\nhost = \"dom0\"\n",
+            pvbench = common::pvbench(),
+            testfile = testfile.to_str().unwrap(),
+            check = format!("{} --check", self.reset()),
+            stop = format!("{} --stop", self.reset()),
+        );
+        std::fs::write(&self.plan, text).unwrap();
+    }
+
+    fn command(&self, action: &str, extra: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(common::pvbench());
+        cmd.args(["campaign", action]).arg(&self.plan);
+        if action == "run" {
+            cmd.arg("--results").arg(&self.results);
+        }
+        cmd.args(extra);
+        cmd
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        assert_cmd::Command::from_std(self.command("run", extra))
+            .timeout(Duration::from_secs(120))
+            .output()
+            .unwrap()
+    }
+
     fn results(&self) -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = ["dom0", "domU"]
             .iter()
-            .flat_map(|s| std::fs::read_dir(self.results.join(s)).into_iter().flatten())
+            .flat_map(|g| std::fs::read_dir(self.results.join("pvfs2").join(g)).into_iter().flatten())
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
         found.sort();
         found
     }
+
+    /// The manifest's attempts: (id, outcome).
+    fn attempts(&self) -> Vec<(String, String)> {
+        let manifest = read_json(&self.results.join("campaign.json"));
+        manifest["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_str().unwrap().to_string(), r["outcome"].as_str().unwrap().to_string()))
+            .collect()
+    }
+}
+
+fn ok(ids: &[&str]) -> Vec<(String, String)> {
+    ids.iter().map(|id| (id.to_string(), "ok".to_string())).collect()
 }
 
 #[test]
-fn campaign_of_two_scenarios_and_two_repetitions() {
+fn campaign_of_two_groups_and_two_repetitions_interleaved() {
     let campaign = Campaign::new();
-    let out = campaign.run(&campaign.reset(), &["--stop-at-end"]);
+    let out = campaign.run(&[]);
     assert_exit(&out, 0);
     let results = campaign.results();
     assert_eq!(results.len(), 4, "{results:?}");
-    assert!(stderr(&out).contains("stopping the server"), "{}", stderr(&out));
-    assert!(campaign.server.pid().is_none() && !answers(campaign.server.port), "stopped at the end");
     for path in &results {
-        let doc = common::read_json(path);
-        let scenario = path.parent().unwrap().file_name().unwrap().to_str().unwrap();
-        assert_eq!(doc["label"], scenario);
-        assert_eq!(doc["ranks"]["count"], if scenario == "dom0" { 2 } else { 1 });
+        let doc = read_json(path);
+        let group = path.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        assert_eq!(doc["label"], group);
+        assert_eq!(doc["ranks"]["count"], if group == "dom0" { 2 } else { 1 });
     }
-    let log = std::fs::read_to_string(campaign.results.join("dom0/rep-01.log")).unwrap();
-    assert!(log.contains("ready   ok") && log.contains("--check"), "reset and check before the run:\n{log}");
-    let summary = stdout(&out);
-    assert!(
-        summary.contains("ratios to \"dom0\"") && summary.contains("write_mpi_io_test_mb_per_s"),
-        "{summary}"
+    // Interleaved: every group's first repetition before any second one.
+    assert_eq!(
+        campaign.attempts(),
+        ok(&["pvfs2/dom0/rep-01", "pvfs2/domU/rep-01", "pvfs2/dom0/rep-02", "pvfs2/domU/rep-02"])
     );
-    assert!(summary.contains("every run, in start order"), "{summary}");
+    let log = std::fs::read_to_string(campaign.results.join("pvfs2/dom0/rep-01.log")).unwrap();
+    assert!(log.contains("ready   ok") && log.contains("--check"), "reset and check before the run:\n{log}");
+    assert!(stderr(&out).contains("at the end:") && campaign.server.pid().is_none(), "stopped at the end");
+    assert!(!answers(campaign.server.port));
+    let text = stdout(&out);
+    assert!(text.starts_with("domU keeps "), "the overhead sentence first: {text}");
+    assert!(text.contains("of dom0's PVFS2 stand-in write") && text.contains("ratios to \"dom0\""), "{text}");
     for file in
         ["summary.csv", "summary.md", "comparison.json", "runs.csv", "bar-write_mpi_io_test_mb_per_s.svg"]
     {
-        assert!(campaign.results.join("summary").join(file).is_file(), "summary/{file}");
+        assert!(campaign.results.join("summary/pvfs2").join(file).is_file(), "summary/pvfs2/{file}");
     }
-    assert!(stderr(&out).contains("[4/4] domU rep-02"), "progress lines: {}", stderr(&out));
+    let overhead = read_json(&campaign.results.join("overhead.json"));
+    assert_eq!(overhead["pairs"][0]["figures"][0]["metric"], "write");
+    assert_eq!(overhead["pairs"][0]["figures"][0]["guest_runs"], 2);
+    let html = std::fs::read_to_string(campaign.results.join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("domU keeps") && html.contains("name = &quot;standin&quot;")
+    );
+    assert!(stderr(&out).contains("[4/4] pvfs2/domU/rep-02"), "progress lines: {}", stderr(&out));
 }
 
 #[test]
-fn dry_run_prints_every_command_and_runs_nothing() {
+fn check_prints_the_schedule_and_runs_nothing() {
     let campaign = Campaign::new();
-    let out = campaign.run(&campaign.reset(), &["--dry-run"]);
+    let out = assert_cmd::Command::from_std(campaign.command("check", &[]))
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert_eq!(text.matches("mpiexec -f").count(), 4, "{text}");
-    assert_eq!(text.matches("pvfs2-reset").count(), 8, "a reset and a check per run: {text}");
+    assert_eq!(text.matches("mpiexec -f RESULTS/hostfiles/pvfs2-").count(), 2, "{text}");
+    assert!(text.contains("2 repetitions, order interleaved") && text.contains("reset  "), "{text}");
     assert!(!campaign.results.exists());
     assert!(campaign.server.pid().is_none(), "no server was started");
 }
 
-/// A campaign killed mid-way resumes: runs with a result are not run again.
+/// Ctrl-C mid-way: the running job is ended (its process group), the attempt recorded as
+/// interrupted, and the same command runs exactly what is missing, in the same order.
 #[test]
-fn a_killed_campaign_resumes_where_it_stopped() {
+fn an_interrupted_campaign_resumes_exactly() {
     let campaign = Campaign::new();
-    let mut cmd = campaign.command(&campaign.reset(), &[]);
-    use std::os::unix::process::CommandExt;
-    let mut child = cmd
-        .process_group(0)
+    // Each run starts a second late, so that the interrupt meets a run under way.
+    let slow = campaign.server.path().join("slow-pvbench");
+    executable(&slow, &format!("#!/usr/bin/env bash\nsleep 1\nexec {} \"$@\"\n", common::pvbench()));
+    let plan = std::fs::read_to_string(&campaign.plan).unwrap();
+    let plan =
+        plan.replacen(&format!("{:?}", common::pvbench()), &format!("{:?}", slow.to_str().unwrap()), 1);
+    std::fs::write(&campaign.plan, plan).unwrap();
+    let mut child = campaign
+        .command("run", &[])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let first = campaign.results.join("dom0/rep-01.json");
+    let first = campaign.results.join("pvfs2/dom0/rep-01.json");
     let deadline = Instant::now() + Duration::from_secs(60);
     while !first.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
-    let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
-    child.wait().unwrap();
-    assert!(first.exists(), "the first run finished before the kill");
+    assert!(first.exists(), "the first run finished");
+    let second = campaign.results.join("pvfs2/domU/rep-01.log");
+    while !std::fs::read_to_string(&second).is_ok_and(|log| log.contains("slow-pvbench"))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let status = child.wait().unwrap();
     let before = std::fs::metadata(&first).unwrap().modified().unwrap();
-    let done_before = campaign.results().len();
-    assert!(done_before < 4, "killed before the end");
+    let attempts = campaign.attempts();
+    assert_eq!(status.code(), Some(130), "{attempts:?}");
+    assert_eq!(attempts[0], ("pvfs2/dom0/rep-01".to_string(), "ok".to_string()));
+    assert_eq!(attempts[1], ("pvfs2/domU/rep-01".to_string(), "interrupted".to_string()));
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", campaign.results.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "no process of the run is left: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
 
-    let out = campaign.run(&campaign.reset(), &[]);
+    let out = campaign.run(&[]);
     assert_exit(&out, 0);
     assert_eq!(campaign.results().len(), 4);
     assert_eq!(
@@ -137,6 +209,10 @@ fn a_killed_campaign_resumes_where_it_stopped() {
         before,
         "a finished run is not run again"
     );
+    let after = campaign.attempts();
+    let done_before = attempts.iter().filter(|a| a.1 == "ok").count();
+    let runs: Vec<&str> = after.iter().filter(|a| a.1 == "ok").map(|a| a.0.as_str()).collect();
+    assert_eq!(runs, ["pvfs2/dom0/rep-01", "pvfs2/domU/rep-01", "pvfs2/dom0/rep-02", "pvfs2/domU/rep-02"]);
     assert!(stderr(&out).contains(&format!("{done_before} already done")), "{}", stderr(&out));
 }
 
@@ -151,28 +227,28 @@ fn a_failed_run_is_recorded_and_the_campaign_goes_on() {
         f = flag.display(),
         reset = campaign.reset()
     );
-    let check = format!("{} --check", campaign.reset());
-    let out = campaign.run(&reset, &["--check", &check]);
+    campaign.write_plan(&reset, "");
+    let out = campaign.run(&[]);
     assert_exit(&out, 1);
     assert_eq!(campaign.results().len(), 3, "the other runs went on");
-    let marker = std::fs::read_to_string(campaign.results.join("dom0/rep-01.failed")).unwrap();
+    let marker = std::fs::read_to_string(campaign.results.join("pvfs2/dom0/rep-01.failed")).unwrap();
     assert!(marker.contains("reset failed (exit 5)"), "{marker}");
-    let log = std::fs::read_to_string(campaign.results.join("dom0/rep-01.log")).unwrap();
+    let log = std::fs::read_to_string(campaign.results.join("pvfs2/dom0/rep-01.log")).unwrap();
     assert!(log.contains("storage busy"), "{log}");
-    assert!(stderr(&out).contains("dom0 rep-01 FAILED"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pvfs2/dom0/rep-01 FAILED"), "{}", stderr(&out));
 
-    let out = campaign.run(&reset, &["--check", &check]);
+    let out = campaign.run(&[]);
     assert_exit(&out, 0);
     assert_eq!(campaign.results().len(), 4);
-    // Every attempt is kept: the failed one's log and marker, then the retry's log.
-    let marker = std::fs::read_to_string(campaign.results.join("dom0/rep-01.failed")).unwrap();
+    let marker = std::fs::read_to_string(campaign.results.join("pvfs2/dom0/rep-01.failed")).unwrap();
     assert!(marker.starts_with("attempt 1: reset failed (exit 5)"), "{marker}");
-    let log = std::fs::read_to_string(campaign.results.join("dom0/rep-01.log")).unwrap();
+    let log = std::fs::read_to_string(campaign.results.join("pvfs2/dom0/rep-01.log")).unwrap();
     assert!(
         log.contains("# attempt 1,") && log.contains("storage busy") && log.contains("# attempt 2,"),
         "{log}"
     );
-    // The summary's columns: metric, unit, group, n, ...: both of dom0's runs count.
+    assert_eq!(campaign.attempts()[0], ("pvfs2/dom0/rep-01".to_string(), "failed".to_string()));
+    // The table's columns: metric, unit, group, n, ...: both of dom0's runs count.
     assert!(
         stdout(&out).lines().any(|l| {
             let cells: Vec<&str> = l.split_whitespace().collect();
@@ -183,26 +259,36 @@ fn a_failed_run_is_recorded_and_the_campaign_goes_on() {
     );
 }
 
-/// A campaign is its manifest: another one into the same directory is refused; the same one resumes.
+/// A campaign is its identity: another one into the same directory is refused, naming what
+/// differs; the same one resumes.
 #[test]
 fn a_different_campaign_into_the_same_directory_is_refused() {
     let campaign = Campaign::new();
-    assert_exit(&campaign.run(&campaign.reset(), &[]), 0);
-    let manifest = std::fs::read_to_string(campaign.results.join("campaign.manifest")).unwrap();
+    assert_exit(&campaign.run(&[]), 0);
+    let out = campaign.run(&["--set", "block=512k"]);
+    assert_exit(&out, 2);
     assert!(
-        manifest.contains("bench_args: -b 256k -i 2") && manifest.contains("scenario: dom0 ranks=2"),
-        "{manifest}"
+        stderr(&out).contains("holds another campaign (benchmarks[0].args[1]: \"256k\" → \"512k\")"),
+        "{}",
+        stderr(&out)
     );
-    let out = assert_cmd::Command::from_std(campaign.command(&campaign.reset(), &[]))
-        .args(["-b", "512k"])
-        .timeout(Duration::from_secs(60))
+    let out = campaign.run(&[]);
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("0 new, 4 already done"), "{}", stderr(&out));
+    // A directory with other files and no campaign is not taken over.
+    let other = campaign.server.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let out = assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "run"])
+        .arg(&campaign.plan)
+        .arg("--results")
+        .arg(&other)
+        .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
     assert_exit(&out, 2);
-    assert!(stderr(&out).contains("holds another campaign"), "{}", stderr(&out));
-    let out = campaign.run(&campaign.reset(), &[]);
-    assert_exit(&out, 0);
-    assert!(stderr(&out).contains("0 new, 4 already done"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds notes.txt but no campaign"), "{}", stderr(&out));
 }
 
 #[test]
@@ -215,130 +301,71 @@ fn one_campaign_per_results_directory() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let out = campaign.run(&campaign.reset(), &[]);
+    let out = campaign.run(&[]);
     holder.kill().unwrap();
     holder.wait().unwrap();
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("another campaign is running on"), "{}", stderr(&out));
 }
 
-/// A value option without its value is an error, never a loop; an empty --results too.
-#[test]
-fn campaign_options_without_values_are_refused() {
-    let hostfile = format!("a:{}:1", repo().join("hostfiles/localhost").display());
-    for (args, needle) in [
-        (vec!["--scenario", hostfile.as_str(), "--reps"], "--reps needs a value"),
-        (vec!["--scenario", hostfile.as_str(), "--results", ""], "--results needs a value"),
-        (vec!["--scenario"], "--scenario needs a value"),
-    ] {
-        let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
-            .args(&args)
-            .timeout(Duration::from_secs(10))
-            .output()
-            .unwrap();
-        assert_exit(&out, 2);
-        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
-    }
+fn executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// A hung run (here a pvbench that ignores its own --timeout) is ended by the per-run
-/// timeout 10 s later, recorded, and the campaign goes on.
+/// A hung run (here a pvbench that ignores its own --timeout, under the real mpiexec) is
+/// ended with its whole process group at the plan's limit, recorded, and the campaign goes on.
 #[test]
 fn a_hung_run_is_ended_by_the_timeout() {
     let campaign = Campaign::new();
     let hanging = campaign.server.path().join("hanging-pvbench");
-    std::fs::write(&hanging, "#!/usr/bin/env bash\nexec sleep 60\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&hanging, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let started = Instant::now();
-    let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
-        .args(["--scenario", &format!("stuck:{}:1", repo().join("hostfiles/localhost").display())])
-        .args(["--reps", "2", "--results", campaign.results.to_str().unwrap(), "--no-reset"])
-        .args(["--pvbench", hanging.to_str().unwrap(), "--timeout", "1"])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert_exit(&out, 1);
-    assert!(started.elapsed() < Duration::from_secs(50), "both runs were cut at 1 + 10 s");
-    for rep in ["rep-01", "rep-02"] {
-        let marker = std::fs::read_to_string(campaign.results.join(format!("stuck/{rep}.failed"))).unwrap();
-        assert!(marker.contains("timeout after 1 s"), "{marker}");
-    }
-}
-
-/// The stand-in fails the way OrangeFS 2.10 does, so the scripts meet the real failure modes.
-#[test]
-fn the_standin_fails_like_the_real_server() {
-    let server = Server::new();
-    let bin = standin().join("sbin/pvfs2-server");
-    let conf = server.conf();
-    let log = server.path().join("server.log");
-    let run = |args: &[&str]| {
-        assert_cmd::Command::new(&bin)
-            .args(args)
-            .arg(&conf)
-            .timeout(Duration::from_secs(20))
-            .output()
-            .unwrap()
-    };
-    let pid = server.pidfile();
-    let pid = pid.to_str().unwrap();
-    let wait_for = |what: &str| {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !std::fs::read_to_string(&log).unwrap_or_default().contains(what) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::fs::read_to_string(&log).unwrap_or_default().contains(what)
-    };
-
-    // Started without storage: the parent exits 0, the daemon logs why and is gone.
-    assert_exit(&run(&["-a", "node6", "-p", pid]), 0);
-    assert!(wait_for("re-run this program with a -f option"));
-    assert!(!answers(server.port));
-    // Without -a: the alias is the host name, which the config does not know.
-    let out = run(&["-f"]);
-    assert_exit(&out, 1);
-    assert!(stderr(&out).contains("No host ID specified for alias"), "{}", stderr(&out));
-    // -f creates, a second -f refuses, -r removes.
-    assert_exit(&run(&["-f", "-a", "node6"]), 0);
-    let out = run(&["-f", "-a", "node6"]);
-    assert_exit(&out, 1);
-    assert!(stderr(&out).contains("already exists; aborting!"), "{}", stderr(&out));
-    // Twice on one port: the second logs the bind error and exits, the first stays.
-    assert_exit(&run(&["-a", "node6", "-p", pid]), 0);
-    assert!(wait_for("PVFS2 Server ready."));
-    let first = server.pid().unwrap();
-    let second_pid = server.path().join("second.pid");
-    assert_exit(&run(&["-a", "node6", "-p", second_pid.to_str().unwrap()]), 0);
-    assert!(wait_for("Address already in use"));
-    assert!(alive(first) && answers(server.port));
-    // A relative pid file is refused; -r removes the storage.
-    assert_exit(&run(&["-a", "node6", "-p", "relative.pid"]), 1);
-    assert_exit(&run(&["-r", "-a", "node6"]), 0);
-    assert!(!server.path().join("storage/collections.db").exists());
-}
-
-/// A hostfile whose host does not resolve (the name a user must add for dom0-nobridge) is
-/// named in a dry run; one that resolves is not.
-#[test]
-fn dry_run_warns_about_hosts_that_do_not_resolve() {
-    let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
-        .current_dir(repo())
-        .args(["--dry-run", "--no-reset", "--reps", "1"])
-        .args([
-            "--scenario",
-            "nobridge:hostfiles/dom0-nobridge:2",
-            "--scenario",
-            "local:hostfiles/localhost:2",
-        ])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .unwrap();
-    assert_exit(&out, 0);
-    let err = stderr(&out);
-    assert!(
-        err.contains("scenario nobridge: host 'node7-eth0' of hostfiles/dom0-nobridge does not resolve"),
-        "{err}"
+    executable(&hanging, "#!/usr/bin/env bash\nexec sleep 60\n");
+    let plan = format!(
+        "name = \"stuck\"\nreps = 2\npvbench = {:?}\nlauncher = \"mpiexec -n {{ranks}}\"\n\
+         [[group]]\nname = \"stuck\"\nhosts = [\"localhost\"]\n\
+         [[benchmark]]\nkind = \"partdiff\"\nargs = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\ntimeout = \"1s\"\n",
+        hanging.to_str().unwrap()
     );
-    assert!(!err.contains("scenario local:"), "{err}");
+    std::fs::write(&campaign.plan, plan).unwrap();
+    let started = Instant::now();
+    let out = campaign.run(&[]);
+    assert_exit(&out, 1);
+    assert!(started.elapsed() < Duration::from_secs(30), "both runs were cut at 1 s (+5 s to the KILL)");
+    for rep in ["rep-01", "rep-02"] {
+        let marker =
+            std::fs::read_to_string(campaign.results.join(format!("partdiff/stuck/{rep}.failed"))).unwrap();
+        assert!(marker.contains("benchmark: timeout after 1 s"), "{marker}");
+    }
+    let left = std::process::Command::new("pgrep").args(["-f", hanging.to_str().unwrap()]).output().unwrap();
+    assert!(left.stdout.is_empty(), "the hung ranks were ended");
+}
+
+/// Plans that cannot work are refused before anything runs, in one line naming the problem.
+#[test]
+fn mistakes_in_a_plan_are_one_line_each() {
+    let campaign = Campaign::new();
+    let good = std::fs::read_to_string(&campaign.plan).unwrap();
+    for (from, to, needle) in [
+        ("kind = \"mpiio\"", "kind = \"mpiio\"\nrepeat = 2", "unknown field `repeat`"),
+        (
+            "\"-i\", \"2\"",
+            "\"-i\", \"2\", \"--transfer-size\", \"100k\"",
+            "block size 262144 is not a multiple of transfer size 102400",
+        ),
+        ("\"-i\", \"2\"", "\"--blok\", \"2\"", "unexpected argument '--blok'"),
+        ("name = \"domU\"", "name = \"dom U\"", "group \"dom U\": use letters"),
+        (
+            "reps = 2",
+            "reps = 2\nlauncher = \"no-such-launcher -n {ranks}\"",
+            "launcher \"no-such-launcher\" not found",
+        ),
+    ] {
+        std::fs::write(&campaign.plan, good.replacen(from, to, 1)).unwrap();
+        let out = campaign.run(&[]);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(needle), "{to}: {err}");
+        assert!(!err.contains("panicked") && !campaign.results.exists(), "{err}");
+    }
 }

@@ -45,7 +45,7 @@ pub fn problems(plan: &Plan, args_check: ArgsCheck) -> Result<(), UsageError> {
         if !program_found(&plan.workdir, launcher) {
             problems.push(format!("{what}: launcher {launcher:?} not found"));
         }
-        for (name, command) in [("reset", &bench.reset), ("check", &bench.check)] {
+        for (name, command) in [("reset", &bench.reset), ("check", &bench.check), ("stop", &bench.stop)] {
             if let Some(command) = command
                 && !shell_command_found(&plan.workdir, command)
             {
@@ -121,7 +121,7 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
             bench.title,
             groups.join(", ")
         );
-        for (name, command) in [("reset", &bench.reset), ("check", &bench.check)] {
+        for (name, command) in [("reset", &bench.reset), ("check", &bench.check), ("at end", &bench.stop)] {
             if let Some(command) = command {
                 println!("  {name:<6} {command}");
             }

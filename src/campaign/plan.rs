@@ -156,6 +156,8 @@ pub struct BenchmarkFile {
     pub reset: Option<String>,
     /// Run right before the launch (the server answers).
     pub check: Option<String>,
+    /// Run once when the campaign ends (stop the server).
+    pub stop: Option<String>,
     /// Per-run time limit (default 30m); given to pvbench as `--timeout` where it has one.
     pub timeout: Option<String>,
     pub pvbench: Option<String>,
@@ -218,6 +220,7 @@ pub struct Benchmark {
     pub peers: Vec<String>,
     pub reset: Option<String>,
     pub check: Option<String>,
+    pub stop: Option<String>,
     pub timeout: Duration,
     pub pvbench: PathBuf,
     pub launcher: String,
@@ -370,6 +373,7 @@ pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan
             peers: fill_all(&b.peers)?,
             reset: b.reset.as_deref().map(|c| fill_here(c, &[])).transpose()?,
             check: b.check.as_deref().map(|c| fill_here(c, &[])).transpose()?,
+            stop: b.stop.as_deref().map(|c| fill_here(c, &[])).transpose()?,
             timeout,
             pvbench,
             launcher: fill_here(b.launcher.as_ref().unwrap_or(&file.launcher), LAUNCH_FIELDS)?,

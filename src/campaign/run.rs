@@ -2,6 +2,7 @@
 //! an interrupted or failed campaign resumes with the same command), then the summary.
 
 use std::fs::File;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -13,7 +14,7 @@ use super::runner::{self, Ended, RunFiles};
 use super::schedule::{self, Slot};
 use super::state;
 use super::summary::{self, Collected};
-use crate::error::{Interrupted, UsageError};
+use crate::error::UsageError;
 use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, Manifest, RunRecord};
 
 /// What an invocation did, for its last line.
@@ -116,6 +117,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
     campaign.manifest.status = String::new();
     state::write_manifest(&campaign.results, &campaign.manifest)?;
     let status = campaign.rounds(seed)?;
+    let ended = campaign.at_end();
     campaign.manifest.status = status.clone();
     state::write_manifest(&campaign.results, &campaign.manifest)?;
     let Counts { new, done_before, failed } = campaign.counts;
@@ -127,6 +129,9 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
     );
     summary::publish(plan, &campaign.results, &campaign.manifest, &campaign.collected, references)?;
     drop(server_locks);
+    if !ended {
+        anyhow::bail!("a benchmark's stop command failed (above)");
+    }
     if failed > 0 {
         anyhow::bail!(
             "{failed} of the campaign's runs failed (their .failed and .log files say why; run again to retry them)"
@@ -171,6 +176,30 @@ impl Campaign<'_> {
         Ok(format!("{} repetitions, {:?} order", reps.max(), self.plan.file.order).to_lowercase())
     }
 
+    /// Each benchmark's `stop` command, once (a server stopped after the last run), its output
+    /// on stderr; whether all succeeded.
+    fn at_end(&self) -> bool {
+        let mut ok = true;
+        let mut done: Vec<&String> = Vec::new();
+        for command in self.plan.benchmarks.iter().filter_map(|b| b.stop.as_ref()) {
+            if done.contains(&command) {
+                continue;
+            }
+            done.push(command);
+            eprintln!("campaign: at the end: {command}");
+            let to_stderr = std::io::stderr().as_fd().try_clone_to_owned().map(std::process::Stdio::from);
+            let status = runner::shell(self.plan, command)
+                .stdin(std::process::Stdio::null())
+                .stdout(to_stderr.unwrap_or_else(|_| std::process::Stdio::null()))
+                .status();
+            if !status.is_ok_and(|s| s.success()) {
+                eprintln!("campaign: the end command failed: {command}");
+                ok = false;
+            }
+        }
+        ok
+    }
+
     /// One run: its result read if it has one, made otherwise.
     fn slot(&mut self, slot: &Slot, rounds_now: u32) -> anyhow::Result<()> {
         let files = RunFiles::of(&self.results, self.plan, slot);
@@ -194,15 +223,26 @@ impl Campaign<'_> {
             self.manifest.updated_at = crate::result::now_rfc3339();
             self.manifest.runs.push(record);
             state::write_manifest(&self.results, &self.manifest)?;
-            if outcome == "interrupted" {
-                eprintln!("campaign: interrupted in {}; the same command resumes it", slot.id(self.plan));
-                return Err(crate::interrupt::check().err().unwrap_or(Interrupted(2)).into());
-            }
             if outcome != "ok" {
-                return Ok(());
+                return self.stop_if_interrupted(slot);
             }
         }
-        self.collected.absorb(self.plan, slot, &files.result, &mut self.manifest.hosts, self.include_noisy)
+        self.collected.absorb(
+            self.plan,
+            slot,
+            &files.result,
+            &mut self.manifest.hosts,
+            self.include_noisy,
+        )?;
+        self.stop_if_interrupted(slot)
+    }
+
+    /// After a run: a Ctrl-C (or SIGTERM) that came meanwhile ends the campaign here.
+    fn stop_if_interrupted(&self, slot: &Slot) -> anyhow::Result<()> {
+        crate::interrupt::check().inspect_err(|_| {
+            eprintln!("campaign: interrupted at {}; the same command resumes it", slot.id(self.plan));
+        })?;
+        Ok(())
     }
 
     fn progress(&self, slot: &Slot, rounds_now: u32) {
@@ -265,6 +305,12 @@ impl Campaign<'_> {
         }
         if reason.is_none() && !files.result.exists() {
             reason = Some("the benchmark wrote no result".into());
+        }
+        if interrupted && files.result.exists() {
+            // pvbench writes its document whole at the very end: the run was complete when the
+            // signal came (the campaign stops after it all the same).
+            reason = None;
+            interrupted = false;
         }
         if reason.is_some() && files.result.exists() {
             // A document of a run that failed is kept beside, never counted.

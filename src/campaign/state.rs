@@ -31,7 +31,7 @@ pub fn identity(plan: &Plan, seed: u64) -> Value {
             json!({
                 "name": b.name, "kind": b.family.name(), "args": b.args, "group_args": b.group_args,
                 "groups": b.groups.iter().map(|&g| &plan.groups[g].name).collect::<Vec<_>>(),
-                "ranks": b.ranks, "peers": b.peers, "reset": b.reset, "check": b.check,
+                "ranks": b.ranks, "peers": b.peers, "reset": b.reset, "check": b.check, "stop": b.stop,
                 "timeout_s": b.timeout.as_secs_f64(), "pvbench": b.pvbench, "launcher": b.launcher,
             })
         })
