@@ -1,0 +1,232 @@
+//! `pvbench campaign`'s decisions on known data: a stand-in pvbench writes copies of a real
+//! partdiff document with the rate (and CPU steal) each run is given, so that quiet and noisy
+//! data, and a noisy host, are what the test says they are.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use common::{assert_exit, read_json, stderr, stdout};
+
+struct Standin {
+    dir: tempfile::TempDir,
+}
+
+impl Standin {
+    /// `values[group]`: per run of the group, "RATE" or "RATE STEAL%".
+    fn new(values: &[(&str, Vec<&str>)]) -> Standin {
+        let dir = tempfile::tempdir().unwrap();
+        let template = dir.path().join("template.json");
+        let out = std::process::Command::new(common::pvbench())
+            .args(["partdiff", "1", "2", "10", "2", "2", "10", "--json"])
+            .arg(&template)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        for (group, lines) in values {
+            std::fs::write(dir.path().join(format!("values-{group}")), lines.join("\n") + "\n").unwrap();
+        }
+        let script = dir.path().join("pvbench");
+        std::fs::write(
+            &script,
+            format!(
+                r#"#!/usr/bin/env bash
+# pvbench partdiff ... --label L --json F: a copy of a real document, this run's figures in it.
+dir={dir}
+while [ $# -gt 0 ]; do
+  case $1 in --json) json=$2; shift ;; --label) label=$2; shift ;; esac
+  shift
+done
+n=$(( $(cat "$dir/count-$label" 2>/dev/null || echo 0) + 1 ))
+echo "$n" > "$dir/count-$label"
+read -r rate steal < <(sed -n "${{n}}p" "$dir/values-$label")
+sed -e "s/\"mlup_per_s\": [0-9.e+-]*/\"mlup_per_s\": $rate/" \
+    -e "s/\"share_percent\": [0-9.e+-]*/\"share_percent\": ${{steal:-0}}/" \
+    -e "s/\"label\": [^,]*,/\"label\": \"$label\",/" \
+    -e "s/\"started_at\": \"[^\"]*\"/\"started_at\": \"$label run $n\"/" "$dir/template.json" > "$json"
+"#,
+                dir = dir.path().display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Standin { dir }
+    }
+
+    /// A plan of groups `a` (the host) and `b` (the guest) with `top` lines at its head.
+    fn plan(&self, top: &str) -> PathBuf {
+        let path = self.dir.path().join("plan.toml");
+        let text = format!(
+            "name = \"known data\"\npvbench = {:?}\nlauncher = \"env\"\n{top}\n\
+             [[group]]\nname = \"a\"\nhosts = [\"localhost\"]\n[[group]]\nname = \"b\"\nhosts = [\"localhost\"]\n\
+             [[benchmark]]\nkind = \"partdiff\"\nargs = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\n\
+             [[overhead]]\nguest = \"b\"\nhost = \"a\"\n",
+            self.dir.path().join("pvbench").to_str().unwrap()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn results(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn run(plan: &Path, results: &Path, extra: &[&str]) -> Output {
+    assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "run"])
+        .arg(plan)
+        .arg("--results")
+        .arg(results)
+        .args(extra)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+fn order(results: &Path) -> Vec<String> {
+    read_json(&results.join("campaign.json"))["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const UNTIL: &str = "reps = { min = 3, max = 8, until_ci = 0.05 }";
+
+#[test]
+fn until_ci_stops_at_min_on_quiet_data() {
+    let quiet = vec!["100", "101", "99", "100", "100", "100", "100", "100"];
+    let standin = Standin::new(&[
+        ("a", quiet.clone()),
+        ("b", vec!["50", "50.5", "49.5", "50", "50", "50", "50", "50"]),
+    ]);
+    let results = standin.results("quiet");
+    let out = run(&standin.plan(UNTIL), &results, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(order(&results).len(), 6, "3 rounds of 2: {:?}", order(&results));
+    assert!(
+        stderr(&out).contains("every figure's 95 % interval within ±5 % of its mean after 3 rounds"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).starts_with("b keeps 50 % [49, 51] of a's partdiff rate"), "{}", stdout(&out));
+}
+
+#[test]
+fn until_ci_runs_to_max_on_noisy_data() {
+    let noisy = vec!["100", "50", "150", "60", "140", "70", "130", "80"];
+    let standin = Standin::new(&[("a", vec!["100"; 8]), ("b", noisy)]);
+    let results = standin.results("noisy");
+    let out = run(&standin.plan(UNTIL), &results, &[]);
+    assert_exit(&out, 0);
+    let runs = order(&results);
+    assert_eq!(runs.len(), 16, "8 rounds of 2: {runs:?}");
+    // Interleaved to the end: a, b, a, b, ...
+    for (i, id) in runs.iter().enumerate() {
+        let group = if i % 2 == 0 { "a" } else { "b" };
+        assert_eq!(id, &format!("partdiff/{group}/rep-{:02}", i / 2 + 1));
+    }
+    let err = stderr(&out);
+    assert!(err.contains("after round 3, not yet within ±5 %: partdiff b rate ±"), "{err}");
+    assert!(err.contains("max 8 rounds reached, not yet within ±5 %: partdiff b rate ±"), "{err}");
+    let manifest = read_json(&results.join("campaign.json"));
+    assert!(manifest["status"].as_str().unwrap().starts_with("max 8 rounds reached"), "{manifest}");
+}
+
+/// A run with CPU steal above the plan's limit is left out of the figures and said so, unless
+/// --include-noisy.
+#[test]
+fn a_run_with_steal_above_the_limit_is_left_out() {
+    let standin = Standin::new(&[("a", vec!["100", "100", "100"]), ("b", vec!["50", "10 40", "50"])]);
+    let plan = standin.plan("reps = 3\nmax_steal_percent = 10");
+    let results = standin.results("steal");
+    let out = run(&plan, &results, &[]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("partdiff/b/rep-02 left out of the figures:")
+            && stderr(&out).contains(": CPU steal 40.0 % > 10 %"),
+        "{}",
+        stderr(&out)
+    );
+    let overhead = read_json(&results.join("overhead.json"));
+    let figure = &overhead["pairs"][0]["figures"][0];
+    assert_eq!(
+        (figure["guest_runs"].as_u64(), figure["guest_mean"].as_f64()),
+        (Some(2), Some(50.0)),
+        "{overhead}"
+    );
+    assert!(
+        overhead["left_out"][0]["reason"].as_str().unwrap().contains("CPU steal 40.0 % > 10 %"),
+        "{overhead}"
+    );
+    assert!(stdout(&out).starts_with("b keeps 50 % [50, 50] of a's partdiff rate"), "{}", stdout(&out));
+
+    let counted = standin.results("steal-counted");
+    for group in ["a", "b"] {
+        std::fs::remove_file(standin.dir.path().join(format!("count-{group}"))).unwrap();
+    }
+    let out = run(&plan, &counted, &["--include-noisy"]);
+    assert_exit(&out, 0);
+    let figure = &read_json(&counted.join("overhead.json"))["pairs"][0]["figures"][0];
+    assert_eq!(figure["guest_runs"], 3, "{figure}");
+}
+
+/// A random order is a permutation per round, fixed by the seed the manifest keeps: a resumed
+/// campaign runs what the first invocation would have.
+#[test]
+fn a_random_order_is_recorded_and_kept() {
+    let standin = Standin::new(&[("a", vec!["100"; 6]), ("b", vec!["50"; 6])]);
+    let plan = standin.plan("reps = 6\norder = \"random\"");
+    let results = standin.results("random");
+    assert_exit(&run(&plan, &results, &[]), 0);
+    let runs = order(&results);
+    assert_eq!(runs.len(), 12);
+    for round in runs.chunks(2) {
+        let mut groups: Vec<&str> = round.iter().map(|id| id.split('/').nth(1).unwrap()).collect();
+        groups.sort();
+        assert_eq!(groups, ["a", "b"], "each round runs every group once: {runs:?}");
+    }
+    let firsts: Vec<&str> = runs.chunks(2).map(|r| r[0].split('/').nth(1).unwrap()).collect();
+    assert!(firsts.contains(&"a") && firsts.contains(&"b"), "not always the same first: {firsts:?}");
+    let seed = read_json(&results.join("campaign.json"))["identity"]["seed"].as_u64().unwrap();
+    // Another seed is another campaign.
+    let other = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(
+        &plan,
+        other.replacen("order = \"random\"", &format!("order = \"random\"\nseed = {}", seed + 1), 1),
+    )
+    .unwrap();
+    let out = run(&plan, &results, &[]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains(&format!("seed: {seed} → {}", seed + 1)), "{}", stderr(&out));
+}
+
+#[test]
+fn status_says_where_a_campaign_stands() {
+    let standin = Standin::new(&[("a", vec!["100"; 2]), ("b", vec!["50"; 2])]);
+    let results = standin.results("status");
+    assert_exit(&run(&standin.plan("reps = 2"), &results, &[]), 0);
+    let out = assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "status"])
+        .arg(&results)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("attempts: 4 ok, 0 failed, 0 interrupted"), "{text}");
+    assert!(text.contains("partdiff a") && text.contains("2 results, 2 attempts"), "{text}");
+    let out = assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "status"])
+        .arg(standin.dir.path())
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("no campaign here"), "{}", stderr(&out));
+}
