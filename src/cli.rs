@@ -289,6 +289,9 @@ pub struct CompareArgs {
     /// Draw SVG charts into DIR: per metric the groups' means with 95% intervals, and every run.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<std::path::PathBuf>,
+    /// Also one self-contained HTML page: the tables and every chart inline.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<std::path::PathBuf>,
     /// Replace files in the --output and --plot directories that exist (otherwise refused,
     /// exit 2).
     #[arg(long)]

@@ -230,3 +230,35 @@ fn status_says_where_a_campaign_stands() {
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("no campaign here"), "{}", stderr(&out));
 }
+
+/// report.html and compare --html in headless Chromium: no console message, and a
+/// screenshot with the page on it. The check itself is shown to see a console error.
+#[test]
+fn the_reports_load_in_a_real_browser() {
+    let standin = Standin::new(&[("a", vec!["100", "101", "99"]), ("b", vec!["50", "52", "48"])]);
+    let results = standin.results("browser");
+    assert_exit(&run(&standin.plan("reps = 3"), &results, &["--reference", "study-2008"]), 0);
+    let report = common::browser::load(&results.join("report.html"));
+    assert!(report.console.is_empty(), "console: {:?}", report.console);
+    assert!(report.inked > 0.02, "the screenshot shows the page: {:.4} of its pixels inked", report.inked);
+
+    let compared = standin.dir.path().join("compare.html");
+    let out = assert_cmd::Command::new(common::pvbench())
+        .arg("compare")
+        .arg(results.join("partdiff"))
+        .args(["--baseline", "a", "--html"])
+        .arg(&compared)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let page = common::browser::load(&compared);
+    assert!(page.console.is_empty() && page.inked > 0.02, "{:?} {}", page.console, page.inked);
+    let html = std::fs::read_to_string(&compared).unwrap();
+    assert!(html.contains("<svg") && html.contains("mlup_per_s"), "charts and table inline");
+
+    let broken = standin.dir.path().join("broken.html");
+    std::fs::write(&broken, "<p>x</p><script>console.error('broken page')</script>").unwrap();
+    let broken = common::browser::load(&broken);
+    assert!(broken.console.iter().any(|l| l.contains("broken page")), "{:?}", broken.console);
+}

@@ -36,6 +36,7 @@ pub struct Options {
     output: Option<PathBuf>,
     runs: bool,
     plot: Option<PathBuf>,
+    html: Option<PathBuf>,
     force: bool,
 }
 
@@ -70,6 +71,9 @@ impl Options {
                 formats.push(format);
             }
         }
+        if let Some(html) = &args.html {
+            outputs::check_file(&outputs::Output::new("--html", html), args.force)?;
+        }
         let references = args
             .reference
             .iter()
@@ -86,6 +90,7 @@ impl Options {
             output: args.output,
             runs: args.runs,
             plot: args.plot,
+            html: args.html,
             force: args.force,
         })
     }
@@ -256,7 +261,15 @@ fn publish(options: &Options, comparison: &Comparison) -> anyhow::Result<()> {
             files.push(("--plot", dir.join(name), svg));
         }
     }
-    for flag in ["--output", "--plot"] {
+    if let Some(path) = &options.html {
+        let charts = report::compare::plot::draw_all(comparison)?;
+        files.push((
+            "--html",
+            path.clone(),
+            report::html::comparison_page(comparison, charts, &options.inputs),
+        ));
+    }
+    for flag in ["--output", "--plot", "--html"] {
         let paths: Vec<PathBuf> = files.iter().filter(|f| f.0 == flag).map(|f| f.1.clone()).collect();
         outputs::check_new_files(flag, &paths, options.force)?;
     }

@@ -47,12 +47,10 @@ pub fn sentence(o: &Overhead) -> String {
     } else {
         ("kept", format!("{}: ", o.source))
     };
-    let mut text = format!("{source}{} {keeps} ", o.guest);
     if parts.is_empty() {
-        text.push_str(&format!("?: nothing measured from both it and {}", o.host));
-        return text;
+        return format!("{source}{} against {}: no figure measured from both", o.guest, o.host);
     }
-    text.push_str(&parts.join("; "));
+    let mut text = format!("{source}{} {keeps} {}", o.guest, parts.join("; "));
     if let Some(index) = &o.index
         && o.families.len() > 1
     {

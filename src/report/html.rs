@@ -37,7 +37,9 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-c
 td,th{border:1px solid #ccc;padding:.25em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 th{background:#f2f2f2}p.lead{font-size:1.15em;background:#eef5ff;padding:.6em 1em;border-left:4px solid #36c}\
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.charts svg{max-width:100%;height:auto;margin:.5em 0}\
-.lower{color:#b00}.higher{color:#070}";
+.lower{color:#b00}.higher{color:#070}\
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(30em,1fr));gap:1em}figure{margin:0}\
+figcaption{font-size:.8em;color:#666}";
 
 /// Text safe inside HTML elements and attribute values.
 pub fn escape(text: &str) -> String {
@@ -203,6 +205,33 @@ pub fn page(p: &Page) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// `compare --html`: the comparison alone, with where its documents came from.
+pub fn comparison_page(comparison: &Comparison, charts: Vec<(String, String)>, inputs: &[String]) -> String {
+    let title =
+        format!("pvbench compare: {} groups, {} documents", comparison.groups.len(), comparison.documents);
+    let tool = crate::result::Tool::this();
+    page(&Page {
+        title: title.clone(),
+        lead: Vec::new(),
+        overheads: Vec::new(),
+        method: String::new(),
+        sections: vec![Section {
+            title: "Groups side by side".into(),
+            comparison: comparison.clone(),
+            charts,
+        }],
+        left_out: comparison.left_out.clone(),
+        hosts: Vec::new(),
+        plan: None,
+        provenance: vec![
+            ("pvbench".into(), format!("{} {}", tool.name, tool.version)),
+            ("inputs".into(), inputs.join(" ")),
+            ("made".into(), crate::result::now_rfc3339()),
+        ],
+        runs: Vec::new(),
+    })
 }
 
 #[cfg(test)]

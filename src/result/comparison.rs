@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 /// are keyed by host name, not rank.
 pub const COMPARISON_SCHEMA_VERSION: u32 = 2;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub schema_version: u32,
     /// Always `comparison`.
@@ -37,7 +37,7 @@ pub struct LeftOut {
     pub reason: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Group {
     pub name: String,
     pub kind: &'static str,
@@ -48,7 +48,7 @@ pub struct Group {
     pub files: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub metric: String,
     pub title: String,

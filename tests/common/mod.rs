@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod browser;
 pub mod netns;
 pub mod stack;
 pub mod standin;
