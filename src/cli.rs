@@ -70,6 +70,9 @@ pub struct CampaignPlanArgs {
     /// Override a variable of the plan's [vars] (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Run N repetitions, whatever the plan's reps say (a quick try of a plan).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub reps: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -110,7 +110,8 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
         println!("vars {}", vars.join(" "));
     }
     for group in &plan.groups {
-        println!("group {:<16} {} ({} ranks)", group.name, group.slots.join(" "), group.ranks);
+        let ranks = if group.ranks == 1 { "1 rank".to_string() } else { format!("{} ranks", group.ranks) };
+        println!("group {:<16} {} ({ranks})", group.name, group.slots.join(" "));
     }
     for bench in &plan.benchmarks {
         let groups: Vec<&str> = bench.groups.iter().map(|&g| plan.groups[g].name.as_str()).collect();

@@ -40,6 +40,7 @@ fn host_of(key: &AxisKey) -> Option<&str> {
 pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) -> Vec<Value> {
     // Per figure: unit, sum, count (several cells or pairs give one figure's mean).
     let mut sums: Vec<(String, &'static str, f64, u32)> = Vec::new();
+    let has_ior = run.metrics.iter().any(|m| m.id.ends_with("_ior_mib_per_s"));
     let mut mean_into =
         |metric: &str, unit: &'static str, value: f64| match sums.iter_mut().find(|s| s.0 == metric) {
             Some(s) => {
@@ -51,7 +52,10 @@ pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) 
     for m in &run.metrics {
         match family {
             Family::Mpiio => {
-                if let Some(phase) = m.id.strip_suffix("_ior_mib_per_s") {
+                // IOR's convention; a document with mpi-io-test's figure only (the study's) gives that.
+                let own = m.id.strip_suffix("_ior_mib_per_s");
+                let imported = m.id.strip_suffix("_mpi_io_test_mb_per_s").filter(|_| !has_ior);
+                if let Some(phase) = own.or(imported) {
                     mean_into(phase, m.unit, m.value);
                 }
             }
@@ -144,14 +148,16 @@ impl Measured {
         out
     }
 
-    /// What `pair.guest` keeps of `pair.host`, benchmark by benchmark.
-    pub fn overhead(&self, plan: &Plan, pair: &OverheadPair, source: &str) -> Overhead {
+    /// What `pair.guest` keeps of `pair.host`, benchmark by benchmark; a reference's figures
+    /// (`own` false) are named by the benchmark's family, not by what today's runs measure.
+    pub fn overhead(&self, plan: &Plan, pair: &OverheadPair, source: &str, own: bool) -> Overhead {
         let index_of = |name: &str| plan.groups.iter().position(|g| g.name == name);
         let (guest, host) = (index_of(&pair.guest), index_of(&pair.host));
         let mut figures = Vec::new();
         let mut families = Vec::new();
         for (b, bench) in plan.benchmarks.iter().enumerate() {
             let (Some(guest), Some(host)) = (guest, host) else { break };
+            let title = if own { bench.title.clone() } else { bench.family.title().to_string() };
             let mut ratios = Vec::new();
             for (metric, unit) in self.metrics(b) {
                 let (Some(g), Some(h)) = (
@@ -164,7 +170,7 @@ impl Measured {
                 ratios.push(ratio.clone());
                 figures.push(Figure {
                     benchmark: bench.name.clone(),
-                    title: bench.title.clone(),
+                    title: title.clone(),
                     metric,
                     unit,
                     guest_mean: g.mean,
@@ -175,11 +181,7 @@ impl Measured {
                 });
             }
             if let Some(ratio) = geometric_mean(&ratios) {
-                families.push(FamilyFigure {
-                    benchmark: bench.name.clone(),
-                    title: bench.title.clone(),
-                    ratio,
-                });
+                families.push(FamilyFigure { benchmark: bench.name.clone(), title, ratio });
             }
         }
         let family_ratios: Vec<Ratio> = families.iter().map(|f| f.ratio.clone()).collect();

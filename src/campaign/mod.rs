@@ -32,6 +32,8 @@ pub struct Options {
     pub action: Action,
     pub plan: Option<PathBuf>,
     pub sets: Vec<String>,
+    /// A fixed repetition count instead of the plan's.
+    pub reps: Option<u32>,
     pub args_check: ArgsCheck,
 }
 
@@ -39,9 +41,13 @@ impl Options {
     pub fn from_command(command: crate::cli::CampaignCommand, args_check: ArgsCheck) -> Options {
         use crate::cli::CampaignCommand;
         match command {
-            CampaignCommand::Check(args) => {
-                Options { action: Action::Check, plan: Some(args.plan), sets: args.set, args_check }
-            }
+            CampaignCommand::Check(args) => Options {
+                action: Action::Check,
+                plan: Some(args.plan),
+                sets: args.set,
+                reps: args.reps,
+                args_check,
+            },
             CampaignCommand::Run(args) => Options {
                 action: Action::Run {
                     results: args.results,
@@ -50,12 +56,14 @@ impl Options {
                 },
                 plan: Some(args.plan.plan),
                 sets: args.plan.set,
+                reps: args.plan.reps,
                 args_check,
             },
             CampaignCommand::Status(args) => Options {
                 action: Action::Status { results: args.results },
                 plan: None,
                 sets: Vec::new(),
+                reps: None,
                 args_check,
             },
         }
@@ -65,7 +73,11 @@ impl Options {
 pub fn run(options: Options) -> anyhow::Result<()> {
     let load = |path: &PathBuf| {
         let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pvbench"));
-        plan::load(path, &options.sets, &me)
+        let plan = plan::load(path, &options.sets, options.reps, &me)?;
+        for (name, condition) in &plan.left_out {
+            eprintln!("campaign: benchmark {name} left out: its only_if failed ({condition})");
+        }
+        Ok::<_, UsageError>(plan)
     };
     match &options.action {
         Action::Check => {

@@ -128,6 +128,16 @@ impl Family {
             Family::Partdiff => "partdiff",
         }
     }
+
+    /// What it measures, in words (a reference's figures are named by it).
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Mpiio => "MPI-IO",
+            Family::Fs => "file I/O",
+            Family::Net => "network",
+            Family::Partdiff => "CPU (partdiff)",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -138,6 +148,9 @@ pub struct BenchmarkFile {
     pub kind: Family,
     /// What it measures, in the overhead sentence: "PVFS2 (real server)".
     pub title: Option<String>,
+    /// A shell command run when the plan is read: the benchmark is part of the campaign only
+    /// when it succeeds (a real server is up; its stand-in when not).
+    pub only_if: Option<String>,
     /// pvbench's arguments (without --json, --label, which the campaign gives).
     #[serde(default)]
     pub args: Vec<String>,
@@ -183,6 +196,8 @@ pub struct Plan {
     pub vars: BTreeMap<String, String>,
     pub groups: Vec<Group>,
     pub benchmarks: Vec<Benchmark>,
+    /// Benchmarks whose `only_if` failed: name and command.
+    pub left_out: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -273,9 +288,14 @@ pub fn fill(text: &str, vars: &BTreeMap<String, String>, keep: &[&str]) -> Resul
 pub const LAUNCH_FIELDS: &[&str] = &["hostfile", "hosts", "ranks"];
 
 /// Reads and checks the plan at `path`; `sets` are `name=value` overrides of its `[vars]`.
-pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan, UsageError> {
+pub fn load(
+    path: &Path,
+    sets: &[String],
+    reps: Option<u32>,
+    default_pvbench: &Path,
+) -> Result<Plan, UsageError> {
     let text = std::fs::read_to_string(path).map_err(|e| usage(path, format!("cannot read: {e}")))?;
-    let file: PlanFile = toml::from_str(&text).map_err(|e| {
+    let mut file: PlanFile = toml::from_str(&text).map_err(|e| {
         let message = e.message().trim_end().to_string();
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
         match line {
@@ -301,6 +321,9 @@ pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan
         vars.insert(name.to_string(), value.to_string());
     }
     let fill_here = |text: &str, keep: &[&str]| fill(text, &vars, keep).map_err(|e| usage(path, e));
+    if let Some(reps) = reps {
+        file.reps = Reps::Fixed(reps);
+    }
     check_reps(path, &file)?;
     let groups =
         file.groups.iter().map(|g| group(path, &workdir, g, &fill_here)).collect::<Result<Vec<_>, _>>()?;
@@ -319,11 +342,19 @@ pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan
         })
     };
     let mut benchmarks: Vec<Benchmark> = Vec::new();
+    let mut left_out: Vec<(String, String)> = Vec::new();
     for b in &file.benchmarks {
         let name = b.name.clone().unwrap_or_else(|| b.kind.name().to_string());
         check_name(path, "benchmark", &name)?;
-        if benchmarks.iter().any(|o| o.name == name) {
+        if benchmarks.iter().any(|o| o.name == name) || left_out.iter().any(|(o, _)| *o == name) {
             return Err(usage(path, format!("benchmark {name:?} is named twice (give each a name)")));
+        }
+        if let Some(condition) = &b.only_if {
+            let condition = fill_here(condition, &[])?;
+            if !holds(&workdir, &condition) {
+                left_out.push((name, condition));
+                continue;
+            }
         }
         let what = format!("benchmark {name}");
         let members = match &b.groups {
@@ -381,7 +412,8 @@ pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan
         });
     }
     if benchmarks.is_empty() {
-        return Err(usage(path, "no [[benchmark]]"));
+        let why = if left_out.is_empty() { String::new() } else { " (every one's only_if failed)".into() };
+        return Err(usage(path, format!("no [[benchmark]]{why}")));
     }
     for pair in &file.overheads {
         index_of(&pair.guest, "overhead guest")?;
@@ -395,7 +427,20 @@ pub fn load(path: &Path, sets: &[String], default_pvbench: &Path) -> Result<Plan
     {
         return Err(usage(path, format!("max_steal_percent {limit}: give a share from 0 to 100")));
     }
-    Ok(Plan { file, source: path.to_path_buf(), text, workdir, vars, groups, benchmarks })
+    Ok(Plan { file, source: path.to_path_buf(), text, workdir, vars, groups, benchmarks, left_out })
+}
+
+/// Whether a shell command succeeds, run from `workdir` with its output dropped.
+fn holds(workdir: &Path, command: &str) -> bool {
+    use std::process::Stdio;
+    std::process::Command::new("bash")
+        .args(["-c", command])
+        .current_dir(workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn check_reps(path: &Path, file: &PlanFile) -> Result<(), UsageError> {
@@ -481,7 +526,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plan.toml");
         std::fs::write(&path, text).unwrap();
-        load(&path, &[], Path::new("/usr/bin/pvbench"))
+        load(&path, &[], None, Path::new("/usr/bin/pvbench"))
     }
 
     const SMALL: &str = r#"
@@ -532,6 +577,19 @@ mod tests {
             let error = plan(&text).unwrap_err().0;
             assert!(error.contains(needle), "{change:?}: {error}");
         }
+    }
+
+    #[test]
+    fn only_if_keeps_a_benchmark_when_its_command_succeeds() {
+        let text =
+            SMALL.replacen("kind = \"mpiio\"", "kind = \"mpiio\"\nonly_if = \"test {size} = 1MiB\"", 1);
+        assert_eq!(plan(&text).unwrap().benchmarks.len(), 1);
+        let two = format!("{}\n[[benchmark]]\nkind = \"partdiff\"\nonly_if = \"false\"\n", text);
+        let p = plan(&two).unwrap();
+        assert_eq!(p.benchmarks.len(), 1);
+        assert_eq!(p.left_out, [("partdiff".to_string(), "false".to_string())]);
+        let none = text.replacen("test {size} = 1MiB", "test {size} = 2MiB", 1);
+        assert!(plan(&none).unwrap_err().0.contains("every one's only_if failed"));
     }
 
     #[test]

@@ -73,7 +73,7 @@ mod tests {
              [[benchmark]]\nkind = \"mpiio\"\n[[benchmark]]\nkind = \"partdiff\"\ngroups = [\"a\", \"c\"]\n"
         );
         std::fs::write(&path, text).unwrap();
-        plan::load(&path, &[], std::path::Path::new("pvbench")).unwrap()
+        plan::load(&path, &[], None, std::path::Path::new("pvbench")).unwrap()
     }
 
     fn ids(plan: &Plan, slots: &[Slot]) -> Vec<String> {

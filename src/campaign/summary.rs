@@ -116,12 +116,12 @@ pub fn publish(
         .file
         .overheads
         .iter()
-        .map(|pair| collected.measured.overhead(plan, pair, "this campaign"))
+        .map(|pair| collected.measured.overhead(plan, pair, "this campaign", true))
         .collect();
     let mut reference: Vec<Overhead> = Vec::new();
     for name in references {
         let measured = reference_measured(plan, name)?;
-        reference.extend(plan.file.overheads.iter().map(|pair| measured.overhead(plan, pair, name)));
+        reference.extend(plan.file.overheads.iter().map(|pair| measured.overhead(plan, pair, name, false)));
     }
     let mut out = String::new();
     for o in overheads.iter().chain(&reference) {
