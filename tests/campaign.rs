@@ -262,3 +262,37 @@ fn the_reports_load_in_a_real_browser() {
     let broken = common::browser::load(&broken);
     assert!(broken.console.iter().any(|l| l.contains("broken page")), "{:?}", broken.console);
 }
+
+/// The plans shipped with pvbench stay valid: the study on the testbed and the cluster example
+/// (its stack's pvbench and mpiexec stood in for by links).
+#[test]
+fn the_shipped_plans_check() {
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let stack = tempfile::tempdir().unwrap();
+    for dir in ["bin", "mpich/bin"] {
+        std::fs::create_dir_all(stack.path().join(dir)).unwrap();
+    }
+    std::os::unix::fs::symlink(common::pvbench(), stack.path().join("bin/pvbench")).unwrap();
+    let mpiexec = which("mpiexec");
+    std::os::unix::fs::symlink(mpiexec, stack.path().join("mpich/bin/mpiexec")).unwrap();
+    let prefix = format!("prefix={}", stack.path().display());
+    for (plan, sets, runs) in [
+        ("testbed/study.toml", vec![], "12 runs per round"),
+        ("examples/cluster.toml", vec!["--set", &prefix], "12 runs per round"),
+    ] {
+        let out = assert_cmd::Command::new(common::pvbench())
+            .current_dir(repo)
+            .args(["campaign", "check", plan])
+            .args(&sets)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        assert!(stdout(&out).contains(runs), "{plan}: {}", stdout(&out));
+    }
+}
+
+fn which(program: &str) -> PathBuf {
+    let paths = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.exists()).unwrap()
+}

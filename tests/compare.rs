@@ -379,7 +379,7 @@ fn grids_of_net_and_fs_results() {
 }
 
 /// A campaign's results directory holds compare's own summary (`summary/comparison.json`, as
-/// run-campaign writes it): comparing the directory again leaves it out and says so.
+/// a campaign's summary/ holds one): comparing the directory again leaves it out and says so.
 #[test]
 fn a_campaigns_own_summary_is_left_out_and_named() {
     let f = Fixture::new();

@@ -193,31 +193,44 @@ fn pvbench_on_a_real_orangefs_server() {
     common::assert_fails_with(&out, 3, "verification failed");
     assert!(stderr(&out).contains("iteration 1, block of rank 1"), "{}", stderr(&out));
 
-    // A campaign: reset before every run, 2 scenarios x 2 repetitions, server stopped at the end.
+    // A campaign: reset before every run, 2 groups x 2 repetitions, server stopped at the end.
     let results = stack.dir.path().join("results");
-    let hostfile = repo().join("hostfiles/localhost");
     let reset = format!("{} {}", repo().join("scripts/pvfs2-reset").display(), stack.reset_args().join(" "));
-    let out = assert_cmd::Command::new(repo().join("scripts/run-campaign"))
-        .args(["--scenario", &format!("dom0:{}:2", hostfile.display())])
-        .args(["--scenario", &format!("domU:{}:1", hostfile.display())])
-        .args(["--reps", "2", "--results", results.to_str().unwrap(), "--reset", &reset, "--stop-at-end"])
-        .arg("--pvbench")
-        .arg(stack.pvbench())
-        .args(["--", "-b", "2MiB", "-i", "2", "-f", &stack.file("campaign"), "--pvfs2tab"])
-        .arg(stack.tab())
+    let plan = stack.dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "name = \"real\"\nreps = 2\npvbench = {pvbench:?}\n\
+             [[group]]\nname = \"dom0\"\nhosts = [\"localhost:2\"]\n[[group]]\nname = \"domU\"\nhosts = [\"localhost\"]\n\
+             [[benchmark]]\nname = \"pvfs2\"\nkind = \"mpiio\"\n\
+             args = [\"-b\", \"2MiB\", \"-i\", \"2\", \"-f\", {file:?}, \"--pvfs2tab\", {tab:?}]\n\
+             reset = {reset:?}\ncheck = \"{reset} --check\"\nstop = \"{reset} --stop\"\ntimeout = \"5m\"\n\
+             [[overhead]]\nguest = \"domU\"\nhost = \"dom0\"\n",
+            pvbench = stack.pvbench().to_str().unwrap(),
+            file = stack.file("campaign"),
+            tab = stack.tab().to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let out = assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "run"])
+        .arg(&plan)
+        .arg("--results")
+        .arg(&results)
         .env("PATH", stack.path_env())
         .timeout(Duration::from_secs(600))
         .output()
         .unwrap();
     println!("campaign:\n{}{}", stdout(&out), stderr(&out));
     assert_exit(&out, 0);
+    assert!(stdout(&out).starts_with("domU keeps "), "{}", stdout(&out));
     for run in ["dom0/rep-01", "dom0/rep-02", "domU/rep-01", "domU/rep-02"] {
-        assert!(results.join(format!("{run}.json")).exists(), "{run} has a result");
-        let log = std::fs::read_to_string(results.join(format!("{run}.log"))).unwrap();
+        assert!(results.join(format!("pvfs2/{run}.json")).exists(), "{run} has a result");
+        let log = std::fs::read_to_string(results.join(format!("pvfs2/{run}.log"))).unwrap();
         assert!(
             log.contains("wipe    ok") && log.contains("pvfs2-ping with"),
             "{run}: reset and ping:\n{log}"
         );
     }
-    assert!(!stack.dir.path().join("server.pid").exists(), "--stop-at-end stopped the server");
+    assert!(!stack.dir.path().join("server.pid").exists(), "the plan's stop stopped the server");
 }

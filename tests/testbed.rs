@@ -71,13 +71,11 @@ fn the_study_on_one_machine() {
         }
     }
 
-    // The study's campaign across the client groups, launched into the nodes, the PVFS2 server
-    // (the tests' stand-in) reset inside node6 before every run, over `scripts/testbed exec`
-    // as pvfs2-reset's ssh, and stopped at the end.
-    let campaign = tempfile::tempdir().unwrap();
-    let testfile = campaign.path().join("testfile");
-    let dir = campaign.path().display();
-    let conf = campaign.path().join("fs.conf");
+    // The stand-in PVFS2 server reset inside node6 over `scripts/testbed exec` as
+    // pvfs2-reset's ssh, and stopped.
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().display();
+    let conf = scratch.path().join("fs.conf");
     std::fs::write(
         &conf,
         format!(
@@ -87,33 +85,80 @@ fn the_study_on_one_machine() {
     )
     .unwrap();
     let repo = env!("CARGO_MANIFEST_DIR");
-    let reset = format!(
-        "{repo}/scripts/pvfs2-reset -c {} --all --ssh '{repo}/scripts/testbed exec' --bin {repo}/tests/pvfs2-standin --pidfile {dir}/server.pid --timeout 10",
-        conf.display()
-    );
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/run-campaign"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["--scenario", "dom0-bridge:hostfiles/testbed/dom0-bridge:2"])
-        .args(["--scenario", "dom0-nobridge:hostfiles/testbed/dom0-nobridge:2"])
-        .args(["--scenario", "domU:hostfiles/testbed/domU:1"])
-        .args(["--reps", "2", "--reset", &reset, "--stop-at-end", "--pvbench", pvbench()])
-        .args(["--results", campaign.path().join("results").to_str().unwrap()])
-        .args(["--launcher", "mpiexec -launcher ssh -launcher-exec scripts/testbed-launch -iface pvtb0 -f {hostfile} -n {ranks}"])
-        .args(["--", "-b", "1MiB", "-i", "2", "-f", testfile.to_str().unwrap()])
+    let reset = |extra: &[&str]| {
+        Command::new(format!("{repo}/scripts/pvfs2-reset"))
+            .args(["-c", conf.to_str().unwrap(), "--all", "--ssh", &format!("{repo}/scripts/testbed exec")])
+            .args([
+                "--bin",
+                &format!("{repo}/tests/pvfs2-standin"),
+                "--pidfile",
+                &format!("{dir}/server.pid"),
+            ])
+            .args(["--timeout", "10"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = reset(&[]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("pvfs2-reset[node6]: ready   ok"), "reset in node6: {}", stdout(&out));
+    assert_exit(&reset(&["--stop"]), 0);
+
+    // The study as one campaign (testbed/study.toml): every family from node7, node7-direct
+    // and vm3, interleaved; no servers here, so the MPI-IO stand-in, said so.
+    let results = scratch.path().join("study");
+    let out = Command::new(pvbench())
+        .current_dir(repo)
+        .args([
+            "campaign",
+            "run",
+            "testbed/study.toml",
+            "--results",
+            results.to_str().unwrap(),
+            "--reps",
+            "2",
+        ])
+        .args(["--set", "block=1MiB", "--set", "net_seconds=1", "--set", "fs_file=4MiB"])
+        .args(["--set", "partdiff_iterations=50", "--reference", "study-2008"])
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    for (group, ranks_host) in [("dom0-bridge", "node7"), ("dom0-nobridge", "node7-direct"), ("domU", "vm3")]
-    {
-        for rep in 1..=2 {
-            let doc = read_json(&campaign.path().join(format!("results/{group}/rep-{rep:02}.json")));
-            assert_eq!(doc["ranks"]["hosts"][0], ranks_host, "{group}");
-        }
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("domU keeps ") && text.contains("of dom0-bridge's MPI-IO stand-in (no PVFS2 server"),
+        "{text}"
+    );
+    assert!(text.contains("study-2008: domU kept "), "{text}");
+    assert!(stderr(&out).contains("benchmark pvfs2 left out: its only_if failed"), "{}", stderr(&out));
+    let manifest = read_json(&results.join("campaign.json"));
+    let order: Vec<&str> =
+        manifest["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(order.len(), 24, "{order:?}");
+    assert_eq!(
+        &order[..4],
+        [
+            "mpiio-standin/dom0-bridge/rep-01",
+            "mpiio-standin/dom0-nobridge/rep-01",
+            "mpiio-standin/domU/rep-01",
+            "net/dom0-bridge/rep-01"
+        ]
+    );
+    assert_eq!(order[12], "mpiio-standin/dom0-bridge/rep-02", "the second round after the first");
+    for (run, hosts) in [
+        ("net/domU/rep-01", vec!["node6", "vm3"]),
+        ("fs/dom0-nobridge/rep-02", vec!["node7-direct"]),
+        ("partdiff/domU/rep-02", vec!["vm3"]),
+        ("mpiio-standin/dom0-bridge/rep-01", vec!["node7", "node7"]),
+    ] {
+        let doc = read_json(&results.join(format!("{run}.json")));
+        assert_eq!(doc["ranks"]["hosts"], serde_json::json!(hosts), "{run}");
     }
-    assert!(stdout(&out).contains("ratios to \"dom0-bridge\""), "{}", stdout(&out));
-    let log = std::fs::read_to_string(campaign.path().join("results/domU/rep-01.log")).unwrap();
-    assert!(log.contains("pvfs2-reset[node6]: ready   ok"), "the server was reset in node6: {log}");
-    assert!(stderr(&out).contains("stopping the server"), "{}", stderr(&out));
+    // The guest's 200 Mbit/s against the host's link: the network figure says so.
+    let overhead = read_json(&results.join("overhead.json"));
+    let net =
+        overhead["pairs"][0]["figures"].as_array().unwrap().iter().find(|f| f["benchmark"] == "net").unwrap();
+    assert!(net["ratio"]["value"].as_f64().unwrap() < 0.2, "{net}");
+    assert!(results.join("report.html").is_file());
 
     // Local file I/O on a host and in the guest at once: one sweep per rank.
     let scratch = tempfile::tempdir().unwrap();
