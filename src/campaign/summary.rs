@@ -123,6 +123,15 @@ pub fn publish(
         let measured = reference_measured(plan, name)?;
         reference.extend(plan.file.overheads.iter().map(|pair| measured.overhead(plan, pair, name, false)));
     }
+    let mut figures: Vec<(String, String)> = Vec::new();
+    for o in overheads.iter().chain(&reference) {
+        if let Some(svg) = report::compare::plot::overhead_chart(o)? {
+            let source = if o.source == "this campaign" { String::new() } else { format!("-{}", o.source) };
+            let name = format!("overhead-{}-vs-{}{source}.svg", o.guest, o.host);
+            crate::result::write_atomically(&results.join(&name), svg.as_bytes())?;
+            figures.push((name, svg));
+        }
+    }
     let mut out = String::new();
     for o in overheads.iter().chain(&reference) {
         out.push_str(&report::campaign::sentence(o));
@@ -183,6 +192,7 @@ pub fn publish(
         title: format!("pvbench campaign {}", plan.file.name),
         lead: overheads.iter().chain(&reference).map(report::campaign::sentence).collect(),
         overheads: overheads.iter().chain(&reference).cloned().collect(),
+        figures,
         method: figures::INDEX_METHOD.into(),
         sections,
         left_out: collected.left_out.clone(),

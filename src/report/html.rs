@@ -20,6 +20,8 @@ pub struct Page {
     /// The sentences printed first.
     pub lead: Vec<String>,
     pub overheads: Vec<Overhead>,
+    /// The overhead figures: file name and SVG.
+    pub figures: Vec<(String, String)>,
     pub method: String,
     pub sections: Vec<Section>,
     pub left_out: Vec<LeftOut>,
@@ -145,7 +147,16 @@ pub fn page(p: &Page) -> String {
         let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(sentence));
     }
     if !p.overheads.is_empty() {
-        out.push_str("<h2 id=\"overhead\">What the guest keeps</h2>\n");
+        out.push_str("<h2 id=\"overhead\">What the guest keeps</h2>\n<div class=\"charts\">\n");
+        for (name, svg) in &p.figures {
+            let _ = writeln!(
+                out,
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                inline_svg(svg),
+                escape(name)
+            );
+        }
+        out.push_str("</div>\n");
         table(&mut out, &overhead_grid(&p.overheads));
         let _ = writeln!(out, "<p><small>{}</small></p>", escape(&p.method));
     }
@@ -216,6 +227,7 @@ pub fn comparison_page(comparison: &Comparison, charts: Vec<(String, String)>, i
         title: title.clone(),
         lead: Vec::new(),
         overheads: Vec::new(),
+        figures: Vec::new(),
         method: String::new(),
         sections: vec![Section {
             title: "Groups side by side".into(),
@@ -246,6 +258,7 @@ mod tests {
             title: "t <1>".into(),
             lead: vec!["domU keeps 5 %".into()],
             overheads: Vec::new(),
+            figures: Vec::new(),
             method: String::new(),
             sections: Vec::new(),
             left_out: Vec::new(),

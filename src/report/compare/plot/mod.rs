@@ -10,6 +10,9 @@ use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 
 mod map;
+mod overhead;
+
+pub use overhead::overhead_chart;
 
 use super::number;
 use crate::result::comparison::{Comparison, Row};
@@ -98,9 +101,17 @@ fn draw(
     name: &str,
     chart: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
 ) -> anyhow::Result<String> {
+    draw_sized(name, SIZE, chart)
+}
+
+fn draw_sized(
+    name: &str,
+    size: (u32, u32),
+    chart: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<String> {
     let mut svg = String::new();
     {
-        let area = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         area.fill(&WHITE)?;
         chart(&area).with_context(|| format!("drawing {name}"))?;
         area.present()?;
@@ -273,7 +284,7 @@ fn axis_scale(rows: &[&Row]) -> f64 {
     }
 }
 
-fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
+pub(super) fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
     match x {
         SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
         SegmentValue::Last => String::new(),
