@@ -87,15 +87,6 @@ fn run(plan: &Path, results: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-fn order(results: &Path) -> Vec<String> {
-    read_json(&results.join("campaign.json"))["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 const UNTIL: &str = "reps = { min = 3, max = 8, until_ci = 0.05 }";
 
 #[test]
@@ -108,7 +99,12 @@ fn until_ci_stops_at_min_on_quiet_data() {
     let results = standin.results("quiet");
     let out = run(&standin.plan(UNTIL), &results, &[]);
     assert_exit(&out, 0);
-    assert_eq!(order(&results).len(), 6, "3 rounds of 2: {:?}", order(&results));
+    assert_eq!(
+        common::campaign_order(&results).len(),
+        6,
+        "3 rounds of 2: {:?}",
+        common::campaign_order(&results)
+    );
     assert!(
         stderr(&out).contains("every figure's 95 % interval within ±5 % of its mean after 3 rounds"),
         "{}",
@@ -124,7 +120,7 @@ fn until_ci_runs_to_max_on_noisy_data() {
     let results = standin.results("noisy");
     let out = run(&standin.plan(UNTIL), &results, &[]);
     assert_exit(&out, 0);
-    let runs = order(&results);
+    let runs = common::campaign_order(&results);
     assert_eq!(runs.len(), 16, "8 rounds of 2: {runs:?}");
     // Interleaved to the end: a, b, a, b, ...
     for (i, id) in runs.iter().enumerate() {
@@ -184,7 +180,7 @@ fn a_random_order_is_recorded_and_kept() {
     let plan = standin.plan("reps = 6\norder = \"random\"");
     let results = standin.results("random");
     assert_exit(&run(&plan, &results, &[]), 0);
-    let runs = order(&results);
+    let runs = common::campaign_order(&results);
     assert_eq!(runs.len(), 12);
     for round in runs.chunks(2) {
         let mut groups: Vec<&str> = round.iter().map(|id| id.split('/').nth(1).unwrap()).collect();

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::stack::repo;
 use common::standin::*;
 use common::{assert_exit, read_json, stderr, stdout};
 

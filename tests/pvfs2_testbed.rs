@@ -324,3 +324,43 @@ fn mpiio_from_a_real_guest_through_pvfs2() {
     let bytes: u64 = stdout(&stored).split_whitespace().next().unwrap().parse().unwrap();
     assert!(bytes > 4 << 20, "node6 stores {bytes} bytes");
 }
+
+/// testbed/study.toml with real servers: the PVFS2 family against node6's OrangeFS (its
+/// storage reset before every run, pvbench and mpiexec of the stack), the stand-in left out and
+/// said so, every family from the three groups, interleaved, the overhead and the report.
+#[test]
+fn the_study_plan_against_the_real_server() {
+    let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(bed) = Testbed::up(&repo().join("testbed/study.topology")) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("study");
+    let stack = format!("stack={}", bed.prefix.display());
+    let out = common::testbed::study_campaign(&results, &["--set", &stack]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("domU keeps ")
+            && text.contains("of dom0-bridge's PVFS2 (the OrangeFS server in node6) write"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("benchmark mpiio-standin left out: its only_if failed"),
+        "{}",
+        stderr(&out)
+    );
+    let order = common::campaign_order(&results);
+    assert_eq!(order.len(), 24, "{order:?}");
+    assert_eq!(&order[..3], ["pvfs2/dom0-bridge/rep-01", "pvfs2/dom0-nobridge/rep-01", "pvfs2/domU/rep-01"]);
+    let log = std::fs::read_to_string(results.join("pvfs2/domU/rep-02.log")).unwrap();
+    assert!(
+        log.contains("pvfs2-reset[node6]") && log.contains("ready"),
+        "the server was reset in node6: {log}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("pvfs2/domU/rep-01.json")).unwrap())
+            .unwrap();
+    assert_eq!(doc["parameters"]["file"], "pvfs2:/pvfs2/testfile", "through the server");
+    assert!(
+        results.join("report.html").is_file() && results.join("overhead-domU-vs-dom0-bridge.svg").is_file()
+    );
+}

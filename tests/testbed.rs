@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::testbed::{Up, across, host, testbed};
+use common::testbed::{Up, across, host, study_campaign, testbed};
 use common::*;
 use serde_json::Value;
 
@@ -107,21 +107,7 @@ fn the_study_on_one_machine() {
     // The study as one campaign (testbed/study.toml): every family from node7, node7-direct
     // and vm3, interleaved; no servers here, so the MPI-IO stand-in, said so.
     let results = scratch.path().join("study");
-    let out = Command::new(pvbench())
-        .current_dir(repo)
-        .args([
-            "campaign",
-            "run",
-            "testbed/study.toml",
-            "--results",
-            results.to_str().unwrap(),
-            "--reps",
-            "2",
-        ])
-        .args(["--set", "block=1MiB", "--set", "net_seconds=1", "--set", "fs_file=4MiB"])
-        .args(["--set", "partdiff_iterations=50", "--reference", "study-2008"])
-        .output()
-        .unwrap();
+    let out = study_campaign(&results, &["--reference", "study-2008"]);
     assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(
@@ -130,9 +116,7 @@ fn the_study_on_one_machine() {
     );
     assert!(text.contains("study-2008: domU kept "), "{text}");
     assert!(stderr(&out).contains("benchmark pvfs2 left out: its only_if failed"), "{}", stderr(&out));
-    let manifest = read_json(&results.join("campaign.json"));
-    let order: Vec<&str> =
-        manifest["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let order = campaign_order(&results);
     assert_eq!(order.len(), 24, "{order:?}");
     assert_eq!(
         &order[..4],

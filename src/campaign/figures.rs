@@ -222,11 +222,7 @@ pub fn geometric_mean(ratios: &[Ratio]) -> Option<Ratio> {
     let verdict = if ratios.iter().any(|r| r.verdict == "n too small") {
         "n too small"
     } else {
-        match bounds {
-            Some((_, high)) if high < 1.0 => "lower",
-            Some((low, _)) if low > 1.0 => "higher",
-            _ => "same",
-        }
+        stats::verdict(bounds)
     };
     Some(Ratio { value, low: bounds.map(|b| b.0), high: bounds.map(|b| b.1), verdict: verdict.into() })
 }

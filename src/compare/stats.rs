@@ -103,6 +103,16 @@ fn compensated_sum(values: &[f64]) -> f64 {
     sum + lost
 }
 
+/// What a ratio's 95 % interval says: `lower` or `higher` when it excludes 1, else `same`
+/// (also when there is no interval).
+pub fn verdict(bounds: Option<(f64, f64)>) -> &'static str {
+    match bounds {
+        Some((_, high)) if high < 1.0 => "lower",
+        Some((low, _)) if low > 1.0 => "higher",
+        _ => "same",
+    }
+}
+
 /// The ratio of `group`'s mean to `baseline`'s, for two independent samples.
 pub fn ratio(group: &Summary, baseline: &Summary) -> Ratio {
     let (a, b) = (group.mean, baseline.mean);
@@ -134,11 +144,7 @@ pub fn ratio(group: &Summary, baseline: &Summary) -> Ratio {
     let verdict = if group.n < MIN_RUNS_FOR_VERDICT || baseline.n < MIN_RUNS_FOR_VERDICT {
         "n too small"
     } else {
-        match bounds {
-            Some((_, high)) if high < 1.0 => "lower",
-            Some((low, _)) if low > 1.0 => "higher",
-            _ => "same",
-        }
+        verdict(bounds)
     };
     Ratio { value: q, low: bounds.map(|b| b.0), high: bounds.map(|b| b.1), verdict: verdict.into() }
 }

@@ -88,6 +88,16 @@ fn inline_svg(svg: &str) -> &str {
     }
 }
 
+/// SVG charts side by side, each with its file name.
+fn charts(out: &mut String, charts: &[(String, String)]) {
+    out.push_str("<div class=\"charts\">\n");
+    for (name, svg) in charts {
+        let _ =
+            writeln!(out, "<figure>{}<figcaption>{}</figcaption></figure>", inline_svg(svg), escape(name));
+    }
+    out.push_str("</div>\n");
+}
+
 fn overhead_grid(overheads: &[Overhead]) -> Grid {
     let header = [
         "guest",
@@ -147,16 +157,8 @@ pub fn page(p: &Page) -> String {
         let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(sentence));
     }
     if !p.overheads.is_empty() {
-        out.push_str("<h2 id=\"overhead\">What the guest keeps</h2>\n<div class=\"charts\">\n");
-        for (name, svg) in &p.figures {
-            let _ = writeln!(
-                out,
-                "<figure>{}<figcaption>{}</figcaption></figure>",
-                inline_svg(svg),
-                escape(name)
-            );
-        }
-        out.push_str("</div>\n");
+        out.push_str("<h2 id=\"overhead\">What the guest keeps</h2>\n");
+        charts(&mut out, &p.figures);
         table(&mut out, &overhead_grid(&p.overheads));
         let _ = writeln!(out, "<p><small>{}</small></p>", escape(&p.method));
     }
@@ -171,16 +173,7 @@ pub fn page(p: &Page) -> String {
             );
         }
         table(&mut out, &summary_grid(&section.comparison, Style::Human));
-        out.push_str("<div class=\"charts\">\n");
-        for (name, svg) in &section.charts {
-            let _ = writeln!(
-                out,
-                "<figure>{}<figcaption>{}</figcaption></figure>",
-                inline_svg(svg),
-                escape(name)
-            );
-        }
-        out.push_str("</div>\n");
+        charts(&mut out, &section.charts);
     }
     if !p.left_out.is_empty() {
         out.push_str("<h2>Left out</h2>\n<ul>\n");

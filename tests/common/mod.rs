@@ -180,3 +180,13 @@ pub fn assert_environment(doc: &serde_json::Value, ranks: u32) {
     assert!((0.0..=100.0).contains(&steal["share_percent"].as_f64().unwrap()));
     assert!(host.get("romio_drivers").is_none(), "only pvbench env probes ROMIO");
 }
+
+/// The runs of the campaign in `results`, in the order they ran (its manifest's attempts).
+pub fn campaign_order(results: &Path) -> Vec<String> {
+    read_json(&results.join("campaign.json"))["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}

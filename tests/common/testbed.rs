@@ -48,3 +48,19 @@ pub fn host<'a>(doc: &'a Value, name: &str) -> &'a Value {
     let hosts = doc["environment"]["hosts"].as_array().unwrap();
     hosts.iter().find(|h| h["hostname"] == name).unwrap_or_else(|| panic!("no {name} in {hosts:?}"))
 }
+
+/// `pvbench campaign run testbed/study.toml` into `results`: 2 rounds, small sizes, and `sets`.
+pub fn study_campaign(results: &std::path::Path, sets: &[&str]) -> Output {
+    let out = assert_cmd::Command::new(pvbench())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["campaign", "run", "testbed/study.toml", "--reps", "2", "--results"])
+        .arg(results)
+        .args(["--set", "block=2MiB", "--set", "net_seconds=1", "--set", "fs_file=4MiB"])
+        .args(["--set", "partdiff_iterations=50"])
+        .args(sets)
+        .timeout(Duration::from_secs(900))
+        .output()
+        .unwrap();
+    println!("campaign:\n{}{}", stdout(&out), super::stderr(&out));
+    out
+}
