@@ -85,6 +85,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
     }
     let mut server_locks = Vec::new();
     let mut resets: Vec<&String> = plan.benchmarks.iter().filter_map(|b| b.reset.as_ref()).collect();
+    resets.sort();
     resets.dedup();
     for reset in resets {
         server_locks.push(state::lock(&state::server_lock_path(reset), true, || {
