@@ -133,6 +133,7 @@ impl Measured {
             let metrics = self.metrics(b);
             if self.runs(b, g) == 0 || metrics.is_empty() {
                 out.push(format!("{name}: no figure yet"));
+                continue;
             }
             for (metric, _) in metrics {
                 let values = self.values(b, g, &metric);
@@ -348,6 +349,8 @@ mod tests {
         assert_eq!(one[0], "partdiff a rate: no interval (1 runs)");
         let nothing = Measured::default().imprecise(&p, 0.05);
         assert_eq!(nothing[0], "partdiff a: no figure yet");
+        let guest_missing = measured(&[100.0, 100.0], &[]).imprecise(&p, 0.05);
+        assert_eq!(guest_missing, ["partdiff b: no figure yet", "mpiio b: no figure yet"]);
     }
 
     #[test]
@@ -395,6 +398,9 @@ mod tests {
         let g = geometric_mean(&[ratio(0.5, 0.4, 0.6), open]).unwrap();
         assert_eq!((g.low, g.high, g.verdict.as_str()), (None, None, "n too small"));
         assert!(geometric_mean(&[]).is_none());
+        // An interval reaching 0 has no bound on the log scale.
+        let to_zero = geometric_mean(&[ratio(0.5, 0.0, 0.6), ratio(0.5, 0.4, 0.6)]).unwrap();
+        assert_eq!((to_zero.low, to_zero.high), (None, None));
         assert!(geometric_mean(&[ratio(0.0, 0.0, 0.1)]).is_none());
     }
 }

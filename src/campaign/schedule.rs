@@ -108,5 +108,15 @@ mod tests {
         let orders: std::collections::HashSet<Vec<String>> =
             (0..20).map(|seed| ids(&p, &round(&p, 1, seed))).collect();
         assert!(orders.len() > 5, "seeds give different orders: {}", orders.len());
+        let rounds: std::collections::HashSet<Vec<String>> = (1..=20)
+            .map(|rep| {
+                let mut ids = ids(&p, &round(&p, rep, 0));
+                for id in &mut ids {
+                    id.truncate(id.len() - 2); // the repetition's number aside
+                }
+                ids
+            })
+            .collect();
+        assert!(rounds.len() > 5, "rounds of one seed differ: {}", rounds.len());
     }
 }

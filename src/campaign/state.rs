@@ -192,6 +192,11 @@ mod tests {
     fn steal_above_the_limit_and_a_reboot_are_noise() {
         let mut hosts = Vec::new();
         assert_eq!(noise(&doc(1.0, "a"), "x/g/rep-01", Some(5.0), &mut hosts), None);
+        assert_eq!(
+            noise(&doc(5.0, "a"), "x/g/rep-01", Some(5.0), &mut hosts),
+            None,
+            "at the limit is not above it"
+        );
         assert_eq!(hosts[0].mpi_library.as_deref(), Some("MPICH 4.0.2"));
         let steal = noise(&doc(7.5, "a"), "x/g/rep-02", Some(5.0), &mut hosts).unwrap();
         assert_eq!(steal, "node7: CPU steal 7.5 % > 5 %");
@@ -206,5 +211,56 @@ mod tests {
         let b = json!({ "benchmarks": [{ "args": ["-b", "2MiB"] }], "seed": 1 });
         assert_eq!(first_difference(&a, &b, "").unwrap(), "benchmarks[0].args[1]: \"1MiB\" → \"2MiB\"");
         assert_eq!(first_difference(&a, &a, ""), None);
+        let longer = json!({ "benchmarks": [{ "args": ["-b", "1MiB", "-i"] }], "seed": 1 });
+        assert_eq!(
+            first_difference(&a, &longer, "").unwrap(),
+            "benchmarks[0].args: [\"-b\",\"1MiB\"] → [\"-b\",\"1MiB\",\"-i\"]"
+        );
+    }
+
+    #[test]
+    fn a_manifest_is_read_when_there_is_one_and_refused_when_it_cannot_be() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_manifest(dir.path()).unwrap().is_none());
+        let manifest = Manifest {
+            schema_version: CAMPAIGN_SCHEMA_VERSION,
+            kind: "campaign".into(),
+            tool: crate::result::Tool::this(),
+            identity: json!({ "seed": 3 }),
+            started_at: "t".into(),
+            updated_at: "t".into(),
+            hosts: Vec::new(),
+            runs: Vec::new(),
+            status: String::new(),
+        };
+        write_manifest(dir.path(), &manifest).unwrap();
+        assert_eq!(read_manifest(dir.path()).unwrap().unwrap().identity["seed"], 3);
+        let newer = Manifest { schema_version: CAMPAIGN_SCHEMA_VERSION + 1, ..manifest };
+        write_manifest(dir.path(), &newer).unwrap();
+        let error = read_manifest(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("is newer than this pvbench writes"), "{error}");
+        let unreadable = tempfile::tempdir().unwrap();
+        std::fs::create_dir(unreadable.path().join(MANIFEST)).unwrap();
+        assert!(
+            read_manifest(unreadable.path()).is_err(),
+            "a manifest that cannot be read is not no manifest"
+        );
+    }
+
+    #[test]
+    fn a_lock_is_held_once_and_its_file_removed_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let held = lock(&path, true, || "held".into()).unwrap();
+        let again = lock(&path, true, || "held by another".into()).err().unwrap();
+        assert_eq!(again.to_string(), "held by another");
+        drop(held);
+        assert!(!path.exists(), "removed at the end");
+        let kept = dir.path().join("kept.lock");
+        drop(lock(&kept, false, String::new).unwrap());
+        assert!(kept.exists());
+        let (a, b) = (server_lock_path("reset a"), server_lock_path("reset b"));
+        assert_ne!(a, b);
+        assert!(a.starts_with(std::env::temp_dir()) && a.to_string_lossy().ends_with(".lock"), "{a:?}");
     }
 }
