@@ -292,3 +292,32 @@ fn which(program: &str) -> PathBuf {
     let paths = std::env::var_os("PATH").unwrap();
     std::env::split_paths(&paths).map(|d| d.join(program)).find(|p| p.exists()).unwrap()
 }
+
+/// pvbench's own --timeout (its exit 124) is named as such; a reset's 124 is the reset's.
+#[test]
+fn exit_124_of_the_benchmark_is_its_own_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("pvbench");
+    std::fs::write(&script, "#!/usr/bin/env bash\nexit 124\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plan = dir.path().join("plan.toml");
+    let text = |reset: &str| {
+        format!(
+            "name = \"t\"\nreps = 1\npvbench = {:?}\nlauncher = \"env\"\n\
+             [[group]]\nname = \"a\"\nhosts = [\"localhost\"]\n\
+             [[benchmark]]\nkind = \"partdiff\"\nargs = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\nreset = {reset:?}\n",
+            script.to_str().unwrap()
+        )
+    };
+    std::fs::write(&plan, text("true")).unwrap();
+    let results = dir.path().join("own");
+    assert_exit(&run(&plan, &results, &[]), 1);
+    let marker = std::fs::read_to_string(results.join("partdiff/a/rep-01.failed")).unwrap();
+    assert!(marker.contains("timeout: pvbench's own --timeout ended the job (limit 1800 s)"), "{marker}");
+    std::fs::write(&plan, text("exit 124")).unwrap();
+    let results = dir.path().join("reset");
+    assert_exit(&run(&plan, &results, &[]), 1);
+    let marker = std::fs::read_to_string(results.join("partdiff/a/rep-01.failed")).unwrap();
+    assert!(marker.contains("reset failed (exit 124)"), "{marker}");
+}

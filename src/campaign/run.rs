@@ -250,12 +250,9 @@ impl Campaign<'_> {
         let total = schedule::cells(self.plan).len() * rounds_now as usize;
         let at = self.counts.new + self.counts.done_before + 1;
         let elapsed = self.started.elapsed().as_secs();
-        let remaining = if self.counts.new > 0 {
-            let left = total.saturating_sub(at - 1) as u64;
-            format!(", remaining ~{}", clock(elapsed * left / self.counts.new as u64))
-        } else {
-            String::new()
-        };
+        let remaining = remaining(elapsed, self.counts.new, total - (at - 1))
+            .map(|s| format!(", remaining ~{}", clock(s)))
+            .unwrap_or_default();
         eprintln!("campaign: [{at}/{total}] {}, elapsed {}{remaining}", slot.id(self.plan), clock(elapsed));
     }
 
@@ -344,4 +341,23 @@ impl Campaign<'_> {
 /// `1:02:03`.
 fn clock(seconds: u64) -> String {
     format!("{}:{:02}:{:02}", seconds / 3600, seconds % 3600 / 60, seconds % 60)
+}
+
+/// The time `left` runs take at the pace of the `made` runs made in `elapsed` seconds (runs
+/// read from an earlier invocation took none of it); none before the first.
+fn remaining(elapsed: u64, made: usize, left: usize) -> Option<u64> {
+    (made > 0).then(|| elapsed * left as u64 / made as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_says_the_time_left_at_the_pace_so_far() {
+        assert_eq!(clock(3723), "1:02:03");
+        assert_eq!(clock(59), "0:00:59");
+        assert_eq!(remaining(100, 4, 8), Some(200));
+        assert_eq!(remaining(100, 0, 8), None);
+    }
 }

@@ -183,3 +183,100 @@ pub fn write_hostfiles(plan: &Plan, dir: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"t\"\nlauncher = \"mpiexec -f {hostfile} -hosts {hosts} -n {ranks}\"\n\
+             [[group]]\nname = \"dom0\"\nhosts = [\"node7:2\"]\n\
+             [[group]]\nname = \"mixed\"\nhosts = [\"a\", \"b\", \"a\"]\n\
+             [[benchmark]]\nkind = \"mpiio\"\nargs = [\"-b\", \"1MiB\"]\ngroup_args = { mixed = [\"-i\", \"2\"] }\ntimeout = \"60s\"\n\
+             [[benchmark]]\nkind = \"net\"\npeers = [\"node6\"]\n\
+             [[benchmark]]\nkind = \"partdiff\"\nranks = 1\n\
+             [[benchmark]]\nname = \"own\"\nkind = \"mpiio\"\nargs = [\"--timeout\", \"5s\"]\n",
+        )
+        .unwrap();
+        crate::campaign::plan::load(&path, &[], None, Path::new("/bin/pvbench")).unwrap()
+    }
+
+    fn slot(benchmark: usize, group: usize) -> Slot {
+        Slot { benchmark, group, rep: 1 }
+    }
+
+    fn lines(hosts: &[(&str, u32)]) -> Vec<(String, u32)> {
+        hosts.iter().map(|(h, n)| (h.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn the_hosts_of_a_run() {
+        let p = plan();
+        assert_eq!(hosts_and_ranks(&p, &slot(0, 0)), (lines(&[("node7", 2)]), 2));
+        // Slots in hostfile order: a host again after another is a line again.
+        assert_eq!(hosts_and_ranks(&p, &slot(0, 1)), (lines(&[("a", 1), ("b", 1), ("a", 1)]), 3));
+        // net: the peers first, then each host of the group once, one rank each.
+        assert_eq!(hosts_and_ranks(&p, &slot(1, 0)), (lines(&[("node6", 1), ("node7", 1)]), 2));
+        assert_eq!(hosts_and_ranks(&p, &slot(1, 1)), (lines(&[("node6", 1), ("a", 1), ("b", 1)]), 3));
+        assert_eq!(hosts_and_ranks(&p, &slot(2, 0)).1, 1, "the benchmark's ranks");
+    }
+
+    #[test]
+    fn the_launch_command_of_a_run() {
+        let p = plan();
+        let (hostfile, result) = (Path::new("/r/hostfiles/x"), Path::new("/r/mpiio/mixed/rep-01.json"));
+        assert_eq!(
+            launch_words(&p, &slot(0, 1), hostfile, result).join(" "),
+            "mpiexec -f /r/hostfiles/x -hosts a,b,a -n 3 /bin/pvbench mpiio -b 1MiB -i 2 --timeout 50s \
+             --label mixed --json /r/mpiio/mixed/rep-01.json"
+        );
+        let partdiff = launch_words(&p, &slot(2, 0), hostfile, result);
+        assert!(!partdiff.contains(&"--timeout".to_string()), "partdiff has no --timeout: {partdiff:?}");
+        let net = launch_words(&p, &slot(1, 0), hostfile, result).join(" ");
+        assert!(net.contains(" net --timeout 1790s --label dom0 "), "{net}");
+        let own = launch_words(&p, &slot(3, 0), hostfile, result);
+        assert_eq!(own.iter().filter(|w| *w == "--timeout").count(), 1, "the plan's own: {own:?}");
+    }
+
+    fn log() -> (tempfile::TempDir, File) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = File::create(dir.path().join("log")).unwrap();
+        (dir, file)
+    }
+
+    #[test]
+    fn a_command_ends_by_itself_or_at_its_limit() {
+        let (_dir, log) = log();
+        let sh = |script: &str| {
+            let mut c = Command::new("sh");
+            c.args(["-c", script]);
+            c
+        };
+        assert_eq!(run_logged(sh("sleep 0.3"), &log, Duration::from_secs(10)).unwrap(), Ended::Exited(0));
+        assert_eq!(
+            run_logged(sh("kill -TERM $$"), &log, Duration::from_secs(10)).unwrap(),
+            Ended::Exited(143)
+        );
+        let started = Instant::now();
+        assert_eq!(run_logged(sh("sleep 30"), &log, Duration::from_millis(200)).unwrap(), Ended::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(3), "SIGINT ends a sleep at once");
+    }
+
+    /// SIGINT first, and the time to act on it: a launcher that cleans up is not killed mid-way.
+    #[test]
+    fn a_stopped_command_gets_time_to_clean_up() {
+        let (dir, log) = log();
+        let done = dir.path().join("cleaned");
+        let mut command = Command::new("bash");
+        command
+            .args(["-c", &format!("trap 'sleep 1; touch {}; exit 3' INT; sleep 30 & wait", done.display())]);
+        let started = Instant::now();
+        assert_eq!(run_logged(command, &log, Duration::from_millis(200)).unwrap(), Ended::TimedOut);
+        assert!(done.exists(), "the INT handler ran to its end");
+        assert!(started.elapsed() < KILL_AFTER + Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+}
