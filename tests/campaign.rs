@@ -321,3 +321,29 @@ fn exit_124_of_the_benchmark_is_its_own_timeout() {
     let marker = std::fs::read_to_string(results.join("partdiff/a/rep-01.failed")).unwrap();
     assert!(marker.contains("reset failed (exit 124)"), "{marker}");
 }
+
+/// A benchmark that wrote its document and then failed (a verification error, exit 3) is a
+/// failed run: its document kept beside, never counted.
+#[test]
+fn a_document_of_a_failed_run_is_kept_beside_and_not_counted() {
+    let standin = Standin::new(&[("a", vec!["100", "100"]), ("b", vec!["50", "50"])]);
+    let failing = standin.dir.path().join("failing-pvbench");
+    std::fs::write(
+        &failing,
+        format!("#!/usr/bin/env bash\n{}/pvbench \"$@\"\nexit 3\n", standin.dir.path().display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plan = standin.plan("reps = 1");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let own = format!("{:?}", standin.dir.path().join("pvbench").to_str().unwrap());
+    std::fs::write(&plan, text.replacen(&own, &format!("{:?}", failing.to_str().unwrap()), 1)).unwrap();
+    let results = standin.results("failing");
+    let out = run(&plan, &results, &[]);
+    assert_exit(&out, 1);
+    let run_dir = results.join("partdiff/a");
+    assert!(!run_dir.join("rep-01.json").exists() && run_dir.join("rep-01.json.failed-1").is_file());
+    let marker = std::fs::read_to_string(run_dir.join("rep-01.failed")).unwrap();
+    assert!(marker.contains("benchmark failed (exit 3)"), "{marker}");
+}

@@ -199,7 +199,8 @@ mod tests {
              [[benchmark]]\nkind = \"mpiio\"\nargs = [\"-b\", \"1MiB\"]\ngroup_args = { mixed = [\"-i\", \"2\"] }\ntimeout = \"60s\"\n\
              [[benchmark]]\nkind = \"net\"\npeers = [\"node6\"]\n\
              [[benchmark]]\nkind = \"partdiff\"\nranks = 1\n\
-             [[benchmark]]\nname = \"own\"\nkind = \"mpiio\"\nargs = [\"--timeout\", \"5s\"]\n",
+             [[benchmark]]\nname = \"own\"\nkind = \"mpiio\"\nargs = [\"--timeout\", \"5s\"]\n\
+             [[benchmark]]\nname = \"all-pairs\"\nkind = \"net\"\n",
         )
         .unwrap();
         crate::campaign::plan::load(&path, &[], None, Path::new("/bin/pvbench")).unwrap()
@@ -223,6 +224,8 @@ mod tests {
         assert_eq!(hosts_and_ranks(&p, &slot(1, 0)), (lines(&[("node6", 1), ("node7", 1)]), 2));
         assert_eq!(hosts_and_ranks(&p, &slot(1, 1)), (lines(&[("node6", 1), ("a", 1), ("b", 1)]), 3));
         assert_eq!(hosts_and_ranks(&p, &slot(2, 0)).1, 1, "the benchmark's ranks");
+        // net without peers: the group's slots as they are.
+        assert_eq!(hosts_and_ranks(&p, &slot(4, 0)), (lines(&[("node7", 2)]), 2));
     }
 
     #[test]
