@@ -176,12 +176,13 @@ fn a_run_with_steal_above_the_limit_is_left_out() {
 /// campaign runs what the first invocation would have.
 #[test]
 fn a_random_order_is_recorded_and_kept() {
-    let standin = Standin::new(&[("a", vec!["100"; 6]), ("b", vec!["50"; 6])]);
-    let plan = standin.plan("reps = 6\norder = \"random\"");
+    // 20 rounds: the same group first in every round by chance has odds of 2 in a million.
+    let standin = Standin::new(&[("a", vec!["100"; 20]), ("b", vec!["50"; 20])]);
+    let plan = standin.plan("reps = 20\norder = \"random\"");
     let results = standin.results("random");
     assert_exit(&run(&plan, &results, &[]), 0);
     let runs = common::campaign_order(&results);
-    assert_eq!(runs.len(), 12);
+    assert_eq!(runs.len(), 40);
     for round in runs.chunks(2) {
         let mut groups: Vec<&str> = round.iter().map(|id| id.split('/').nth(1).unwrap()).collect();
         groups.sort();
