@@ -299,9 +299,12 @@ fn which(program: &str) -> PathBuf {
 fn exit_124_of_the_benchmark_is_its_own_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("pvbench");
-    std::fs::write(&script, "#!/usr/bin/env bash\nexit 124\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::executable(
+        &script,
+        "#!/usr/bin/env bash
+exit 124
+",
+    );
     let plan = dir.path().join("plan.toml");
     let text = |reset: &str| {
         format!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
@@ -159,7 +159,7 @@ fn an_interrupted_campaign_resumes_exactly() {
     let campaign = Campaign::new();
     // Each run starts a second late, so that the interrupt meets a run under way.
     let slow = campaign.server.path().join("slow-pvbench");
-    executable(&slow, &format!("#!/usr/bin/env bash\nsleep 1\nexec {} \"$@\"\n", common::pvbench()));
+    common::executable(&slow, &format!("#!/usr/bin/env bash\nsleep 1\nexec {} \"$@\"\n", common::pvbench()));
     let plan = std::fs::read_to_string(&campaign.plan).unwrap();
     let plan =
         plan.replacen(&format!("{:?}", common::pvbench()), &format!("{:?}", slow.to_str().unwrap()), 1);
@@ -307,19 +307,13 @@ fn one_campaign_per_results_directory() {
     assert!(stderr(&out).contains("another campaign is running on"), "{}", stderr(&out));
 }
 
-fn executable(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// A hung run (here a pvbench that ignores its own --timeout, under the real mpiexec) is
 /// ended with its whole process group at the plan's limit, recorded, and the campaign goes on.
 #[test]
 fn a_hung_run_is_ended_by_the_timeout() {
     let campaign = Campaign::new();
     let hanging = campaign.server.path().join("hanging-pvbench");
-    executable(&hanging, "#!/usr/bin/env bash\nexec sleep 60\n");
+    common::executable(&hanging, "#!/usr/bin/env bash\nexec sleep 60\n");
     let plan = format!(
         "name = \"stuck\"\nreps = 2\npvbench = {:?}\nlauncher = \"mpiexec -n {{ranks}}\"\n\
          [[group]]\nname = \"stuck\"\nhosts = [\"localhost\"]\n\
