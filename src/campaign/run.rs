@@ -5,7 +5,7 @@ use std::fs::File;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
@@ -310,6 +310,11 @@ impl Campaign<'_> {
             reason = None;
             interrupted = false;
         }
+        if reason.is_some() && !interrupted && signal_follows(SIGNAL_GRACE) {
+            // A step that failed because the campaign's end came first: a Slurm job at its time
+            // limit refuses new steps (srun exits 1) before its SIGTERM arrives here.
+            interrupted = true;
+        }
         if reason.is_some() && files.result.exists() {
             // A document of a run that failed is kept beside, never counted.
             let kept = files.result.with_extension(format!("json.failed-{attempt}"));
@@ -347,6 +352,21 @@ fn clock(seconds: u64) -> String {
 /// read from an earlier invocation took none of it); none before the first.
 fn remaining(elapsed: u64, made: usize, left: usize) -> Option<u64> {
     (made > 0).then(|| elapsed * left as u64 / made as u64)
+}
+
+/// How long a failed step waits for a signal that would explain it.
+const SIGNAL_GRACE: Duration = Duration::from_secs(2);
+
+/// Whether a SIGINT or SIGTERM comes (or came) within `grace`.
+fn signal_follows(grace: Duration) -> bool {
+    let until = Instant::now() + grace;
+    while crate::interrupt::check().is_ok() {
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! One run of a campaign, as processes: the benchmark's reset and check commands, then the
 //! launcher with pvbench, each in its own process group with the output appended to the run's
-//! log, ended (SIGINT, then SIGKILL for the whole group) when its time is up or the campaign
+//! log, ended (SIGTERM, then SIGKILL for the whole group) when its time is up or the campaign
 //! is interrupted.
 
 use std::fs::File;
@@ -19,7 +19,8 @@ use super::schedule::Slot;
 /// job first, with a line naming where it was; the campaign's kill is for a launcher that
 /// does not end.
 const OWN_TIMEOUT_LEAD: Duration = Duration::from_secs(10);
-/// From SIGINT to SIGKILL: hydra forwards SIGINT to every rank; a rank stuck in a collective
+/// From SIGTERM to SIGKILL: hydra forwards SIGTERM to every rank and srun cancels its step
+/// (a single SIGINT only makes srun print the step's state); a rank stuck in a collective
 /// needs the KILL.
 const KILL_AFTER: Duration = Duration::from_secs(5);
 
@@ -79,12 +80,14 @@ pub fn launch_words(plan: &Plan, slot: &Slot, hostfile: &Path, result: &Path) ->
     let group = &plan.groups[slot.group];
     let (hosts, ranks) = hosts_and_ranks(plan, slot);
     let host_list: Vec<&str> = hosts.iter().map(|(h, _)| h.as_str()).collect();
+    let nodes = host_list.iter().collect::<std::collections::BTreeSet<_>>().len();
     let mut words: Vec<String> = bench
         .launcher
         .split_whitespace()
         .map(|w| {
             w.replace("{hostfile}", &hostfile.to_string_lossy())
                 .replace("{hosts}", &host_list.join(","))
+                .replace("{nodes}", &nodes.to_string())
                 .replace("{ranks}", &ranks.to_string())
         })
         .collect();
@@ -144,10 +147,10 @@ pub fn run_logged(mut command: Command, log: &File, limit: Duration) -> anyhow::
     }
 }
 
-/// SIGINT to the child's process group, SIGKILL after [`KILL_AFTER`], and the child reaped.
+/// SIGTERM to the child's process group, SIGKILL after [`KILL_AFTER`], and the child reaped.
 fn stop_group(child: &mut std::process::Child) {
     let Some(group) = Pid::from_raw(child.id() as i32) else { return };
-    let _ = kill_process_group(group, Signal::INT);
+    let _ = kill_process_group(group, Signal::TERM);
     let until = Instant::now() + KILL_AFTER;
     while Instant::now() < until {
         if matches!(child.try_wait(), Ok(Some(_))) {
@@ -193,7 +196,7 @@ mod tests {
         let path = dir.path().join("p.toml");
         std::fs::write(
             &path,
-            "name = \"t\"\nlauncher = \"mpiexec -f {hostfile} -hosts {hosts} -n {ranks}\"\n\
+            "name = \"t\"\nlauncher = \"mpiexec -f {hostfile} -hosts {hosts} -N {nodes} -n {ranks}\"\n\
              [[group]]\nname = \"dom0\"\nhosts = [\"node7:2\"]\n\
              [[group]]\nname = \"mixed\"\nhosts = [\"a\", \"b\", \"a\"]\n\
              [[benchmark]]\nkind = \"mpiio\"\nargs = [\"-b\", \"1MiB\"]\ngroup_args = { mixed = [\"-i\", \"2\"] }\ntimeout = \"60s\"\n\
@@ -234,7 +237,7 @@ mod tests {
         let (hostfile, result) = (Path::new("/r/hostfiles/x"), Path::new("/r/mpiio/mixed/rep-01.json"));
         assert_eq!(
             launch_words(&p, &slot(0, 1), hostfile, result).join(" "),
-            "mpiexec -f /r/hostfiles/x -hosts a,b,a -n 3 /bin/pvbench mpiio -b 1MiB -i 2 --timeout 50s \
+            "mpiexec -f /r/hostfiles/x -hosts a,b,a -N 2 -n 3 /bin/pvbench mpiio -b 1MiB -i 2 --timeout 50s \
              --label mixed --json /r/mpiio/mixed/rep-01.json"
         );
         let partdiff = launch_words(&p, &slot(2, 0), hostfile, result);
@@ -266,20 +269,20 @@ mod tests {
         );
         let started = Instant::now();
         assert_eq!(run_logged(sh("sleep 30"), &log, Duration::from_millis(200)).unwrap(), Ended::TimedOut);
-        assert!(started.elapsed() < Duration::from_secs(3), "SIGINT ends a sleep at once");
+        assert!(started.elapsed() < Duration::from_secs(3), "SIGTERM ends a sleep at once");
     }
 
-    /// SIGINT first, and the time to act on it: a launcher that cleans up is not killed mid-way.
+    /// SIGTERM first, and the time to act on it: a launcher that cleans up is not killed mid-way.
     #[test]
     fn a_stopped_command_gets_time_to_clean_up() {
         let (dir, log) = log();
         let done = dir.path().join("cleaned");
         let mut command = Command::new("bash");
         command
-            .args(["-c", &format!("trap 'sleep 1; touch {}; exit 3' INT; sleep 30 & wait", done.display())]);
+            .args(["-c", &format!("trap 'sleep 1; touch {}; exit 3' TERM; sleep 30 & wait", done.display())]);
         let started = Instant::now();
         assert_eq!(run_logged(command, &log, Duration::from_millis(200)).unwrap(), Ended::TimedOut);
-        assert!(done.exists(), "the INT handler ran to its end");
+        assert!(done.exists(), "the TERM handler ran to its end");
         assert!(started.elapsed() < KILL_AFTER + Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }

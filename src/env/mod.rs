@@ -146,10 +146,27 @@ pub struct RomioDriver {
 /// Which program started the ranks, and the variables that say so.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Launcher {
-    /// `hydra` (MPICH's mpiexec), `slurm`, `open-mpi` (mpirun/prterun), `pmi` (another PMI
-    /// launcher), or `none` (a singleton).
+    /// `hydra` (MPICH's mpiexec), `slurm` (srun), `open-mpi` (mpirun/prterun), `pmi` (another
+    /// PMI launcher), or `none` (a singleton).
     pub name: String,
     pub evidence: Vec<Fact>,
+    /// The Slurm job the ranks ran in: srun's own ranks, or hydra's inside an allocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm: Option<SlurmJob>,
+}
+
+/// A Slurm job and step, as its variables give them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlurmJob {
+    pub job_id: String,
+    pub step_id: Option<String>,
+    pub cluster: Option<String>,
+    /// The allocation's nodes (`SLURM_JOB_NODELIST`, Slurm's compressed form).
+    pub job_nodelist: Option<String>,
+    /// The step's nodes (`SLURM_STEP_NODELIST`).
+    pub step_nodelist: Option<String>,
+    /// The MPI plugin srun served the ranks with (`SLURM_MPI_TYPE`: `pmi2`, `pmix`, `none`).
+    pub mpi_plugin: Option<String>,
 }
 
 impl Launcher {
@@ -159,25 +176,41 @@ impl Launcher {
 
     fn from_variables(vars: impl Iterator<Item = (String, String)>) -> Self {
         let vars: Vec<(String, String)> = vars.collect();
-        let has = |name: &str| vars.iter().find(|(k, _)| k == name);
+        let get = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let slurm = get("SLURM_JOB_ID").map(|job_id| SlurmJob {
+            job_id,
+            step_id: get("SLURM_STEP_ID"),
+            cluster: get("SLURM_CLUSTER_NAME"),
+            job_nodelist: get("SLURM_JOB_NODELIST"),
+            step_nodelist: get("SLURM_STEP_NODELIST"),
+            mpi_plugin: get("SLURM_MPI_TYPE"),
+        });
         let rules: [(&str, &[&str]); 4] = [
+            // hydra alone sets MPI_LOCALNRANKS beside PMI_RANK; inside an allocation
+            // (`-launcher slurm`) its proxies are a Slurm step, but hydra started the ranks.
+            ("hydra", &["MPI_LOCALNRANKS"]),
             ("slurm", &["SLURM_STEP_ID", "SLURM_PROCID"]),
             ("open-mpi", &["OMPI_COMM_WORLD_RANK", "PRTE_LAUNCHED", "PMIX_NAMESPACE"]),
-            // hydra alone sets MPI_LOCALNRANKS beside PMI_RANK.
-            ("hydra", &["MPI_LOCALNRANKS"]),
             ("pmi", &["PMI_RANK", "PMIX_RANK"]),
         ];
         for (name, markers) in rules {
             let evidence: Vec<Fact> = markers
                 .iter()
-                .filter_map(|m| has(m))
-                .map(|(k, v)| Fact { source: format!("environment {k}"), value: v.clone() })
+                .filter_map(|m| Some(Fact { source: format!("environment {m}"), value: get(m)? }))
                 .collect();
             if !evidence.is_empty() {
-                return Launcher { name: name.into(), evidence };
+                return Launcher { name: name.into(), evidence, slurm };
             }
         }
-        Launcher { name: "none".into(), evidence: vec![] }
+        Launcher { name: "none".into(), evidence: vec![], slurm }
+    }
+
+    /// The tasks srun started, where each of them is an MPI job of its own: srun without a PMI
+    /// plugin that the MPI library speaks (`--mpi=none`) makes every task a singleton.
+    pub fn srun_tasks_without_pmi(world_size: usize) -> Option<usize> {
+        let tasks: usize = std::env::var("SLURM_STEP_NUM_TASKS").ok()?.parse().ok()?;
+        let under_hydra = std::env::var_os("MPI_LOCALNRANKS").is_some();
+        (world_size == 1 && tasks > 1 && !under_hydra).then_some(tasks)
     }
 }
 
@@ -541,8 +574,37 @@ mod tests {
         assert_eq!(vars(&[("PMI_RANK", "0"), ("MPI_LOCALNRANKS", "2")]), "hydra");
         assert_eq!(vars(&[("OMPI_COMM_WORLD_RANK", "1"), ("PMIX_RANK", "1")]), "open-mpi");
         assert_eq!(vars(&[("SLURM_PROCID", "0"), ("PMI_RANK", "0")]), "slurm");
+        assert_eq!(vars(&[("SLURM_STEP_ID", "0"), ("PMI_RANK", "0"), ("MPI_LOCALNRANKS", "1")]), "hydra");
         assert_eq!(vars(&[("PMI_RANK", "0")]), "pmi");
         assert_eq!(vars(&[("HOME", "/")]), "none");
+    }
+
+    #[test]
+    fn the_slurm_job_is_kept_whoever_started_the_ranks() {
+        let launcher = |list: &[(&str, &str)]| {
+            Launcher::from_variables(list.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+        };
+        let srun = launcher(&[
+            ("SLURM_JOB_ID", "17"),
+            ("SLURM_STEP_ID", "2"),
+            ("SLURM_PROCID", "1"),
+            ("SLURM_CLUSTER_NAME", "c"),
+            ("SLURM_JOB_NODELIST", "node[6-7],vm3"),
+            ("SLURM_STEP_NODELIST", "node[6-7]"),
+            ("SLURM_MPI_TYPE", "pmi2"),
+        ]);
+        assert_eq!(srun.name, "slurm");
+        let job = srun.slurm.unwrap();
+        assert_eq!(
+            (job.job_id.as_str(), job.step_id.as_deref(), job.cluster.as_deref()),
+            ("17", Some("2"), Some("c"))
+        );
+        assert_eq!(job.job_nodelist.as_deref(), Some("node[6-7],vm3"));
+        assert_eq!(job.step_nodelist.as_deref(), Some("node[6-7]"));
+        assert_eq!(job.mpi_plugin.as_deref(), Some("pmi2"));
+        let hydra = launcher(&[("SLURM_JOB_ID", "18"), ("MPI_LOCALNRANKS", "1")]);
+        assert_eq!((hydra.name.as_str(), hydra.slurm.unwrap().job_id.as_str()), ("hydra", "18"));
+        assert!(launcher(&[("PMI_RANK", "0")]).slurm.is_none());
     }
 
     #[test]

@@ -40,6 +40,13 @@ impl Session {
         MPI_RUNNING.store(true, Ordering::SeqCst);
         install_abort_on_panic();
         let session = Session { world: universe.world(), _universe: universe };
+        if let Some(tasks) = crate::env::Launcher::srun_tasks_without_pmi(session.world.size() as usize) {
+            return Err(UsageError(format!(
+                "srun started {tasks} tasks, but each is an MPI job of its own (no PMI between them): \
+                 use srun --mpi=pmi2, the PMI that MPICH speaks (or MpiDefault=pmi2 in slurm.conf)"
+            ))
+            .into());
+        }
         // Test hook (docs/exit-codes.md): PVBENCH_TEST_PANIC_RANK=R makes rank R
         // panic here, so the integration tests can prove that a panic on one rank ends the job.
         let panic_rank = std::env::var("PVBENCH_TEST_PANIC_RANK").ok().and_then(|r| r.parse().ok());

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::env::{Host, Interface};
+use crate::env::{Host, Interface, SlurmJob};
 use crate::result::Document;
 use crate::result::env::{EnvParameters, EnvResults};
 
@@ -23,11 +23,37 @@ pub fn text(doc: &Document<EnvParameters, EnvResults>) -> String {
     if let Some(path) = &doc.mpi_library_path {
         let _ = writeln!(out, "MPI library: {path}");
     }
+    if let Some(job) = &env.launcher.slurm {
+        let _ = writeln!(out, "Slurm: {}", slurm_job(job));
+    }
     for host in &env.hosts {
         out.push('\n');
         write_host(&mut out, host);
     }
     out
+}
+
+/// "job 17 step 2 on node[6-7] of cluster c (allocation node[6-7],vm3), MPI plugin pmi2".
+fn slurm_job(job: &SlurmJob) -> String {
+    let mut text = format!("job {}", job.job_id);
+    if let Some(step) = &job.step_id {
+        let _ = write!(text, " step {step}");
+    }
+    if let Some(nodes) = job.step_nodelist.as_ref().or(job.job_nodelist.as_ref()) {
+        let _ = write!(text, " on {nodes}");
+    }
+    if let Some(cluster) = &job.cluster {
+        let _ = write!(text, " of cluster {cluster}");
+    }
+    if let (Some(step), Some(allocation)) = (&job.step_nodelist, &job.job_nodelist)
+        && step != allocation
+    {
+        let _ = write!(text, " (allocation {allocation})");
+    }
+    if let Some(plugin) = &job.mpi_plugin {
+        let _ = write!(text, ", MPI plugin {plugin}");
+    }
+    text
 }
 
 /// One host as `pvbench env` prints it.

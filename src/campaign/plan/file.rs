@@ -16,7 +16,8 @@ pub struct PlanFile {
     pub workdir: Option<PathBuf>,
     /// The pvbench every run starts (default: the one running the campaign).
     pub pvbench: Option<String>,
-    /// How ranks start: `{hostfile}`, `{hosts}` and `{ranks}` are filled in per run.
+    /// How ranks start: `{hostfile}`, `{hosts}`, `{nodes}` (how many hosts) and `{ranks}` are
+    /// filled in per run.
     #[serde(default = "default_launcher")]
     pub launcher: String,
     #[serde(default)]

@@ -113,7 +113,7 @@ pub fn fill(text: &str, vars: &BTreeMap<String, String>, keep: &[&str]) -> Resul
 }
 
 /// What a launcher template is filled in with per run.
-pub const LAUNCH_FIELDS: &[&str] = &["hostfile", "hosts", "ranks"];
+pub const LAUNCH_FIELDS: &[&str] = &["hostfile", "hosts", "nodes", "ranks"];
 
 /// Reads and checks the plan at `path`; `sets` are `name=value` overrides of its `[vars]`.
 pub fn load(
