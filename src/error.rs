@@ -12,7 +12,8 @@ pub struct UsageError(pub String);
 #[error("{0}")]
 pub struct VerificationError(pub String);
 
-/// The run was stopped by a signal (exit 128 + signal: 130 for SIGINT, 143 for SIGTERM).
+/// The run was stopped by a signal (exit 128 + signal: 130 for SIGINT, 143 for SIGTERM, 138
+/// for a campaign's SIGUSR1).
 #[derive(Debug, Error)]
 #[error("interrupted by {}", signal_name(*.0))]
 pub struct Interrupted(pub i32);
@@ -26,6 +27,7 @@ impl Interrupted {
 fn signal_name(signal: i32) -> String {
     match signal {
         2 => "SIGINT".into(),
+        10 => "SIGUSR1".into(),
         15 => "SIGTERM".into(),
         other => format!("signal {other}"),
     }

@@ -215,6 +215,36 @@ fn an_interrupted_campaign_resumes_exactly() {
     assert!(stderr(&out).contains(&format!("{done_before} already done")), "{}", stderr(&out));
 }
 
+/// SIGUSR1 (a batch job's end is near: `sbatch --signal=B:USR1@SECONDS`) during a run: that
+/// run finishes, no other starts, exit 138; the same command does the rest.
+#[test]
+fn sigusr1_stops_before_the_next_run() {
+    let campaign = Campaign::new();
+    campaign.write_plan(&format!("sleep 1; {}", campaign.reset()), "");
+    let mut child = campaign
+        .command("run", &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = campaign.results.join("pvfs2/domU/rep-01.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = std::process::Command::new("kill").args(["-USR1", &child.id().to_string()]).status();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(138), "{}", stderr(&out));
+    assert_eq!(campaign.attempts(), ok(&["pvfs2/dom0/rep-01", "pvfs2/domU/rep-01"]));
+    assert!(
+        stderr(&out).contains("SIGUSR1: stopping before pvfs2/dom0/rep-02; the same command resumes it"),
+        "{}",
+        stderr(&out)
+    );
+    assert_exit(&campaign.run(&[]), 0);
+    assert_eq!(campaign.results().len(), 4);
+}
+
 /// A failed run (here its reset fails once) is recorded with its log, the campaign goes on,
 /// and the next invocation runs it again.
 #[test]

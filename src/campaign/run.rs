@@ -5,6 +5,8 @@ use std::fs::File;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -14,7 +16,7 @@ use super::runner::{self, Ended, RunFiles};
 use super::schedule::{self, Slot};
 use super::state;
 use super::summary::{self, Collected};
-use crate::error::UsageError;
+use crate::error::{Interrupted, UsageError};
 use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, Manifest, RunRecord};
 
 /// What an invocation did, for its last line.
@@ -33,6 +35,9 @@ struct Campaign<'a> {
     include_noisy: bool,
     counts: Counts,
     started: Instant,
+    /// Set by SIGUSR1: no new run starts (a batch job's end is near: `sbatch
+    /// --signal=B:USR1@SECONDS`); the one under way finishes.
+    drain: Arc<AtomicBool>,
 }
 
 /// The results directory, made and locked, and the manifest it holds (or a new one).
@@ -93,6 +98,8 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
         })?);
     }
     crate::interrupt::install(crate::interrupt::Policy::Agree, |code| std::process::exit(code))?;
+    let drain = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&drain))?;
     runner::write_hostfiles(plan, &results.join("hostfiles"))?;
     let now = crate::result::now_rfc3339();
     let manifest = old.unwrap_or_else(|| Manifest {
@@ -114,6 +121,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
         include_noisy,
         counts: Counts::default(),
         started: Instant::now(),
+        drain,
     };
     campaign.manifest.status = String::new();
     state::write_manifest(&campaign.results, &campaign.manifest)?;
@@ -207,6 +215,13 @@ impl Campaign<'_> {
         if files.result.exists() {
             self.counts.done_before += 1;
         } else {
+            if self.drain.load(Ordering::SeqCst) {
+                eprintln!(
+                    "campaign: SIGUSR1: stopping before {}; the same command resumes it",
+                    slot.id(self.plan)
+                );
+                return Err(Interrupted(signal_hook::consts::SIGUSR1).into());
+            }
             self.progress(slot, rounds_now);
             let record = self.attempt(slot, &files)?;
             self.counts.new += 1;
