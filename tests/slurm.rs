@@ -34,7 +34,10 @@ fn daemons() -> BTreeSet<String> {
 
 /// Sockets listening in this network namespace on Slurm's ports.
 fn slurm_ports() -> String {
-    let out = Command::new("ss").args(["-Hltn", "sport = :6817 or sport = :6818 or sport = :6819"]).output().unwrap();
+    let out = Command::new("ss")
+        .args(["-Hltn", "sport = :6817 or sport = :6818 or sport = :6819"])
+        .output()
+        .unwrap();
     stdout(&out)
 }
 
@@ -71,7 +74,9 @@ fn wait_for_queue(limit: Duration) {
 fn campaigns_as_slurm_jobs() {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 || open_mpi() || Command::new("slurmd").arg("-V").output().is_err() {
-        eprintln!("skipped: needs root, MPICH's mpiexec and Slurm (apt-get install slurmctld slurmd slurm-client munge)");
+        eprintln!(
+            "skipped: needs root, MPICH's mpiexec and Slurm (apt-get install slurmctld slurmd slurm-client munge)"
+        );
         return;
     }
     let before = daemons();
@@ -91,14 +96,31 @@ fn campaigns_as_slurm_jobs() {
             (f[0], (f[1], f[2]))
         })
         .collect();
-    assert_eq!(nodes.keys().copied().collect::<Vec<_>>(), ["node6", "node7", "node7-direct", "vm3"], "{sinfo}");
+    assert_eq!(
+        nodes.keys().copied().collect::<Vec<_>>(),
+        ["node6", "node7", "node7-direct", "vm3"],
+        "{sinfo}"
+    );
     assert!(nodes.values().all(|(state, _)| *state == "idle"), "{sinfo}");
     assert_eq!(nodes["vm3"].1, "guest", "{sinfo}");
 
     // srun's ranks across node6 and node7: one MPI job, the job and step in the result.
     let net = slurm(
         "srun",
-        &["-N", "2", "-w", "node6,node7", pvbench(), "net", "--duration", "500ms", "--warmup", "200ms", "--json", "-"],
+        &[
+            "-N",
+            "2",
+            "-w",
+            "node6,node7",
+            pvbench(),
+            "net",
+            "--duration",
+            "500ms",
+            "--warmup",
+            "200ms",
+            "--json",
+            "-",
+        ],
         Duration::from_secs(120),
     );
     assert_exit(&net, 0);
@@ -109,8 +131,12 @@ fn campaigns_as_slurm_jobs() {
     assert_eq!(launcher["slurm"]["cluster"], "pvbench-testbed", "{launcher}");
     assert_eq!(launcher["slurm"]["mpi_plugin"], "pmi2", "{launcher}");
     assert!(launcher["slurm"]["job_id"].as_str().is_some_and(|j| j.parse::<u32>().is_ok()), "{launcher}");
-    let hosts: Vec<&str> =
-        doc["environment"]["hosts"].as_array().unwrap().iter().map(|h| h["hostname"].as_str().unwrap()).collect();
+    let hosts: Vec<&str> = doc["environment"]["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["hostname"].as_str().unwrap())
+        .collect();
     assert_eq!(hosts, ["node6", "node7"]);
     for pair in doc["results"]["pairs"].as_array().unwrap() {
         assert!(pair["median_mbit_per_s"].as_f64().unwrap() > 500.0, "{pair}");
@@ -158,7 +184,8 @@ fn campaign_cut_by_the_time_limit() {
         ),
     )
     .unwrap();
-    let command = format!("exec {} campaign run {} --results {}", pvbench(), plan.display(), results.display());
+    let command =
+        format!("exec {} campaign run {} --results {}", pvbench(), plan.display(), results.display());
     let output = dir.path().join("job.out");
     let first = submit(&command, 1, &output, None);
     let second = submit(&command, 5, &output, Some(&first));

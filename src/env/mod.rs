@@ -208,10 +208,14 @@ impl Launcher {
     /// The tasks srun started, where each of them is an MPI job of its own: srun without a PMI
     /// plugin that the MPI library speaks (`--mpi=none`) makes every task a singleton.
     pub fn srun_tasks_without_pmi(world_size: usize) -> Option<usize> {
-        let tasks: usize = std::env::var("SLURM_STEP_NUM_TASKS").ok()?.parse().ok()?;
-        let under_hydra = std::env::var_os("MPI_LOCALNRANKS").is_some();
-        (world_size == 1 && tasks > 1 && !under_hydra).then_some(tasks)
+        tasks_without_pmi(|name| std::env::var(name).ok(), world_size)
     }
+}
+
+fn tasks_without_pmi(get: impl Fn(&str) -> Option<String>, world_size: usize) -> Option<usize> {
+    let tasks: usize = get("SLURM_STEP_NUM_TASKS")?.parse().ok()?;
+    let under_hydra = get("MPI_LOCALNRANKS").is_some();
+    (world_size == 1 && tasks > 1 && !under_hydra).then_some(tasks)
 }
 
 /// What tells hosts apart, and what peers need to route to a host.
@@ -577,6 +581,22 @@ mod tests {
         assert_eq!(vars(&[("SLURM_STEP_ID", "0"), ("PMI_RANK", "0"), ("MPI_LOCALNRANKS", "1")]), "hydra");
         assert_eq!(vars(&[("PMI_RANK", "0")]), "pmi");
         assert_eq!(vars(&[("HOME", "/")]), "none");
+    }
+
+    #[test]
+    fn srun_tasks_that_mpi_sees_as_singletons() {
+        let tasks = |list: &[(&str, &str)], world: usize| {
+            tasks_without_pmi(|name| list.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()), world)
+        };
+        assert_eq!(tasks(&[("SLURM_STEP_NUM_TASKS", "3")], 1), Some(3));
+        assert_eq!(tasks(&[("SLURM_STEP_NUM_TASKS", "3")], 3), None, "one job of 3 ranks");
+        assert_eq!(tasks(&[("SLURM_STEP_NUM_TASKS", "1")], 1), None, "one task, one rank");
+        assert_eq!(
+            tasks(&[("SLURM_STEP_NUM_TASKS", "2"), ("MPI_LOCALNRANKS", "1")], 1),
+            None,
+            "hydra's proxies"
+        );
+        assert_eq!(tasks(&[], 1), None, "not under srun");
     }
 
     #[test]

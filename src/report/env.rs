@@ -226,6 +226,27 @@ mod tests {
     use crate::env::disk::Disk;
 
     #[test]
+    fn a_slurm_job_reads_as_job_step_nodes_and_plugin() {
+        let mut job = SlurmJob {
+            job_id: "17".into(),
+            step_id: Some("2".into()),
+            cluster: Some("c".into()),
+            job_nodelist: Some("node[6-7],vm3".into()),
+            step_nodelist: Some("node[6-7]".into()),
+            mpi_plugin: Some("pmi2".into()),
+        };
+        assert_eq!(
+            slurm_job(&job),
+            "job 17 step 2 on node[6-7] of cluster c (allocation node[6-7],vm3), MPI plugin pmi2"
+        );
+        job.step_nodelist = job.job_nodelist.clone();
+        job.mpi_plugin = None;
+        assert_eq!(slurm_job(&job), "job 17 step 2 on node[6-7],vm3 of cluster c");
+        let batch = SlurmJob { step_id: None, cluster: None, step_nodelist: None, ..job };
+        assert_eq!(slurm_job(&batch), "job 17 on node[6-7],vm3");
+    }
+
+    #[test]
     fn a_disk_reads_as_name_kind_driver_and_size() {
         let mut disk = Disk {
             name: "vda".into(),
