@@ -63,6 +63,15 @@ impl Campaign {
         cmd
     }
 
+    /// `campaign run` in the background, its stderr kept.
+    fn spawn(&self) -> std::process::Child {
+        self.command("run", &[])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     fn run(&self, extra: &[&str]) -> Output {
         assert_cmd::Command::from_std(self.command("run", extra))
             .timeout(Duration::from_secs(120))
@@ -90,6 +99,14 @@ impl Campaign {
             .iter()
             .map(|r| (r["id"].as_str().unwrap().to_string(), r["outcome"].as_str().unwrap().to_string()))
             .collect()
+    }
+}
+
+/// Until `done` holds, at most a minute.
+fn wait_until(done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -164,26 +181,14 @@ fn an_interrupted_campaign_resumes_exactly() {
     let plan =
         plan.replacen(&format!("{:?}", common::pvbench()), &format!("{:?}", slow.to_str().unwrap()), 1);
     std::fs::write(&campaign.plan, plan).unwrap();
-    let mut child = campaign
-        .command("run", &[])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = campaign.spawn();
     let first = campaign.results.join("pvfs2/dom0/rep-01.json");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !first.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(|| first.exists());
     assert!(first.exists(), "the first run finished");
     let second = campaign.results.join("pvfs2/domU/rep-01.log");
-    while !std::fs::read_to_string(&second).is_ok_and(|log| log.contains("slow-pvbench"))
-        && Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(|| std::fs::read_to_string(&second).is_ok_and(|log| log.contains("slow-pvbench")));
     let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
-    let status = child.wait().unwrap();
+    let status = child.wait_with_output().unwrap().status;
     let before = std::fs::metadata(&first).unwrap().modified().unwrap();
     let attempts = campaign.attempts();
     assert_eq!(status.code(), Some(130), "{attempts:?}");
@@ -221,17 +226,9 @@ fn an_interrupted_campaign_resumes_exactly() {
 fn sigusr1_stops_before_the_next_run() {
     let campaign = Campaign::new();
     campaign.write_plan(&format!("sleep 1; {}", campaign.reset()), "");
-    let mut child = campaign
-        .command("run", &[])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = campaign.spawn();
     let log = campaign.results.join("pvfs2/domU/rep-01.log");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !log.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(|| log.exists());
     let _ = std::process::Command::new("kill").args(["-USR1", &child.id().to_string()]).status();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(138), "{}", stderr(&out));
