@@ -73,6 +73,11 @@ pub struct CampaignPlanArgs {
     /// Run N repetitions, whatever the plan's reps say (a quick try of a plan).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub reps: Option<u32>,
+    /// Every benchmark's launcher, whatever the plan says, with {hostfile}, {hosts}, {nodes},
+    /// {ranks} and the plan's {vars} (in a Slurm job: "srun --mpi=pmi2 --nodes={nodes}
+    /// --nodelist={hosts} --ntasks={ranks}").
+    #[arg(long, value_name = "TEMPLATE")]
+    pub launcher: Option<String>,
 }
 
 #[derive(Debug, Args)]

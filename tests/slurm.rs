@@ -45,7 +45,7 @@ fn slurm_ports() -> String {
 fn submit(command: &str, minutes: u32, output: &Path, after: Option<&str>) -> String {
     let time = minutes.to_string();
     let output = output.to_str().unwrap();
-    let mut args = vec!["--parsable", "-N", "3", "-w", "node6,node7,vm3", "-t", &time];
+    let mut args = vec!["--parsable", "--exclusive", "-N", "3", "-w", "node6,node7,vm3", "-t", &time];
     args.extend(["-o", output, "--open-mode=append"]);
     let dependency = after.map(|job| format!("afterany:{job}"));
     if let Some(dependency) = &dependency {

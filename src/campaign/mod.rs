@@ -34,6 +34,8 @@ pub struct Options {
     pub sets: Vec<String>,
     /// A fixed repetition count instead of the plan's.
     pub reps: Option<u32>,
+    /// Every benchmark's launcher instead of the plan's.
+    pub launcher: Option<String>,
     pub args_check: ArgsCheck,
 }
 
@@ -46,6 +48,7 @@ impl Options {
                 plan: Some(args.plan),
                 sets: args.set,
                 reps: args.reps,
+                launcher: args.launcher,
                 args_check,
             },
             CampaignCommand::Run(args) => Options {
@@ -57,6 +60,7 @@ impl Options {
                 plan: Some(args.plan.plan),
                 sets: args.plan.set,
                 reps: args.plan.reps,
+                launcher: args.plan.launcher,
                 args_check,
             },
             CampaignCommand::Status(args) => Options {
@@ -64,6 +68,7 @@ impl Options {
                 plan: None,
                 sets: Vec::new(),
                 reps: None,
+                launcher: None,
                 args_check,
             },
         }
@@ -73,7 +78,10 @@ impl Options {
 pub fn run(options: Options) -> anyhow::Result<()> {
     let load = |path: &PathBuf| {
         let me = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("pvbench"));
-        let plan = plan::load(path, &options.sets, options.reps, &me)?;
+        let mut plan = plan::load(path, &options.sets, options.reps, &me)?;
+        if let Some(template) = &options.launcher {
+            plan.launch_every_benchmark_with(template)?;
+        }
         for (name, condition) in &plan.left_out {
             eprintln!("campaign: benchmark {name} left out: its only_if failed ({condition})");
         }

@@ -28,6 +28,18 @@ pub struct Plan {
     pub left_out: Vec<(String, String)>,
 }
 
+impl Plan {
+    /// `--launcher`: one launcher for every benchmark (the plan's {vars} filled in).
+    pub fn launch_every_benchmark_with(&mut self, template: &str) -> Result<(), UsageError> {
+        let launcher =
+            fill(template, &self.vars, LAUNCH_FIELDS).map_err(|e| UsageError(format!("--launcher {e}")))?;
+        for bench in &mut self.benchmarks {
+            bench.launcher = launcher.clone();
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Group {
     pub name: String,
@@ -424,6 +436,23 @@ mod tests {
     fn a_syntax_error_names_its_line() {
         let error = plan(&SMALL.replacen("[[benchmark]]", "[[benchmark]", 1)).unwrap_err().0;
         assert!(error.contains("line 11: unclosed array table"), "{error}");
+    }
+
+    #[test]
+    fn one_launcher_for_every_benchmark() {
+        let mut p = plan(
+            "name = \"t\"\nlauncher = \"mpiexec -n {ranks}\"\n[vars]\nmpi = \"pmi2\"\n\
+                             [[group]]\nname = \"g\"\nhosts = [\"a\"]\n\
+                             [[benchmark]]\nkind = \"net\"\n\
+                             [[benchmark]]\nkind = \"fs\"\nlauncher = \"/opt/mpiexec -n {ranks}\"\n",
+        )
+        .unwrap();
+        p.launch_every_benchmark_with("srun --mpi={mpi} -N {nodes} -w {hosts} -n {ranks}").unwrap();
+        for bench in &p.benchmarks {
+            assert_eq!(bench.launcher, "srun --mpi=pmi2 -N {nodes} -w {hosts} -n {ranks}");
+        }
+        let unknown = p.launch_every_benchmark_with("srun {nodez}").unwrap_err().0;
+        assert!(unknown.starts_with("--launcher ") && unknown.contains("no variable {nodez}"), "{unknown}");
     }
 
     #[test]
