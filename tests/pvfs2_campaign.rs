@@ -242,6 +242,24 @@ fn sigusr1_stops_before_the_next_run() {
     assert_eq!(campaign.results().len(), 4);
 }
 
+/// A step that fails just before the campaign's SIGTERM (a Slurm job past its time limit refuses
+/// the step, the signal follows) was interrupted, not failed.
+#[test]
+fn a_failure_that_a_signal_follows_is_an_interruption() {
+    let campaign = Campaign::new();
+    let reset = campaign.server.path().join("refused-then-ended");
+    let text = format!(
+        "#!/usr/bin/env bash\n(sleep 0.5; pkill -TERM -f -- 'campaign run {}') &\nexit 1\n",
+        campaign.plan.display()
+    );
+    common::executable(&reset, &text);
+    campaign.write_plan(reset.to_str().unwrap(), "");
+    let out = campaign.run(&[]);
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert_eq!(campaign.attempts(), [("pvfs2/dom0/rep-01".to_string(), "interrupted".to_string())]);
+    assert!(!campaign.results.join("pvfs2/dom0/rep-01.failed").exists());
+}
+
 /// A failed run (here its reset fails once) is recorded with its log, the campaign goes on,
 /// and the next invocation runs it again.
 #[test]
