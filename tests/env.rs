@@ -62,8 +62,9 @@ fn this_machine_is_a_kvm_guest_as_systemd_says() {
     assert!(
         host["interfaces"].as_array().unwrap().iter().any(|i| i["name"] == "lo" && i["kind"] == "loopback")
     );
-    assert!(doc["results"]["detection_s"].as_f64().unwrap() < 0.5, "{}", doc["results"]);
-    assert!(elapsed < 2.0, "pvbench env took {elapsed:.2} s");
+    // 0.035 s and 0.11 s idle: bounds ~30× and ~45× that, for a busy machine.
+    assert!(doc["results"]["detection_s"].as_f64().unwrap() < 1.0, "{}", doc["results"]);
+    assert!(elapsed < 5.0, "pvbench env took {elapsed:.2} s");
     // The human report goes to stderr when the JSON takes stdout.
     assert!(stderr(&out).contains("role           kvm (guest)"), "{}", stderr(&out));
     // This machine's own disk is a KVM guest's virtio disk, in the document and the report.

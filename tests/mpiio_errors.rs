@@ -348,16 +348,17 @@ fn a_run_past_its_timeout_ends_every_rank_and_names_where_it_was() {
         ],
     );
     assert_exit(&out, 124);
-    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+    // ~2.5 s idle; a tenth of the bound, which a limit that does not fire exceeds (the write
+    // alone takes longer).
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "took {:?}", started.elapsed());
     let err = stderr(&out);
     let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("pvbench")).collect();
     assert_eq!(ours.len(), 1, "{err}");
-    assert!(
-        ours[0].starts_with(
-            "pvbench: error: the time limit (--timeout 1.5) passed: rank 0 was in the write phase, iteration "
-        ),
-        "{err}"
-    );
+    let stage = ours[0]
+        .strip_prefix("pvbench: error: the time limit (--timeout 1.5) passed: rank 0 was in the ")
+        .unwrap_or_else(|| panic!("{err}"));
+    // The write phase here; the setup on a machine so busy that starting took 1.5 s.
+    assert!(stage.starts_with("write phase, iteration ") || stage.starts_with("setup on "), "{err}");
     assert!(ours[0].ends_with(&format!("on {}; the job is ended (exit 124)", file.display())), "{err}");
     assert!(!file.exists(), "the test file outlived the job");
 

@@ -206,10 +206,9 @@ fn json_to_stdout_moves_partdiffs_output_to_stderr() {
 /// a peer that is gone): exit 143, pvbench's one line.
 #[test]
 fn a_terminated_solve_exits_cleanly() {
-    let started = std::time::Instant::now();
     let out =
         interrupt_job(2, &["partdiff", "1", "1", "200", "1", "2", "100000"], "TERM", SignalTo::Ranks, || {
-            started.elapsed() > std::time::Duration::from_millis(500)
+            true
         });
     assert_exit(&out, 143);
     // pvbench's line (from each rank that got there before the first abort ended the job);

@@ -249,7 +249,7 @@ fn a_failure_that_a_signal_follows_is_an_interruption() {
     let campaign = Campaign::new();
     let reset = campaign.server.path().join("refused-then-ended");
     let text = format!(
-        "#!/usr/bin/env bash\n(sleep 0.5; pkill -TERM -f -- 'campaign run {}') &\nexit 1\n",
+        "#!/usr/bin/env bash\n(sleep 0.1; pkill -TERM -f -- 'campaign run {}') &\nexit 1\n",
         campaign.plan.display()
     );
     common::executable(&reset, &text);
@@ -339,12 +339,14 @@ fn a_different_campaign_into_the_same_directory_is_refused() {
 fn one_campaign_per_results_directory() {
     let campaign = Campaign::new();
     std::fs::create_dir_all(&campaign.results).unwrap();
+    let held = campaign.server.path().join("held");
     let mut holder = std::process::Command::new("flock")
         .arg(campaign.results.join(".campaign.lock"))
-        .args(["sleep", "30"])
+        .args(["sh", "-c", r#"touch "$0"; exec sleep 30"#])
+        .arg(&held)
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until(|| held.exists());
     let out = campaign.run(&[]);
     holder.kill().unwrap();
     holder.wait().unwrap();

@@ -86,6 +86,24 @@ impl Testbed {
     fn server(&self, node: &str) -> String {
         std::fs::read_to_string(format!("{PVFS2_DIR}/{node}.pid")).unwrap().trim().to_string()
     }
+
+    /// A counter of the `node` server's /proc/PID/io (`rchar`, `wchar`: bytes through its
+    /// read and write calls, storage and sockets alike).
+    fn server_io(&self, node: &str, field: &str) -> u64 {
+        let io = std::fs::read_to_string(format!("/proc/{}/io", self.server(node))).unwrap();
+        let value = io.lines().find_map(|l| l.strip_prefix(field)?.strip_prefix(": "));
+        value.unwrap_or_else(|| panic!("no {field} in {io}")).parse().unwrap()
+    }
+
+    /// Waits until the `node` server's `field` has grown by 4 MiB from `from`: the run is
+    /// then moving data, however long a busy machine took to start it (never a fixed sleep).
+    fn wait_until_moving(&self, node: &str, field: &str, from: u64) {
+        let started = Instant::now();
+        while self.server_io(node, field) < from + (4 << 20) {
+            assert!(started.elapsed() < Duration::from_secs(300), "no {field} at the server after 300 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Testbed {
@@ -204,20 +222,24 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
         common::stack::mpi_io_test_mb_per_s(&host, "Write"),
         common::stack::mpi_io_test_mb_per_s(&guest, "Write"),
     );
+    // An upper bound for the guest (25 MB/s + 8 %); for the host one that a host behind the
+    // same cap would miss (hundreds of MB/s here idle).
     assert!(guest_write < 27.0, "domU writes {guest_write} MB/s through a 200 Mbit/s link");
-    assert!(host_write > 3.0 * guest_write, "dom0 {host_write} MB/s, domU {guest_write} MB/s");
+    assert!(host_write > 40.0, "dom0 {host_write} MB/s, domU {guest_write} MB/s");
 
     // The server killed mid-write: the client gives up (libpvfs2: "out of retries") or the
     // limit ends it; one line of pvbench's either way.
     bed.reset();
+    let written = bed.server_io("node6", "wchar");
     let run = Running::start(bed.mpiio(
         "domU",
         1,
         &["-b", "16MiB", "-i", "8", "--timeout", "60", "-f", "pvfs2:/pvfs2/killed"],
     ));
-    std::thread::sleep(Duration::from_secs(2));
+    bed.wait_until_moving("node6", "wchar", written);
     signal(&bed.server("node6"), "KILL");
-    let out = run.end_within(Duration::from_secs(90));
+    // libpvfs2 gives up after ~20 s, the limit ends it after 60 s: either well within this.
+    let out = run.end_within(Duration::from_secs(180));
     assert!(matches!(out.status.code(), Some(1 | 124)), "{:?}", out.status);
     let lines = pvbench_lines(&out);
     assert_eq!(lines.len(), 1, "{lines:?}");
@@ -235,15 +257,17 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
         ),
         0,
     );
+    let read = bed.server_io("node6", "rchar");
     let run = Running::start(bed.mpiio(
         "domU",
         1,
         &["-b", "16MiB", "-i", "4", "--phases", "read", "--timeout", "10", "-f", "pvfs2:/pvfs2/stopped"],
     ));
-    std::thread::sleep(Duration::from_millis(1500));
+    bed.wait_until_moving("node6", "rchar", read);
     let server = bed.server("node6");
     signal(&server, "STOP");
-    let out = run.end_within(Duration::from_secs(40));
+    // ~10.2 s here; a limit that does not fire leaves libpvfs2 waiting 300 s.
+    let out = run.end_within(Duration::from_secs(120));
     signal(&server, "CONT");
     assert_exit(&out, 124);
     let lines = pvbench_lines(&out);
@@ -254,12 +278,13 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
     // The guest's link down mid-run and back: the run ends within its limit, and if it ends
     // well its data was verified.
     bed.reset();
+    let written = bed.server_io("node6", "wchar");
     let run = Running::start(bed.mpiio(
         "domU",
         1,
         &["-b", "16MiB", "-i", "4", "--timeout", "60", "-f", "pvfs2:/pvfs2/link"],
     ));
-    std::thread::sleep(Duration::from_millis(1500));
+    bed.wait_until_moving("node6", "wchar", written);
     let link = |state: &str| {
         let ok = Command::new("ip").args(["-n", "node7", "link", "set", "vif3.0", state]).status().unwrap();
         assert!(ok.success(), "vif3.0 {state}");
@@ -267,7 +292,7 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
     link("down");
     std::thread::sleep(Duration::from_secs(5));
     link("up");
-    let out = run.end_within(Duration::from_secs(90));
+    let out = run.end_within(Duration::from_secs(180));
     match out.status.code() {
         Some(0) => assert!(stdout(&out).contains("verification: passed"), "{}", stdout(&out)),
         Some(124) => assert_eq!(pvbench_lines(&out).len(), 1, "{}", stderr(&out)),

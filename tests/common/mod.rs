@@ -126,8 +126,20 @@ fn ranks_below(pid: u32) -> Vec<u32> {
     all.iter().filter(|(p, _, name)| below.contains(p) && name == "pvbench").map(|(p, _, _)| *p).collect()
 }
 
-/// Starts `mpiexec -n RANKS pvbench ARGS`, waits until `ready()` holds, sends `signal` (a name
-/// such as `INT`) to mpiexec or to every rank, and returns the job's output.
+/// Whether process `pid` catches SIGINT and SIGTERM: pvbench installs its handlers after
+/// MPI_Init, so before that a signal meant for pvbench finds a process that is not yet it.
+fn catches_int_and_term(pid: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    let caught = status.lines().find_map(|l| l.strip_prefix("SigCgt:")).map(str::trim);
+    let mask = caught.and_then(|hex| u64::from_str_radix(hex, 16).ok()).unwrap_or(0);
+    let bit = |signal: u32| 1u64 << (signal - 1);
+    mask & bit(libc::SIGINT as u32) != 0 && mask & bit(libc::SIGTERM as u32) != 0
+}
+
+/// Starts `mpiexec -n RANKS pvbench ARGS`, waits until every rank runs with its signal
+/// handlers in place and then until `ready()` holds (never a fixed sleep: a busy machine may
+/// take seconds to start the ranks), sends `signal` (a name such as `INT`) to mpiexec or to
+/// every rank, and returns the job's output.
 pub fn interrupt_job(
     ranks: u32,
     args: &[&str],
@@ -142,7 +154,11 @@ pub fn interrupt_job(
         .spawn()
         .expect("mpiexec runs");
     let deadline = std::time::Instant::now() + JOB_TIMEOUT;
-    while !ready() && std::time::Instant::now() < deadline {
+    let started = || {
+        let below = ranks_below(child.id());
+        below.len() == ranks as usize && below.into_iter().all(catches_int_and_term)
+    };
+    while !(started() && ready()) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let targets = match to {

@@ -244,7 +244,7 @@ mod tests {
         let sender = std::thread::spawn(move || {
             let mut stream = connect(address, &settings(4096)).unwrap();
             let mut buffer = AlignedBuffer::zeroed(4096).unwrap();
-            let sent = send(&mut stream, &mut buffer, Stop::After(Duration::from_millis(50))).unwrap();
+            let sent = send(&mut stream, &mut buffer, Stop::After(Duration::from_millis(250))).unwrap();
             (sent, effective(&stream))
         });
         let mut stream = accept(&listener, &s).unwrap();
@@ -252,7 +252,10 @@ mod tests {
         let received = receive(&mut stream, &mut buffer, 4096).unwrap();
         let (sent, options) = sender.join().unwrap();
         assert_eq!(received, sent);
-        assert!(sent > 10 * 4096, "50 ms of sending moves more than a few sends: {sent}");
+        assert!(
+            sent > 10 * 4096,
+            "250 ms of sending moves more than a few sends, however busy the machine: {sent}"
+        );
         assert_eq!(options.send_buffer_bytes, Some(2 * 65536));
     }
 
