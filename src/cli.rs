@@ -71,7 +71,7 @@ pub struct CampaignPlanArgs {
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Run N repetitions, whatever the plan's reps say (a quick try of a plan).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=crate::bounds::MAX_REPS as i64))]
     pub reps: Option<u32>,
     /// Every benchmark's launcher, whatever the plan says, with {hostfile}, {hosts}, {nodes},
     /// {ranks} and the plan's {vars} (in a Slurm job: "srun --mpi=pmi2 --nodes={nodes}
@@ -414,7 +414,7 @@ pub struct MpiioArgs {
     pub block_size: u64,
     /// Number of iterations (stripe sets).
     #[arg(short = 'i', long, value_name = "N", default_value_t = 5,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=crate::bounds::MAX_ITERATIONS as i64))]
     pub iterations: u32,
     /// File to test: a ROMIO path (`pvfs2:/...`, `ufs:/...`, `nfs:/...`, `lustre:/...`) or a
     /// plain local path. Default: a new file in $TMPDIR (or /tmp), removed at the end; on
@@ -504,11 +504,13 @@ pub struct PartdiffArgs {
 pub fn parse_time(flag: &str, text: &str) -> Result<std::time::Duration, crate::error::UsageError> {
     let bad = || crate::error::UsageError(format!("{flag} {text:?}: not a time (10, 500ms, 2m)"));
     let duration = match text.trim().parse::<f64>() {
-        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => std::time::Duration::from_secs_f64(seconds),
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+            std::time::Duration::try_from_secs_f64(seconds).unwrap_or(std::time::Duration::MAX)
+        }
         Ok(_) => return Err(bad()),
         Err(_) => humantime::parse_duration(text.trim()).map_err(|_| bad())?,
     };
-    Ok(duration)
+    crate::bounds::duration(&format!("{flag} {text:?}"), duration).map_err(crate::error::UsageError)
 }
 
 /// Parses a byte size: plain bytes, units as bytesize reads them (`100MiB`, `1.5GB`), or a

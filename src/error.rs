@@ -33,19 +33,30 @@ fn signal_name(signal: i32) -> String {
     }
 }
 
+/// Standard output's reader went away (`pvbench … | head -1`): the command ends quietly with
+/// 141, the status of a process that SIGPIPE ended, as coreutils' do.
+#[derive(Debug, Error)]
+#[error("standard output closed")]
+pub struct StdoutClosed;
+
 pub const EXIT_RUNTIME: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_VERIFICATION: i32 = 3;
 /// `mpiio --timeout` passed: the job was ended on every rank (GNU timeout's code).
 pub const EXIT_TIMEOUT: i32 = 124;
+pub const EXIT_STDOUT_CLOSED: i32 = 141;
 
 /// The process exit code for an error: the kind found anywhere in its chain.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    if let Some(interrupted) = error.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
+    if error.chain().any(|e| e.is::<StdoutClosed>()) {
+        EXIT_STDOUT_CLOSED
+    } else if let Some(interrupted) = error.chain().find_map(|e| e.downcast_ref::<Interrupted>()) {
         interrupted.exit_code()
     } else if error.chain().any(|e| e.is::<VerificationError>()) {
         EXIT_VERIFICATION
-    } else if error.chain().any(|e| e.is::<UsageError>()) {
+    } else if error.chain().any(|e| {
+        e.is::<UsageError>() || e.downcast_ref::<crate::input::InputError>().is_some_and(|e| e.is_refused())
+    }) {
         EXIT_USAGE
     } else {
         EXIT_RUNTIME

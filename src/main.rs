@@ -1,13 +1,18 @@
 //! pvbench: the front door. Parse, pick the subcommand, map errors to exit codes.
+// Standard output and error only through `console`: a closed pipe must not panic.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bounds;
 mod buffer;
 mod campaign;
 mod cli;
 mod compare;
+mod console;
 mod env;
 mod error;
 mod import;
+mod input;
 mod interrupt;
 mod mpi;
 mod report;
@@ -16,7 +21,7 @@ mod result;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
-use crate::error::{EXIT_USAGE, exit_code};
+use crate::error::{EXIT_STDOUT_CLOSED, EXIT_USAGE, exit_code};
 
 fn main() {
     let code = match run() {
@@ -30,18 +35,19 @@ fn main() {
     std::process::exit(code);
 }
 
-/// Prints `error` on the launcher's rank 0, as one write (a launcher that merges the ranks'
-/// output must not cut the line), and returns its exit code.
+/// Prints `error` on the launcher's rank 0, as one line and one write (a launcher that merges
+/// the ranks' output must not cut the line), and returns its exit code. A closed standard
+/// output ends quietly.
 fn report(error: &anyhow::Error) -> i32 {
     let code = exit_code(error);
-    if prints() {
-        let mut text =
-            if code > 128 { format!("pvbench: {error:#}\n") } else { format!("pvbench: error: {error:#}\n") };
-        if code == EXIT_USAGE {
-            text.push_str(&format!("\n{}\n\nFor more information, try '--help'.\n", usage()));
-        }
-        use std::io::Write;
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    if prints() && code != EXIT_STDOUT_CLOSED {
+        console::to_stderr(&if code > 128 {
+            format!("pvbench: {error:#}\n")
+        } else if code == EXIT_USAGE {
+            usage_line(&format!("{error:#}"))
+        } else {
+            format!("pvbench: error: {error:#}\n")
+        });
     }
     code
 }
@@ -74,28 +80,45 @@ fn prints() -> bool {
     mpi::launcher_rank().unwrap_or(0) == 0
 }
 
-/// The usage line of the subcommand on the command line (or of pvbench), for usage errors.
-fn usage() -> String {
+/// A usage error as one line: the message and where the help is (the command on the command
+/// line, as far as it names subcommands: "pvbench campaign check --help").
+fn usage_line(message: &str) -> String {
     let mut command = Cli::command();
-    command.build(); // gives subcommands their full name, "pvbench partdiff"
-    let sub = std::env::args().nth(1).unwrap_or_default();
-    let usage = match command.find_subcommand_mut(&sub) {
-        Some(sub) => sub.render_usage(),
-        None => command.render_usage(),
-    };
-    usage.to_string()
+    let mut words = vec!["pvbench".to_string()];
+    for word in std::env::args().skip(1) {
+        match command.find_subcommand(&word) {
+            Some(sub) => {
+                words.push(word);
+                command = sub.clone();
+            }
+            None => break,
+        }
+    }
+    format!("pvbench: error: {message} (see {} --help)\n", words.join(" "))
+}
+
+/// clap's message on one line: its lines up to the usage, `tip:` lines in parentheses.
+fn clap_message(error: &clap::Error) -> String {
+    let text = error.render().to_string();
+    let mut parts = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        match line.strip_prefix("tip: ") {
+            Some(tip) => parts.push(format!("({tip})")),
+            None if !line.is_empty() => parts.push(line.trim_start_matches("error: ").to_string()),
+            None => {}
+        }
+    }
+    parts.join(" ")
 }
 
 /// A campaign plan's arguments for one benchmark, checked as its own command line would check
-/// them; the first line of the problem.
+/// them; the problem on one line.
 fn check_benchmark_args(kind: &str, args: &[String]) -> Result<(), String> {
     let words = ["pvbench", kind].into_iter().map(String::from).chain(args.iter().cloned());
-    let cli = Cli::try_parse_from(words).map_err(|e| {
-        // clap's message up to its usage lines, on one line.
-        let text = e.render().to_string();
-        let message = text.split("\nUsage:").next().unwrap_or_default();
-        message.split_whitespace().collect::<Vec<_>>().join(" ").trim_start_matches("error: ").to_string()
-    })?;
+    let cli = Cli::try_parse_from(words).map_err(|e| clap_message(&e))?;
     let checked = match cli.command {
         Command::Mpiio(args) => bench::mpiio::Options::from_args(args).map(drop),
         Command::Partdiff(args) => bench::partdiff::Options::from_args(args).map(drop),
@@ -111,13 +134,20 @@ fn run() -> anyhow::Result<()> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help and --version are "errors" that succeed.
-            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            use clap::error::ErrorKind;
+            // --help and --version are "errors" that succeed; a missing subcommand shows help.
+            let mut code = if e.use_stderr() { EXIT_USAGE } else { 0 };
             if prints() {
-                let text = e.render().to_string();
-                let _ = e.print();
-                if code == EXIT_USAGE && !text.contains("Usage:") {
-                    eprintln!("\n{}", usage());
+                match e.kind() {
+                    ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                        if console::print(&e.render().to_string()).is_err() {
+                            code = EXIT_STDOUT_CLOSED;
+                        }
+                    }
+                    ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                        console::to_stderr(&e.render().to_string())
+                    }
+                    _ => console::to_stderr(&usage_line(&clap_message(&e))),
                 }
             }
             mpi::settle_before_exit();

@@ -287,7 +287,9 @@ fn a_panic_on_one_rank_ends_the_job() {
 #[test]
 fn missing_pvfs2tab() {
     let out = mpiexec(2, &["mpiio", "-b", "64k", "--pvfs2tab", "/nonexistent-pvbench/pvfs2tab"]);
-    assert_fails_with(&out, 1, "--pvfs2tab /nonexistent-pvbench/pvfs2tab: no such file");
+    assert_fails_with(&out, 1, "--pvfs2tab: /nonexistent-pvbench/pvfs2tab: No such file or directory");
+    let out = mpiexec(2, &["mpiio", "-b", "64k", "--pvfs2tab", "/dev/zero"]);
+    assert_fails_with(&out, 2, "--pvfs2tab: /dev/zero: is a character device, not a regular file");
 }
 
 /// SIGINT and SIGTERM stop the run on every rank at the next agreement, remove the test file

@@ -2,12 +2,14 @@
 //! benchmark refuses) is an error before anything runs; a host that does not resolve here is
 //! a warning (a plan may be checked away from its cluster). Then the schedule.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::ArgsCheck;
 use super::plan::{Plan, Reps};
 use super::runner;
 use super::schedule;
+use crate::console::note;
 use crate::error::UsageError;
 
 /// Whether a program can be started: a path (relative to the plan's workdir) that is an
@@ -68,7 +70,7 @@ pub fn problems(plan: &Plan, args_check: ArgsCheck) -> Result<(), UsageError> {
         for host in group.hosts() {
             use std::net::ToSocketAddrs;
             if (host.as_str(), 0).to_socket_addrs().is_err() {
-                eprintln!("pvbench: warning: group {}: host {host:?} does not resolve here", group.name);
+                note!("pvbench: warning: group {}: host {host:?} does not resolve here", group.name);
             }
         }
     }
@@ -94,7 +96,9 @@ fn reps_text(reps: &Reps) -> String {
 pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
     problems(plan, args_check)?;
     let cells = schedule::cells(plan);
-    println!(
+    let mut out = String::new();
+    writeln!(
+        out,
         "campaign {:?} ({}): {} groups, {} benchmarks, {} runs per round, {}, order {}",
         plan.file.name,
         plan.source.display(),
@@ -103,34 +107,35 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
         cells.len(),
         reps_text(&plan.file.reps),
         format!("{:?}", plan.file.order).to_lowercase()
-    );
-    println!("working directory {}", plan.workdir.display());
+    )?;
+    writeln!(out, "working directory {}", plan.workdir.display())?;
     if !plan.vars.is_empty() {
         let vars: Vec<String> = plan.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        println!("vars {}", vars.join(" "));
+        writeln!(out, "vars {}", vars.join(" "))?;
     }
     for group in &plan.groups {
         let ranks = if group.ranks == 1 { "1 rank".to_string() } else { format!("{} ranks", group.ranks) };
-        println!("group {:<16} {} ({ranks})", group.name, group.slots.join(" "));
+        writeln!(out, "group {:<16} {} ({ranks})", group.name, group.slots.join(" "))?;
     }
     for bench in &plan.benchmarks {
         let groups: Vec<&str> = bench.groups.iter().map(|&g| plan.groups[g].name.as_str()).collect();
-        println!(
+        writeln!(
+            out,
             "benchmark {} ({}, {}) from {}",
             bench.name,
             bench.family.name(),
             bench.title,
             groups.join(", ")
-        );
+        )?;
         for (name, command) in [("reset", &bench.reset), ("check", &bench.check), ("at end", &bench.stop)] {
             if let Some(command) = command {
-                println!("  {name:<6} {command}");
+                writeln!(out, "  {name:<6} {command}")?;
             }
         }
-        println!("  limit  {} per run", humantime::format_duration(bench.timeout));
+        writeln!(out, "  limit  {} per run", humantime::format_duration(bench.timeout))?;
     }
     for pair in &plan.file.overheads {
-        println!("overhead {} against {}", pair.guest, pair.host);
+        writeln!(out, "overhead {} against {}", pair.guest, pair.host)?;
     }
     let first = match plan.file.order {
         super::plan::Order::Blocked => schedule::blocked(plan, plan.file.reps.min()),
@@ -141,16 +146,17 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
     } else {
         ""
     };
-    println!("first runs{seed_note}:");
+    writeln!(out, "first runs{seed_note}:")?;
     let results = Path::new("RESULTS");
     for slot in first.iter().take(cells.len()) {
         let files = runner::RunFiles::of(results, plan, slot);
         let hostfile = results.join("hostfiles").join(runner::hostfile_name(plan, slot));
-        println!(
+        writeln!(
+            out,
             "  {}: {}",
             slot.id(plan),
             runner::launch_words(plan, slot, &hostfile, &files.result).join(" ")
-        );
+        )?;
     }
-    Ok(())
+    crate::console::print(&out)
 }

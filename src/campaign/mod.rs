@@ -14,8 +14,10 @@ mod schedule;
 mod state;
 mod summary;
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::console::note;
 use crate::error::UsageError;
 
 /// Checks a benchmark's arguments the way its own command line would (sizes, ranges), given
@@ -83,7 +85,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             plan.launch_every_benchmark_with(template)?;
         }
         for (name, condition) in &plan.left_out {
-            eprintln!("campaign: benchmark {name} left out: its only_if failed ({condition})");
+            note!("campaign: benchmark {name} left out: its only_if failed ({condition})");
         }
         Ok::<_, UsageError>(plan)
     };
@@ -110,14 +112,16 @@ fn status(results: &std::path::Path) -> anyhow::Result<()> {
         UsageError(format!("{}: no campaign here (no {})", results.display(), state::MANIFEST))
     })?;
     let count = |outcome: &str| manifest.runs.iter().filter(|r| r.outcome == outcome).count();
-    println!("campaign {} in {}", manifest.identity["name"].as_str().unwrap_or("?"), results.display());
-    println!("started {}, last run {}", manifest.started_at, manifest.updated_at);
-    println!(
+    let mut out = String::new();
+    writeln!(out, "campaign {} in {}", manifest.identity["name"].as_str().unwrap_or("?"), results.display())?;
+    writeln!(out, "started {}, last run {}", manifest.started_at, manifest.updated_at)?;
+    writeln!(
+        out,
         "attempts: {} ok, {} failed, {} interrupted",
         count("ok"),
         count("failed"),
         count("interrupted")
-    );
+    )?;
     let mut cells: Vec<(String, usize, usize)> = Vec::new();
     for record in &manifest.runs {
         let cell = format!("{} {}", record.benchmark, record.group);
@@ -131,11 +135,11 @@ fn status(results: &std::path::Path) -> anyhow::Result<()> {
         }
     }
     for (cell, ok, attempts) in cells {
-        println!("  {cell:<32} {ok} results, {attempts} attempts");
+        writeln!(out, "  {cell:<32} {ok} results, {attempts} attempts")?;
     }
     if let Some(last) = manifest.runs.last() {
-        println!("last: {} {} ({})", last.id, last.outcome, last.reason.as_deref().unwrap_or("-"));
+        writeln!(out, "last: {} {} ({})", last.id, last.outcome, last.reason.as_deref().unwrap_or("-"))?;
     }
-    println!("status: {}", if manifest.status.is_empty() { "not finished" } else { &manifest.status });
-    Ok(())
+    writeln!(out, "status: {}", if manifest.status.is_empty() { "not finished" } else { &manifest.status })?;
+    crate::console::print(&out)
 }

@@ -16,6 +16,7 @@ use super::runner::{self, Ended, RunFiles};
 use super::schedule::{self, Slot};
 use super::state;
 use super::summary::{self, Collected};
+use crate::console::note;
 use crate::error::{Interrupted, UsageError};
 use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, Manifest, RunRecord};
 
@@ -130,7 +131,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
     campaign.manifest.status = status.clone();
     state::write_manifest(&campaign.results, &campaign.manifest)?;
     let Counts { new, done_before, failed } = campaign.counts;
-    eprintln!(
+    note!(
         "campaign: {status}; {} runs: {} new, {done_before} already done, {failed} failed; results in {}",
         new + done_before,
         new - failed,
@@ -180,7 +181,7 @@ impl Campaign<'_> {
                     imprecise.join(", ")
                 ));
             }
-            eprintln!("campaign: after round {rep}, not yet within {within}: {}", imprecise.join(", "));
+            note!("campaign: after round {rep}, not yet within {within}: {}", imprecise.join(", "));
         }
         Ok(format!("{} repetitions, {:?} order", reps.max(), self.plan.file.order).to_lowercase())
     }
@@ -195,14 +196,14 @@ impl Campaign<'_> {
                 continue;
             }
             done.push(command);
-            eprintln!("campaign: at the end: {command}");
+            note!("campaign: at the end: {command}");
             let to_stderr = std::io::stderr().as_fd().try_clone_to_owned().map(std::process::Stdio::from);
             let status = runner::shell(self.plan, command)
                 .stdin(std::process::Stdio::null())
                 .stdout(to_stderr.unwrap_or_else(|_| std::process::Stdio::null()))
                 .status();
             if !status.is_ok_and(|s| s.success()) {
-                eprintln!("campaign: the end command failed: {command}");
+                note!("campaign: the end command failed: {command}");
                 ok = false;
             }
         }
@@ -216,7 +217,7 @@ impl Campaign<'_> {
             self.counts.done_before += 1;
         } else {
             if self.drain.load(Ordering::SeqCst) {
-                eprintln!(
+                note!(
                     "campaign: SIGUSR1: stopping before {}; the same command resumes it",
                     slot.id(self.plan)
                 );
@@ -229,7 +230,7 @@ impl Campaign<'_> {
             if outcome == "failed" {
                 self.counts.failed += 1;
                 let reason = record.reason.clone().unwrap_or_default();
-                eprintln!("campaign: {} FAILED: {reason} (log: {})", record.id, files.log.display());
+                note!("campaign: {} FAILED: {reason} (log: {})", record.id, files.log.display());
                 let mut marker = File::options().create(true).append(true).open(&files.failed)?;
                 runner::note(
                     &mut marker,
@@ -256,7 +257,7 @@ impl Campaign<'_> {
     /// After a run: a Ctrl-C (or SIGTERM) that came meanwhile ends the campaign here.
     fn stop_if_interrupted(&self, slot: &Slot) -> anyhow::Result<()> {
         crate::interrupt::check().inspect_err(|_| {
-            eprintln!("campaign: interrupted at {}; the same command resumes it", slot.id(self.plan));
+            note!("campaign: interrupted at {}; the same command resumes it", slot.id(self.plan));
         })?;
         Ok(())
     }
@@ -268,7 +269,7 @@ impl Campaign<'_> {
         let remaining = remaining(elapsed, self.counts.new, total - (at - 1))
             .map(|s| format!(", remaining ~{}", clock(s)))
             .unwrap_or_default();
-        eprintln!("campaign: [{at}/{total}] {}, elapsed {}{remaining}", slot.id(self.plan), clock(elapsed));
+        note!("campaign: [{at}/{total}] {}, elapsed {}{remaining}", slot.id(self.plan), clock(elapsed));
     }
 
     /// Reset, check and the benchmark, with every step in the run's log.

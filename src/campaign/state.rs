@@ -65,7 +65,7 @@ pub fn first_difference(old: &Value, new: &Value, at: &str) -> Option<String> {
 /// The manifest of `results`, if there is one.
 pub fn read_manifest(results: &Path) -> anyhow::Result<Option<Manifest>> {
     let path = results.join(MANIFEST);
-    match std::fs::read(&path) {
+    match crate::input::read(&path, crate::input::MANIFEST) {
         Ok(bytes) => {
             let manifest: Manifest = serde_json::from_slice(&bytes)
                 .map_err(|e| UsageError(format!("{}: not a campaign manifest: {e}", path.display())))?;
@@ -79,8 +79,8 @@ pub fn read_manifest(results: &Path) -> anyhow::Result<Option<Manifest>> {
             }
             Ok(Some(manifest))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        Err(e) if e.is_missing() => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -12,6 +12,7 @@ use super::figures::{self, Measured};
 use super::plan::{Family, Plan};
 use super::schedule::Slot;
 use crate::compare::load::{self, Grouping, Reduced};
+use crate::console::note;
 use crate::report;
 use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, HostState, Manifest, Overhead, OverheadDocument};
 use crate::result::comparison::LeftOut;
@@ -37,16 +38,16 @@ impl Collected {
         hosts: &mut Vec<HostState>,
         include_noisy: bool,
     ) -> anyhow::Result<()> {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::input::read(path, crate::input::DOCUMENT)?;
         let doc: Value =
             serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?;
         let id = slot.id(plan);
         if let Some(reason) = super::state::noise(&doc, &id, plan.file.max_steal_percent, hosts) {
             let file = path.display().to_string();
             if include_noisy {
-                eprintln!("campaign: warning: {id} is noisy ({reason}): counted (--include-noisy)");
+                note!("campaign: warning: {id} is noisy ({reason}): counted (--include-noisy)");
             } else {
-                eprintln!("campaign: warning: {id} left out of the figures: {reason}");
+                note!("campaign: warning: {id} left out of the figures: {reason}");
                 self.left_out.push(LeftOut { file, reason: format!("noisy: {reason}") });
                 return Ok(());
             }
@@ -222,8 +223,8 @@ pub fn publish(
             .collect(),
     };
     crate::result::write_atomically(&results.join("report.html"), report::html::page(&page).as_bytes())?;
-    report::compare::print(&out);
-    eprintln!(
+    crate::console::print(&out)?;
+    note!(
         "campaign: {} and {} written",
         results.join("report.html").display(),
         results.join("overhead.json").display()

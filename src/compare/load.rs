@@ -15,8 +15,8 @@ use crate::result::SCHEMA_VERSION;
 /// A document that cannot be compared, and why.
 #[derive(Debug, Error)]
 pub enum BadDocument {
-    #[error("{0}: cannot read: {1}")]
-    Unreadable(PathBuf, std::io::Error),
+    #[error("{0}")]
+    Unreadable(crate::input::InputError),
     #[error("{0}: truncated: the JSON ends early ({1})")]
     Truncated(PathBuf, String),
     #[error("{0}: not JSON: {1}")]
@@ -143,7 +143,7 @@ impl Grouping {
 
 /// Reads one document.
 pub fn read(path: &Path, grouping: &Grouping) -> Result<Reduced, BadDocument> {
-    let bytes = std::fs::read(path).map_err(|e| BadDocument::Unreadable(path.into(), e))?;
+    let bytes = crate::input::read(path, crate::input::DOCUMENT).map_err(BadDocument::Unreadable)?;
     reduce(path, &bytes, grouping)
 }
 

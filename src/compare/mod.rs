@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::cli::{CompareArgs, CompareFormat};
+use crate::console::note;
 use crate::error::UsageError;
 use crate::report;
 use crate::report::compare::Format;
@@ -104,7 +105,7 @@ fn check_fields_exist(fields: &[FieldPath], runs: &[load::Run], options: &Option
             continue;
         }
         let first = &runs[0];
-        let text = std::fs::read_to_string(&first.path).ok().or_else(|| {
+        let text = crate::input::read_text(&first.path, crate::input::DOCUMENT).ok().or_else(|| {
             options.references.iter().find_map(|(name, documents)| {
                 documents
                     .iter()
@@ -147,7 +148,7 @@ impl Loaded {
                         "the same run as {}: kind, start, hosts and results agree",
                         first.path.display()
                     );
-                    eprintln!("pvbench: warning: {file} is {reason}: counted once");
+                    note!("pvbench: warning: {file} is {reason}: counted once");
                     self.left_out.push(LeftOut { file, reason });
                 } else {
                     self.seen.insert(run.identity, self.runs.len());
@@ -159,7 +160,7 @@ impl Loaded {
                 self.left_out.push(LeftOut { file, reason });
             }
             Reduced::OwnComparison => {
-                eprintln!("pvbench: left out {file}: a comparison output of pvbench compare");
+                note!("pvbench: left out {file}: a comparison output of pvbench compare");
                 self.left_out.push(LeftOut { file, reason: "a comparison output of pvbench compare".into() });
             }
         }
@@ -178,12 +179,13 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
         match load::read(file, &options.grouping) {
             Ok(reduced) => progress.suspend(|| loaded.add(file, reduced)),
             Err(bad) if options.skip_bad => {
-                progress.suspend(|| eprintln!("pvbench: warning: {bad}"));
+                progress.suspend(|| note!("pvbench: warning: {bad}"));
                 loaded
                     .left_out
                     .push(LeftOut { file: file.display().to_string(), reason: format!("bad: {bad}") });
                 loaded.skipped_bad += 1;
             }
+            Err(load::BadDocument::Unreadable(refused)) => return Err(refused.into()),
             Err(bad) => return Err(bad.into()),
         }
         progress.inc(1);
@@ -197,7 +199,7 @@ fn load_all(options: &Options) -> anyhow::Result<Loaded> {
         }
     }
     if loaded.skipped_bad > 0 {
-        eprintln!("pvbench: {} of {} documents skipped (--skip-bad)", loaded.skipped_bad, files.len());
+        note!("pvbench: {} of {} documents skipped (--skip-bad)", loaded.skipped_bad, files.len());
     }
     // (A reference always holds runs: only the files can leave nothing.)
     if loaded.runs.is_empty() {
@@ -273,7 +275,6 @@ fn publish(options: &Options, comparison: &Comparison) -> anyhow::Result<()> {
         let paths: Vec<PathBuf> = files.iter().filter(|f| f.0 == flag).map(|f| f.1.clone()).collect();
         outputs::check_new_files(flag, &paths, options.force)?;
     }
-    report::compare::print(&out);
     for dir in options.output.iter().chain(&options.plot) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -282,7 +283,8 @@ fn publish(options: &Options, comparison: &Comparison) -> anyhow::Result<()> {
     }
     if let Some(dir) = &options.plot {
         let charts = files.iter().filter(|f| f.0 == "--plot").count();
-        eprintln!("pvbench: {charts} charts in {}", dir.display());
+        note!("pvbench: {charts} charts in {}", dir.display());
     }
-    Ok(())
+    // After the files: a reader of the table that goes away (`| head`) loses none of them.
+    crate::console::print(&out)
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::cli::{ImportArgs, ImportFormat};
+use crate::console::note;
 use crate::error::UsageError;
 use crate::result::imported::{ImportedFrom, StatedEnvironment, StatedHost, StatedRole};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
@@ -192,7 +193,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     let mut outputs: Vec<Output> = Vec::new();
     for file in &options.files {
         check_memory(file)?;
-        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let bytes = crate::input::read(file, crate::input::IMPORT)?;
         let text = String::from_utf8_lossy(&bytes);
         let format = choose(options.format, file, &text)?;
         let runs = (format.parse)(&text, &options.stated).map_err(|e| located(file, e))?;
@@ -268,7 +269,7 @@ fn choose(format: ImportFormat, file: &Path, text: &str) -> anyhow::Result<&'sta
     }
     for candidate in FORMATS {
         if let Some(why) = (candidate.recognise)(text) {
-            eprintln!("pvbench: {}: read as {} ({why})", file.display(), candidate.name);
+            note!("pvbench: {}: read as {} ({why})", file.display(), candidate.name);
             return Ok(candidate);
         }
     }
@@ -318,7 +319,7 @@ fn write(target: &Target, outputs: &[Output], force: bool) -> anyhow::Result<()>
             };
             interrupt::check()?;
             json.write(&output.document)?;
-            report::print_human(&format!("{}\n", output.summary), json.is_stdout());
+            report::print_human(&format!("{}\n", output.summary), json.is_stdout())?;
         }
         Target::Dir(dir) => {
             let mut names: Vec<&PathBuf> = outputs.iter().filter_map(|o| o.name.as_ref()).collect();
@@ -356,7 +357,7 @@ fn write(target: &Target, outputs: &[Output], force: bool) -> anyhow::Result<()>
                 written.push(name);
                 lines.push_str(&format!("{} -> {}\n", output.summary, name.display()));
             }
-            report::print_human(&lines, false);
+            report::print_human(&lines, false)?;
         }
     }
     Ok(())

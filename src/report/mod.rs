@@ -10,8 +10,6 @@ pub mod mpiio;
 pub mod net;
 pub mod partdiff;
 
-use std::io::Write;
-
 use serde::Serialize;
 
 use crate::env::Environment;
@@ -45,7 +43,7 @@ pub fn host_lines(environment: &Environment) -> Vec<String> {
 /// Prints the human report and writes the JSON document where `--json` asked for it (when that
 /// is standard output, the report goes to standard error).
 pub fn publish<T: Serialize>(text: &str, json: Option<&JsonTarget>, document: &T) -> anyhow::Result<()> {
-    print_human(text, json.is_some_and(JsonTarget::is_stdout));
+    print_human(text, json.is_some_and(JsonTarget::is_stdout))?;
     match json {
         Some(target) => target.write(document),
         None => Ok(()),
@@ -53,11 +51,11 @@ pub fn publish<T: Serialize>(text: &str, json: Option<&JsonTarget>, document: &T
 }
 
 /// The human output: on standard output, or on standard error when that holds the JSON.
-pub fn print_human(text: &str, stdout_is_json: bool) {
+pub fn print_human(text: &str, stdout_is_json: bool) -> anyhow::Result<()> {
     if stdout_is_json {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        crate::console::to_stderr(text);
+        Ok(())
     } else {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        crate::console::print(text)
     }
 }

@@ -106,12 +106,7 @@ impl JsonTarget {
         let mut text = serde_json::to_string_pretty(document).context("serialising the result")?;
         text.push('\n');
         match self {
-            JsonTarget::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes())
-                    .and_then(|_| out.flush())
-                    .context("writing JSON to standard output")
-            }
+            JsonTarget::Stdout => crate::console::print(&text),
             // A device or pipe (`--json /dev/null`, a FIFO a script reads) is written to;
             // renaming a file over it would replace the device itself.
             JsonTarget::File(path) if is_special_file(path) => std::fs::OpenOptions::new()

@@ -115,9 +115,7 @@ impl Options {
     /// MPI_Init starts more (UCX's progress thread), and `set_var` is unsound beside them.
     pub fn prepare_process(&self) -> anyhow::Result<()> {
         if let Some(tab) = &self.pvfs2tab {
-            if !tab.is_file() {
-                bail!("--pvfs2tab {}: no such file", tab.display());
-            }
+            crate::input::read(tab, crate::input::PVFS2TAB).context("--pvfs2tab")?;
             // SAFETY: called from `main` before MPI_Init; no other thread exists yet.
             unsafe { std::env::set_var("PVFS2TAB_FILE", tab) };
         }

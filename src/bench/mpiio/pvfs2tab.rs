@@ -5,7 +5,6 @@
 //! read, finds the mount that holds the path and connects to its server, and refuses with one
 //! line when any of that fails. A server that dies later, mid-run, is the library's business.
 
-use std::fs;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
@@ -52,7 +51,8 @@ fn find_tab() -> anyhow::Result<(PathBuf, Vec<Mount>)> {
     let candidates: Vec<PathBuf> =
         from_env.into_iter().chain(SYSTEM_TABS.iter().map(PathBuf::from)).collect();
     for tab in &candidates {
-        let mounts = fs::read_to_string(tab).map(|text| parse(&text)).unwrap_or_default();
+        let mounts =
+            crate::input::read_text(tab, crate::input::PVFS2TAB).map(|text| parse(&text)).unwrap_or_default();
         if !mounts.is_empty() {
             return Ok((tab.clone(), mounts));
         }

@@ -134,7 +134,7 @@ pub fn load(
     reps: Option<u32>,
     default_pvbench: &Path,
 ) -> Result<Plan, UsageError> {
-    let text = std::fs::read_to_string(path).map_err(|e| usage(path, format!("cannot read: {e}")))?;
+    let text = crate::input::read_text(path, crate::input::PLAN).map_err(|e| UsageError(e.to_string()))?;
     let mut file: PlanFile = toml::from_str(&text).map_err(|e| {
         let message = e.message().trim_end().to_string();
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
@@ -218,10 +218,24 @@ pub fn load(
                 ));
             }
         }
+        match b.ranks {
+            Some(0) => return Err(usage(path, format!("{what}: ranks = 0: give at least 1"))),
+            Some(ranks) => {
+                crate::bounds::count(&format!("{what}: ranks"), ranks, crate::bounds::MAX_RANKS)
+                    .map_err(|e| usage(path, e))?;
+            }
+            None => {}
+        }
         let timeout = match &b.timeout {
-            Some(t) => humantime::parse_duration(t).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
-                usage(path, format!("{what}: timeout {t:?} is not a duration (\"90s\", \"10m\")"))
-            })?,
+            Some(t) => humantime::parse_duration(t)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    usage(path, format!("{what}: timeout {t:?} is not a duration (\"90s\", \"10m\")"))
+                })
+                .and_then(|d| {
+                    crate::bounds::duration(&format!("{what}: timeout {t:?}"), d).map_err(|e| usage(path, e))
+                })?,
             None => DEFAULT_TIMEOUT,
         };
         let pvbench = match b.pvbench.as_ref().or(file.pvbench.as_ref()) {
@@ -284,6 +298,7 @@ fn holds(workdir: &Path, command: &str) -> bool {
 }
 
 fn check_reps(path: &Path, file: &PlanFile) -> Result<(), UsageError> {
+    crate::bounds::count("reps", file.reps.max(), crate::bounds::MAX_REPS).map_err(|e| usage(path, e))?;
     match file.reps {
         Reps::Fixed(0) => Err(usage(path, "reps = 0: give at least 1")),
         Reps::UntilCi { min, max, until_ci } => {
@@ -321,8 +336,8 @@ fn group(
         (None, false) => g.hosts.iter().map(|h| fill_here(h, &[])).collect::<Result<_, _>>()?,
         (Some(file), true) => {
             let file = workdir.join(fill_here(&file.to_string_lossy(), &[])?);
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| usage(path, format!("{what}: hostfile {}: {e}", file.display())))?;
+            let text = crate::input::read_text(&file, crate::input::HOSTFILE)
+                .map_err(|e| usage(path, format!("{what}: hostfile {e}")))?;
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or_default().trim())
                 .filter(|l| !l.is_empty())
@@ -344,12 +359,28 @@ fn group(
         if host.is_empty() {
             return Err(usage(path, format!("{what}: an empty host name")));
         }
+        // What a launcher and the resolver take as one host: no quotes, spaces or brackets.
+        if !host.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            return Err(usage(
+                path,
+                format!("{what}: {host:?} is not a host name (letters, digits, '.', '_', '-')"),
+            ));
+        }
+        let total = slots.len() as u64 + u64::from(count);
+        if total > u64::from(crate::bounds::MAX_RANKS) {
+            return Err(usage(
+                path,
+                format!("{what}: {total} slots: more than {}, the most it may be", crate::bounds::MAX_RANKS),
+            ));
+        }
         slots.extend(std::iter::repeat_n(host.to_string(), count as usize));
     }
     if slots.is_empty() {
         return Err(usage(path, format!("{what}: its hostfile names no host")));
     }
     let ranks = g.ranks.unwrap_or(slots.len() as u32);
+    crate::bounds::count(&format!("{what}: ranks"), ranks, crate::bounds::MAX_RANKS)
+        .map_err(|e| usage(path, e))?;
     if ranks == 0 {
         return Err(usage(path, format!("{what}: ranks = 0")));
     }
@@ -409,6 +440,17 @@ mod tests {
             (("{size}", "{sise}"), "no variable {sise}"),
             (("name = \"guest\"", "name = \"host\""), "named twice"),
             (("hosts = [\"vm3\"]", "hosts = [\"vm3:0\"]"), "slots after ':'"),
+            (("hosts = [\"vm3\"]", "hosts = [\"vm3:4294967295\"]"), "4294967295 slots: more than 1000000"),
+            (
+                ("hosts = [\"vm3\"]", "hosts = [\"vm3:999999\", \"vm4:2\"]"),
+                "1000001 slots: more than 1000000",
+            ),
+            (("hosts = [\"vm3\"]", "hosts = [\"vm 3\"]"), "\"vm 3\" is not a host name"),
+            (("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nranks = 1000001"), "ranks 1000001: more than 1000000"),
+            (("kind = \"mpiio\"", "kind = \"mpiio\"\nranks = 0"), "ranks = 0: give at least 1"),
+            (("kind = \"mpiio\"", "kind = \"mpiio\"\nranks = 1000001"), "ranks 1000001: more than 1000000"),
+            (("name = \"t\"", "name = \"t\"\nreps = 10001"), "reps 10001: more than 10000"),
+            (("args = [", "timeout = \"31days\"\nargs = ["), "more than the 30 days"),
             (("name = \"t\"", "name = \"t\"\nreps = { min = 1, max = 3, until_ci = 0.05 }"), "2 <= min"),
             (("args = [", "timeout = \"soon\"\nargs = ["), "not a duration"),
             (("args = [", "args = [\"--json\", "), "may not hold --json"),

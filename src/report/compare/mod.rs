@@ -64,12 +64,6 @@ pub fn render(c: &Comparison, format: Format, runs: bool) -> anyhow::Result<Stri
     Ok(out)
 }
 
-pub fn print(text: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
-}
-
 /// Every format under fixed names, as (file name, content): `summary.EXT`, `runs.EXT`,
 /// `comparison.json`.
 pub fn files(c: &Comparison, runs: bool) -> anyhow::Result<Vec<(String, String)>> {
