@@ -584,3 +584,28 @@ fn outputs_are_checked_first_and_never_replaced_silently() {
     assert_ne!(std::fs::read_to_string(f.path("out/summary.md")).unwrap(), "mine");
     assert_eq!(std::fs::read_dir(f.path("out")).unwrap().count(), before);
 }
+
+/// A figure that is no measurement (a negative or zero bandwidth) never enters a statistic:
+/// its document is left out, named with the field's path, and the rest are compared.
+#[test]
+fn a_figure_that_is_no_measurement_leaves_its_document_out() {
+    let f = Fixture::new();
+    f.study();
+    let negative = f.mpiio_run("domU", "xen-domU", 6, -1709.0, 70.0);
+    let zero = f.mpiio_run("domU", "xen-domU", 7, 35.0, 0.0);
+    let out = f.compare(&["results", "--baseline", "dom0-bridge", "--format", "json"]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    for (file, field) in [(&negative, "phases[0].ior.mean_mib_per_s is -1709"), (&zero, "is 0")] {
+        let line = err.lines().find(|l| l.contains(file.file_name().unwrap().to_str().unwrap()));
+        let line = line.unwrap_or_else(|| panic!("{file:?} not named: {err}"));
+        assert!(line.contains("not a measurement: results.") && line.contains(field), "{line}");
+    }
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let domu = row(&c, "write_ior_mib_per_s", "domU");
+    assert_eq!(domu["values"].as_array().unwrap().len(), 5, "{domu}");
+    assert!(domu["mean"].as_f64().unwrap() > 0.0, "{domu}");
+    let left_out: Vec<&str> =
+        c["left_out"].as_array().unwrap().iter().map(|l| l["file"].as_str().unwrap()).collect();
+    assert_eq!(left_out.len(), 2, "{left_out:?}");
+}

@@ -248,3 +248,44 @@ fn a_closed_standard_output_ends_quietly() {
     // The documents are written before the summary that nobody reads.
     assert_eq!(imported.read_dir().unwrap().count(), documents.read_dir().unwrap().count());
 }
+
+/// An import whose figure is no measurement (a negative bandwidth, a test of no time or no
+/// bytes) is refused with the field's path: the document compare would leave out is not written.
+#[test]
+fn an_import_whose_figure_is_no_measurement_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/import");
+    let edited = |file: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(data.join(file)).unwrap()).unwrap();
+        edit(&mut doc);
+        let path = tempfile::Builder::new().suffix(".json").tempfile_in(dir.path()).unwrap().into_temp_path();
+        let path = path.keep().unwrap();
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path
+    };
+    for (format, path, said) in [
+        (
+            "fio",
+            edited("fio.json", &|d| d["jobs"][0]["write"]["bw_bytes"] = (-1000).into()),
+            "not a measurement: results.ranks[0].cells[0].mib_per_s is -0.000953",
+        ),
+        (
+            "iperf3",
+            edited("iperf3-3.12-tcp.json", &|d| d["end"]["sum_received"]["bytes"] = 0.into()),
+            "not a measurement: results.pairs[0].median_mib_per_s is 0",
+        ),
+        (
+            "iperf3",
+            edited("iperf3-3.12-tcp.json", &|d| d["end"]["sum_received"]["seconds"] = 1e-300.into()),
+            "without a value to compare",
+        ),
+    ] {
+        let out = dir.path().join("out");
+        let args = ["import", format, s(&path), "--host", "h", "--role", "dom0", "--out", s(&out)];
+        assert_one_clear_line(&args);
+        let (answered, _) = answer(&args, Stdio::piped());
+        assert!(stderr(&answered).contains(said), "{format}: {}", stderr(&answered));
+        assert!(!out.exists(), "nothing written");
+    }
+}

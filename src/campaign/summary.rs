@@ -58,10 +58,18 @@ impl Collected {
                 self.hosts.push((name.to_string(), host.clone()));
             }
         }
-        let Reduced::Run(run) = load::reduce(path, &bytes, &Grouping::Label)? else {
-            self.left_out
-                .push(LeftOut { file: path.display().to_string(), reason: "no figure in it".into() });
-            return Ok(());
+        let run = match load::reduce(path, &bytes, &Grouping::Label)? {
+            Reduced::Run(run) => run,
+            Reduced::NotAMeasurement(reason) => {
+                note!("campaign: warning: {id} left out of the figures: {reason}");
+                self.left_out.push(LeftOut { file: path.display().to_string(), reason });
+                return Ok(());
+            }
+            Reduced::NoMetrics(_) | Reduced::OwnComparison => {
+                self.left_out
+                    .push(LeftOut { file: path.display().to_string(), reason: "no figure in it".into() });
+                return Ok(());
+            }
         };
         let bench = &plan.benchmarks[slot.benchmark];
         let values = figures::primaries(bench.family, &plan.groups[slot.group].hosts(), &bench.peers, &run);

@@ -39,6 +39,9 @@ pub enum Reduced {
     NoMetrics(String),
     /// compare's own `comparison.json` (a campaign's `summary/` holds one): not a run.
     OwnComparison,
+    /// A figure that is no measurement (a negative bandwidth, a time of 0), with its path:
+    /// the whole document is left out, never averaged in.
+    NotAMeasurement(String),
 }
 
 /// One document, reduced.
@@ -169,8 +172,15 @@ pub fn reduce(path: &Path, bytes: &[u8], grouping: &Grouping) -> Result<Reduced,
     let kind_name = doc["kind"].as_str().unwrap_or_default();
     let kind =
         metrics::kind(kind_name).ok_or_else(|| BadDocument::UnknownKind(path.into(), kind_name.into()))?;
-    let mut notes = Vec::new();
-    let metrics = (kind.metrics)(&doc["results"], &mut notes);
+    let mut found = metrics::Findings::default();
+    let metrics = (kind.metrics)(&doc["results"], &mut found);
+    if !found.not_measurements.is_empty() {
+        return Ok(Reduced::NotAMeasurement(format!(
+            "not a measurement: {}",
+            found.not_measurements.join("; ")
+        )));
+    }
+    let notes = found.notes;
     if metrics.is_empty() {
         let mut why = format!("{kind_name} document without a value to compare");
         for note in notes {

@@ -26,7 +26,7 @@ pub struct Kind {
     pub incidental_parameters: &'static [&'static str],
     /// The document's `results` to its metrics; a value that is neither a number nor null (not
     /// measured) is noted, with its path, instead of vanishing.
-    pub metrics: fn(&Value, &mut Vec<String>) -> Vec<MetricValue>,
+    pub metrics: fn(&Value, &mut Findings) -> Vec<MetricValue>,
 }
 
 pub const KINDS: &[Kind] = &[
@@ -46,31 +46,48 @@ fn metric(id: String, title: String, unit: &'static str, value: Option<f64>) -> 
     value.filter(|v| v.is_finite()).map(|value| MetricValue { id, title, unit, value, cell: None })
 }
 
+/// What reading a document's figures found besides them.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Values that are not numbers, with their paths: noted, and the rest compared.
+    pub notes: Vec<String>,
+    /// Numbers that are no measurement, with their paths: the document is left out.
+    pub not_measurements: Vec<String>,
+}
+
 /// A metric's value: a number; null or absent (not measured) is `None` without a word; anything
 /// else (`"500"`, `true`) is `None` and noted with its path below `results`.
-fn number(value: &Value, path: impl FnOnce() -> String, notes: &mut Vec<String>) -> Option<f64> {
+fn number(value: &Value, path: impl FnOnce() -> String, found: &mut Findings) -> Option<f64> {
     match value {
         Value::Null => None,
-        Value::Number(n) => n.as_f64(),
+        // Every figure compared is a rate or a time: 0 or less was not measured (a negative
+        // bandwidth, a time of 0), and a document holding one is left out, not averaged.
+        Value::Number(n) => match n.as_f64() {
+            Some(v) if v > 0.0 && v.is_finite() => Some(v),
+            v => {
+                found.not_measurements.push(format!("results.{} is {}", path(), v.unwrap_or(f64::NAN)));
+                None
+            }
+        },
         other => {
-            notes.push(format!("results.{} is {other}, not a number", path()));
+            found.notes.push(format!("results.{} is {other}, not a number", path()));
             None
         }
     }
 }
 
 /// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's.
-fn mpiio(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
+fn mpiio(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut metrics = Vec::new();
     for (i, phase) in phases.iter().enumerate() {
         let Some(name) = phase["phase"].as_str() else { continue };
         let ior =
-            number(&phase["ior"]["mean_mib_per_s"], || format!("phases[{i}].ior.mean_mib_per_s"), notes);
+            number(&phase["ior"]["mean_mib_per_s"], || format!("phases[{i}].ior.mean_mib_per_s"), found);
         let mpi_io_test = number(
             &phase["mpi_io_test"]["bandwidth_mb_per_s"],
             || format!("phases[{i}].mpi_io_test.bandwidth_mb_per_s"),
-            notes,
+            found,
         );
         metrics.extend(metric(
             format!("{name}_ior_mib_per_s"),
@@ -88,19 +105,19 @@ fn mpiio(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
     metrics
 }
 
-fn partdiff(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
+fn partdiff(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     [
         metric(
             "calculation_time_s".into(),
             "partdiff calculation time".into(),
             "s",
-            number(&results["calculation_time_s"], || "calculation_time_s".into(), notes),
+            number(&results["calculation_time_s"], || "calculation_time_s".into(), found),
         ),
         metric(
             "mlup_per_s".into(),
             "partdiff lattice updates".into(),
             "MLUP/s",
-            number(&results["mlup_per_s"], || "mlup_per_s".into(), notes),
+            number(&results["mlup_per_s"], || "mlup_per_s".into(), found),
         ),
     ]
     .into_iter()
@@ -111,7 +128,7 @@ fn partdiff(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
 /// Every measured cell of the matrix: the median MiB/s of the pair. Cells are named by host,
 /// so that the study's node6 → vm2 meets today's node6 → vm2 whatever the ranks were; a host
 /// with several ranks in one document names its cells `host:rank`.
-fn net(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
+fn net(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let pairs = results["pairs"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut ranks_of_host: Vec<(&str, u64)> = Vec::new();
     for pair in pairs {
@@ -137,7 +154,7 @@ fn net(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
             let s = name(pair["sender_host"].as_str()?, pair["sender"].as_u64()?);
             let r = name(pair["receiver_host"].as_str()?, pair["receiver"].as_u64()?);
             let id = format!("{}_to_{}_mib_per_s", s.replace(' ', "_"), r.replace(' ', "_"));
-            let value = number(&pair["median_mib_per_s"], || format!("pairs[{i}].median_mib_per_s"), notes);
+            let value = number(&pair["median_mib_per_s"], || format!("pairs[{i}].median_mib_per_s"), found);
             let mut m = metric(id, format!("{s} → {r} throughput"), "MiB/s", value)?;
             m.cell = Some(GridCell {
                 table: "throughput".into(),
@@ -153,7 +170,7 @@ fn net(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
 
 /// Every cell of the sweep: pass × file size × record size, MiB/s, the mean over the ranks
 /// (each rank swept its own file at the same time).
-fn fs(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
+fn fs(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let mut sums: Vec<(String, u64, u64, f64, u32)> = Vec::new();
     let sweeps = results["ranks"].as_array().map(Vec::as_slice).unwrap_or_default();
     let cells = sweeps.iter().enumerate().flat_map(|(r, s)| {
@@ -166,7 +183,7 @@ fn fs(results: &Value, notes: &mut Vec<String>) -> Vec<MetricValue> {
             .map(move |(c, cell)| (r, c, cell))
     });
     for (r, c, cell) in cells {
-        let value = number(&cell["mib_per_s"], || format!("ranks[{r}].cells[{c}].mib_per_s"), notes);
+        let value = number(&cell["mib_per_s"], || format!("ranks[{r}].cells[{c}].mib_per_s"), found);
         let (Some(pass), Some(file), Some(record), Some(value)) = (
             cell["pass"].as_str(),
             cell["file_size_bytes"].as_u64(),
@@ -212,7 +229,7 @@ mod tests {
             {"phase": "read", "ior": {"mean_mib_per_s": 200.0}, "mpi_io_test": {"bandwidth_mb_per_s": null}}
         ]});
         let got: Vec<(String, f64)> =
-            mpiio(&results, &mut Vec::new()).into_iter().map(|m| (m.id, m.value)).collect();
+            mpiio(&results, &mut Findings::default()).into_iter().map(|m| (m.id, m.value)).collect();
         assert_eq!(
             got,
             vec![
@@ -233,7 +250,7 @@ mod tests {
             serde_json::to_string(&written).unwrap()
         );
         let results: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(net(&results, &mut Vec::new())[0].value.to_bits(), written.to_bits());
+        assert_eq!(net(&results, &mut Findings::default())[0].value.to_bits(), written.to_bits());
     }
 
     #[test]
@@ -241,22 +258,22 @@ mod tests {
         let results = serde_json::json!({"phases": [
             {"phase": "write", "ior": {"mean_mib_per_s": "500"}, "mpi_io_test": {"bandwidth_mb_per_s": null}}
         ]});
-        let mut notes = Vec::new();
-        assert!(mpiio(&results, &mut notes).is_empty());
-        assert_eq!(notes, ["results.phases[0].ior.mean_mib_per_s is \"500\", not a number"]);
-        let mut notes = Vec::new();
+        let mut found = Findings::default();
+        assert!(mpiio(&results, &mut found).is_empty());
+        assert_eq!(found.notes, ["results.phases[0].ior.mean_mib_per_s is \"500\", not a number"]);
+        let mut found = Findings::default();
         let cells = serde_json::json!({"ranks": [{"cells": [
             {"pass": "write", "file_size_bytes": 1024, "record_size_bytes": 1024, "mib_per_s": true}]}]});
-        assert!(fs(&cells, &mut notes).is_empty());
-        assert_eq!(notes, ["results.ranks[0].cells[0].mib_per_s is true, not a number"]);
-        let mut notes = Vec::new();
+        assert!(fs(&cells, &mut found).is_empty());
+        assert_eq!(found.notes, ["results.ranks[0].cells[0].mib_per_s is true, not a number"]);
+        let mut found = Findings::default();
         let pairs = serde_json::json!({"pairs": [{"sender": 0, "receiver": 1, "sender_host": "a",
             "receiver_host": "b", "median_mib_per_s": "fast"}]});
-        assert!(net(&pairs, &mut notes).is_empty());
-        assert_eq!(notes, ["results.pairs[0].median_mib_per_s is \"fast\", not a number"]);
-        let mut notes = Vec::new();
-        partdiff(&serde_json::json!({"calculation_time_s": [1], "mlup_per_s": 2.0}), &mut notes);
-        assert_eq!(notes, ["results.calculation_time_s is [1], not a number"]);
+        assert!(net(&pairs, &mut found).is_empty());
+        assert_eq!(found.notes, ["results.pairs[0].median_mib_per_s is \"fast\", not a number"]);
+        let mut found = Findings::default();
+        partdiff(&serde_json::json!({"calculation_time_s": [1], "mlup_per_s": 2.0}), &mut found);
+        assert_eq!(found.notes, ["results.calculation_time_s is [1], not a number"]);
     }
 
     #[test]
@@ -265,7 +282,7 @@ mod tests {
             {"sender": 0, "receiver": 1, "sender_host": "node6", "receiver_host": "vm1", "median_mib_per_s": 110.5},
             {"sender": 1, "receiver": 0, "sender_host": "vm1", "receiver_host": "node6", "median_mib_per_s": null}
         ]});
-        let got = (kind("net").unwrap().metrics)(&results, &mut Vec::new());
+        let got = (kind("net").unwrap().metrics)(&results, &mut Findings::default());
         assert_eq!(got.len(), 1, "a failed pair has no value");
         assert_eq!((got[0].id.as_str(), got[0].value), ("node6_to_vm1_mib_per_s", 110.5));
         let cell = got[0].cell.as_ref().unwrap();
@@ -284,7 +301,7 @@ mod tests {
             {"sender": 0, "receiver": 1, "sender_host": "h", "receiver_host": "h", "median_mib_per_s": 1.0},
             {"sender": 1, "receiver": 2, "sender_host": "h", "receiver_host": "g", "median_mib_per_s": 2.0}
         ]});
-        let got = (kind("net").unwrap().metrics)(&results, &mut Vec::new());
+        let got = (kind("net").unwrap().metrics)(&results, &mut Findings::default());
         let ids: Vec<&str> = got.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["h:0_to_h:1_mib_per_s", "h:1_to_g_mib_per_s"]);
     }
@@ -305,7 +322,7 @@ mod tests {
             {"cells": [cell("write", 100.0), cell("random read", 50.0)]},
             {"cells": [cell("write", 200.0)]}
         ]});
-        let got = (kind("fs").unwrap().metrics)(&results, &mut Vec::new());
+        let got = (kind("fs").unwrap().metrics)(&results, &mut Findings::default());
         assert_eq!(got.len(), 2);
         assert_eq!((got[0].id.as_str(), got[0].value), ("write_1024k_4k_mib_per_s", 150.0));
         assert_eq!(got[1].id, "random_read_1024k_4k_mib_per_s");
@@ -318,10 +335,10 @@ mod tests {
     fn partdiff_gives_time_and_rate() {
         let got = (kind("partdiff").unwrap().metrics)(
             &serde_json::json!({"calculation_time_s": 2.5, "mlup_per_s": 40.0}),
-            &mut Vec::new(),
+            &mut Findings::default(),
         );
         assert_eq!(got.iter().map(|m| m.unit).collect::<Vec<_>>(), ["s", "MLUP/s"]);
         assert!(kind("nonsense").is_none());
-        assert!((kind("env").unwrap().metrics)(&Value::Null, &mut Vec::new()).is_empty());
+        assert!((kind("env").unwrap().metrics)(&Value::Null, &mut Findings::default()).is_empty());
     }
 }

@@ -159,6 +159,10 @@ impl Loaded {
                 self.without_metrics += 1;
                 self.left_out.push(LeftOut { file, reason });
             }
+            Reduced::NotAMeasurement(reason) => {
+                note!("pvbench: warning: left out {file}: {reason}");
+                self.left_out.push(LeftOut { file, reason });
+            }
             Reduced::OwnComparison => {
                 note!("pvbench: left out {file}: a comparison output of pvbench compare");
                 self.left_out.push(LeftOut { file, reason: "a comparison output of pvbench compare".into() });

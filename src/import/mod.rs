@@ -237,10 +237,29 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 results: run.results,
                 imported_from: Some(imported_from),
             };
+            check_figures(file, &run.lines, &document)?;
             outputs.push(Output { name, summary, document });
         }
     }
     write(&options.target, &outputs, options.force)
+}
+
+/// The rule of every document that enters (compare's load, a campaign's runs), applied before
+/// an imported one is written: a figure that is no measurement, or none at all, refuses the
+/// import naming the field, instead of a document that compare would leave out.
+fn check_figures(
+    file: &Path,
+    lines: &[usize; 2],
+    document: &Document<Value, Value, StatedEnvironment>,
+) -> anyhow::Result<()> {
+    use crate::compare::load::{self, Grouping, Reduced};
+    let bytes = serde_json::to_vec(document)?;
+    let why = match load::reduce(file, &bytes, &Grouping::Label)? {
+        Reduced::Run(_) => return Ok(()),
+        Reduced::NotAMeasurement(why) | Reduced::NoMetrics(why) => why,
+        Reduced::OwnComparison => "not a run".into(),
+    };
+    anyhow::bail!("{}:{}-{}: {why}", file.display(), lines[0], lines[1])
 }
 
 /// Parsing holds the text, and for JSON its tree, several times the file's size: refused up
