@@ -351,3 +351,63 @@ fn a_document_of_a_failed_run_is_kept_beside_and_not_counted() {
     let marker = std::fs::read_to_string(run_dir.join("rep-01.failed")).unwrap();
     assert!(marker.contains("benchmark failed (exit 3)"), "{marker}");
 }
+
+/// Names that become paths cannot collide or shadow: a benchmark named like a file the campaign
+/// writes is refused by check (exit 2, one line); groups `b-c` and `c` with benchmarks `a` and
+/// `a-b`, whose hostfiles were once one file (`a-b-c`), each run on their own group's hosts.
+#[test]
+fn names_that_become_paths_stay_apart() {
+    let standin = Standin::new(&[("b-c", vec!["100"]), ("c", vec!["50"])]);
+    let launcher = standin.dir.path().join("launcher");
+    common::executable(
+        &launcher,
+        "#!/usr/bin/env bash
+# launcher HOSTFILE COMMAND...: the hostfile's lines into the run's log, then the command.
+echo \"hostfile: $(tr '\\n' ' ' < \"$1\")\"
+shift
+exec \"$@\"
+",
+    );
+    let plan = standin.dir.path().join("plan.toml");
+    let write_plan = |second: &str| {
+        let bench = |name: &str, group: &str| {
+            format!(
+                "[[benchmark]]\nname = {name:?}\nkind = \"partdiff\"\ngroups = [{group:?}]\n\
+                 args = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\n"
+            )
+        };
+        let text = format!(
+            "name = \"paths\"\nreps = 1\npvbench = {:?}\nlauncher = \"{} {{hostfile}}\"\n\
+             [[group]]\nname = \"b-c\"\nhosts = [\"localhost\"]\n\
+             [[group]]\nname = \"c\"\nhosts = [\"localhost:2\"]\n{}{}",
+            standin.dir.path().join("pvbench").to_str().unwrap(),
+            launcher.display(),
+            bench("a", "b-c"),
+            bench(second, "c"),
+        );
+        std::fs::write(&plan, text).unwrap();
+    };
+
+    write_plan("overhead.json");
+    let out = assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "check"])
+        .arg(&plan)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("benchmark \"overhead.json\": the campaign writes its own overhead.json"), "{err}");
+
+    write_plan("a-b");
+    let results = standin.results("paths");
+    assert_exit(&run(&plan, &results, &[]), 0);
+    for (run, hosts) in [("a/b-c/rep-01", "localhost:1 "), ("a-b/c/rep-01", "localhost:2 ")] {
+        let log = std::fs::read_to_string(results.join(format!("{run}.log"))).unwrap();
+        assert!(log.contains(&format!("hostfile: {hosts}\n")), "{run} on its own group's hosts: {log}");
+    }
+    for hostfile in ["a+b-c", "a-b+c"] {
+        assert!(results.join("hostfiles").join(hostfile).is_file(), "hostfiles/{hostfile}");
+    }
+}

@@ -163,7 +163,7 @@ fn check_prints_the_schedule_and_runs_nothing() {
         .unwrap();
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert_eq!(text.matches("mpiexec -f RESULTS/hostfiles/pvfs2-").count(), 2, "{text}");
+    assert_eq!(text.matches("mpiexec -f RESULTS/hostfiles/pvfs2+").count(), 2, "{text}");
     assert!(text.contains("2 repetitions, order interleaved") && text.contains("reset  "), "{text}");
     assert!(!campaign.results.exists());
     assert!(campaign.server.pid().is_none(), "no server was started");

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::ArgsCheck;
-use super::plan::{Plan, Reps};
+use super::plan::{Benchmark, Plan, Reps};
 use super::runner;
 use super::schedule;
 use crate::console::note;
@@ -66,6 +66,9 @@ pub fn problems(plan: &Plan, args_check: ArgsCheck) -> Result<(), UsageError> {
             }
         }
     }
+    for warning in plan.benchmarks.iter().filter_map(|bench| hostless_launcher(plan, bench)) {
+        note!("pvbench: warning: {warning}");
+    }
     for group in &plan.groups {
         for host in group.hosts() {
             use std::net::ToSocketAddrs;
@@ -79,6 +82,21 @@ pub fn problems(plan: &Plan, args_check: ArgsCheck) -> Result<(), UsageError> {
     } else {
         Err(UsageError(format!("{}: {}", plan.source.display(), problems.join("; "))))
     }
+}
+
+/// A launcher without `{hostfile}` or `{hosts}` starts ranks where it likes (`mpiexec -n
+/// {ranks}` on one machine is a plan that works): said, not refused.
+fn hostless_launcher(plan: &Plan, bench: &Benchmark) -> Option<String> {
+    if bench.launcher.contains("{hostfile}") || bench.launcher.contains("{hosts}") {
+        return None;
+    }
+    let groups: Vec<&str> = bench.groups.iter().map(|&g| plan.groups[g].name.as_str()).collect();
+    Some(format!(
+        "benchmark {}: launcher {:?} has neither {{hostfile}} nor {{hosts}}: the hosts of {} will not reach it",
+        bench.name,
+        bench.launcher,
+        groups.join(", ")
+    ))
 }
 
 fn reps_text(reps: &Reps) -> String {
@@ -150,7 +168,7 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
     let results = Path::new("RESULTS");
     for slot in first.iter().take(cells.len()) {
         let files = runner::RunFiles::of(results, plan, slot);
-        let hostfile = results.join("hostfiles").join(runner::hostfile_name(plan, slot));
+        let hostfile = runner::hostfile(results, plan, slot);
         writeln!(
             out,
             "  {}: {}",
@@ -159,4 +177,32 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
         )?;
     }
     crate::console::print(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_launcher_that_leaves_the_hosts_out_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"t\"\nlauncher = \"mpiexec -n {ranks}\"\n\
+             [[group]]\nname = \"a\"\nhosts = [\"x\"]\n[[group]]\nname = \"b\"\nhosts = [\"y\"]\n\
+             [[benchmark]]\nkind = \"partdiff\"\n\
+             [[benchmark]]\nkind = \"net\"\nlauncher = \"srun -w {hosts}\"\n\
+             [[benchmark]]\nkind = \"fs\"\nlauncher = \"mpiexec -f {hostfile}\"\n",
+        )
+        .unwrap();
+        let plan = super::super::plan::load(&path, &[], None, Path::new("/bin/pvbench")).unwrap();
+        let warnings: Vec<String> =
+            plan.benchmarks.iter().filter_map(|b| hostless_launcher(&plan, b)).collect();
+        assert_eq!(
+            warnings,
+            ["benchmark partdiff: launcher \"mpiexec -n {ranks}\" has neither {hostfile} nor {hosts}: \
+              the hosts of a, b will not reach it"]
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 mod check;
 mod figures;
+mod layout;
 mod plan;
 mod run;
 mod runner;
@@ -109,7 +110,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 /// Where a campaign stands: its runs by outcome and its last word.
 fn status(results: &std::path::Path) -> anyhow::Result<()> {
     let manifest = state::read_manifest(results)?.ok_or_else(|| {
-        UsageError(format!("{}: no campaign here (no {})", results.display(), state::MANIFEST))
+        UsageError(format!("{}: no campaign here (no {})", results.display(), layout::MANIFEST))
     })?;
     let count = |outcome: &str| manifest.runs.iter().filter(|r| r.outcome == outcome).count();
     let mut out = String::new();

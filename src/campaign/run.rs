@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use super::layout;
 use super::plan::{Order, Plan, Reps};
 use super::runner::{self, Ended, RunFiles};
 use super::schedule::{self, Slot};
@@ -49,21 +50,19 @@ fn open(results: &Path) -> anyhow::Result<(PathBuf, state::Lock, Option<Manifest
     std::fs::create_dir_all(results)
         .map_err(|e| UsageError(format!("--results {}: cannot create: {e}", results.display())))?;
     let results = std::fs::canonicalize(results)?;
-    let lock = state::lock(&results.join(".campaign.lock"), false, || {
+    let lock = state::lock(&results.join(layout::LOCK), false, || {
         format!("another campaign is running on {}", results.display())
     })?;
     let manifest = state::read_manifest(&results)?;
     if manifest.is_none() {
-        let other = std::fs::read_dir(&results)?
-            .flatten()
-            .map(|e| e.file_name())
-            .find(|name| name != ".campaign.lock");
+        let other =
+            std::fs::read_dir(&results)?.flatten().map(|e| e.file_name()).find(|name| name != layout::LOCK);
         if let Some(other) = other {
             return Err(UsageError(format!(
                 "--results {}: holds {} but no campaign ({}): give an empty or new directory",
                 results.display(),
                 other.to_string_lossy(),
-                state::MANIFEST
+                layout::MANIFEST
             ))
             .into());
         }
@@ -77,7 +76,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
         .file
         .seed
         .or_else(|| old.as_ref().and_then(|m| m.identity["seed"].as_u64()))
-        .unwrap_or_else(rand::random);
+        .unwrap_or_else(draw_seed);
     let identity = state::identity(plan, seed);
     if let Some(old) = &old
         && old.identity != identity
@@ -101,7 +100,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
     crate::interrupt::install(crate::interrupt::Policy::Agree, |code| std::process::exit(code))?;
     let drain = Arc::new(AtomicBool::new(false));
     signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&drain))?;
-    runner::write_hostfiles(plan, &results.join("hostfiles"))?;
+    runner::write_hostfiles(plan, &results)?;
     let now = crate::result::now_rfc3339();
     let manifest = old.unwrap_or_else(|| Manifest {
         schema_version: CAMPAIGN_SCHEMA_VERSION,
@@ -293,7 +292,7 @@ impl Campaign<'_> {
                 steps.push((name, runner::shell(self.plan, text), text.clone()));
             }
         }
-        let hostfile = self.results.join("hostfiles").join(runner::hostfile_name(self.plan, slot));
+        let hostfile = runner::hostfile(&self.results, self.plan, slot);
         let words = runner::launch_words(self.plan, slot, &hostfile, &files.result);
         let mut launch = Command::new(&words[0]);
         launch.args(&words[1..]).envs(&group.env).current_dir(&self.plan.workdir);
@@ -357,6 +356,12 @@ impl Campaign<'_> {
             reason,
         })
     }
+}
+
+/// A seed a plan can hold: TOML's integers end at i64::MAX, and a drawn seed is one to copy
+/// into a plan (`seed = N`) to run the same order again.
+fn draw_seed() -> u64 {
+    rand::random::<u64>() >> 1
 }
 
 /// `1:02:03`.

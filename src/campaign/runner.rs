@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use rustix::process::{Pid, Signal, kill_process_group};
 
+use super::layout;
 use super::plan::{Benchmark, Family, Plan};
 use super::schedule::Slot;
 
@@ -171,18 +172,19 @@ pub fn shell(plan: &Plan, text: &str) -> Command {
 }
 
 /// The hostfile of a run's (benchmark, group), below `RESULTS/hostfiles/`.
-pub fn hostfile_name(plan: &Plan, slot: &Slot) -> String {
-    format!("{}-{}", plan.benchmarks[slot.benchmark].name, plan.groups[slot.group].name)
+pub fn hostfile(results: &Path, plan: &Plan, slot: &Slot) -> PathBuf {
+    layout::hostfile(results, &plan.benchmarks[slot.benchmark].name, &plan.groups[slot.group].name)
 }
 
-/// Writes the hostfile of every (benchmark, group) into `dir`, MPICH's `host:slots` lines.
-pub fn write_hostfiles(plan: &Plan, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// Writes the hostfile of every (benchmark, group) below `results`, MPICH's `host:slots` lines.
+pub fn write_hostfiles(plan: &Plan, results: &Path) -> anyhow::Result<()> {
+    let dir = results.join(layout::HOSTFILES);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for (benchmark, group) in super::schedule::cells(plan) {
         let slot = Slot { benchmark, group, rep: 1 };
         let (hosts, _) = hosts_and_ranks(plan, &slot);
         let text: String = hosts.iter().map(|(h, n)| format!("{h}:{n}\n")).collect();
-        crate::result::write_atomically(&dir.join(hostfile_name(plan, &slot)), text.as_bytes())?;
+        crate::result::write_atomically(&hostfile(results, plan, &slot), text.as_bytes())?;
     }
     Ok(())
 }

@@ -9,11 +9,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use super::layout::MANIFEST;
 use super::plan::Plan;
 use crate::error::UsageError;
 use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, HostState, Manifest};
-
-pub const MANIFEST: &str = "campaign.json";
 
 /// What makes a run what it is: groups, benchmarks as they will be launched, order and seed.
 /// Repetitions, overhead pairs and the steal limit may change between invocations: they decide

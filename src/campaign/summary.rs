@@ -1,6 +1,7 @@
 //! What a campaign says at the end: the overhead sentence first, then each benchmark's table,
-//! and in the results directory `overhead.json`, `summary/BENCHMARK/` (tables, charts) and
-//! `report.html`. Remade on every invocation from the results there.
+//! and in the results directory `overhead.json`, `summary/BENCHMARK/` (tables, charts), the
+//! overhead charts and `report.html` (named in `layout`). Remade on every invocation from the
+//! results there.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use super::figures::{self, Measured};
+use super::layout;
 use super::plan::{Family, Plan};
 use super::schedule::Slot;
 use crate::compare::load::{self, Grouping, Reduced};
@@ -114,6 +116,9 @@ fn reference_measured(plan: &Plan, name: &str) -> anyhow::Result<Measured> {
     Ok(measured)
 }
 
+/// The source of the campaign's own figures (a reference's is its name).
+const THIS_CAMPAIGN: &str = "this campaign";
+
 pub fn publish(
     plan: &Plan,
     results: &Path,
@@ -125,7 +130,7 @@ pub fn publish(
         .file
         .overheads
         .iter()
-        .map(|pair| collected.measured.overhead(plan, pair, "this campaign", true))
+        .map(|pair| collected.measured.overhead(plan, pair, THIS_CAMPAIGN, true))
         .collect();
     let mut reference: Vec<Overhead> = Vec::new();
     for name in references {
@@ -135,8 +140,8 @@ pub fn publish(
     let mut figures: Vec<(String, String)> = Vec::new();
     for o in overheads.iter().chain(&reference) {
         if let Some(svg) = report::compare::plot::overhead_chart(o)? {
-            let source = if o.source == "this campaign" { String::new() } else { format!("-{}", o.source) };
-            let name = format!("overhead-{}-vs-{}{source}.svg", o.guest, o.host);
+            let reference = (o.source != THIS_CAMPAIGN).then_some(o.source.as_str());
+            let name = layout::overhead_chart(&o.guest, &o.host, reference);
             crate::result::write_atomically(&results.join(&name), svg.as_bytes())?;
             figures.push((name, svg));
         }
@@ -147,7 +152,7 @@ pub fn publish(
         out.push('\n');
     }
     let mut sections = Vec::new();
-    let summary_dir = results.join("summary");
+    let summary_dir = results.join(layout::SUMMARY);
     for (b, bench) in plan.benchmarks.iter().enumerate() {
         let Some(files) = collected.files.get(&b) else { continue };
         let baseline = plan
@@ -186,7 +191,7 @@ pub fn publish(
     };
     let mut json = serde_json::to_string_pretty(&document)?;
     json.push('\n');
-    crate::result::write_atomically(&results.join("overhead.json"), json.as_bytes())?;
+    crate::result::write_atomically(&results.join(layout::OVERHEAD), json.as_bytes())?;
     let hosts = collected
         .hosts
         .iter()
@@ -230,12 +235,12 @@ pub fn publish(
             })
             .collect(),
     };
-    crate::result::write_atomically(&results.join("report.html"), report::html::page(&page).as_bytes())?;
+    crate::result::write_atomically(&results.join(layout::REPORT), report::html::page(&page).as_bytes())?;
     crate::console::print(&out)?;
     note!(
         "campaign: {} and {} written",
-        results.join("report.html").display(),
-        results.join("overhead.json").display()
+        results.join(layout::REPORT).display(),
+        results.join(layout::OVERHEAD).display()
     );
     Ok(())
 }

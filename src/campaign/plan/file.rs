@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The plan as written. Unknown keys are refused: a typo must not silently change a campaign.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -39,6 +40,42 @@ pub struct PlanFile {
     pub overheads: Vec<OverheadPair>,
 }
 
+/// The plan in `text`: TOML, only the keys a plan has, and no NUL anywhere (no command,
+/// argument, path or environment can hold one).
+pub fn parse(text: &str) -> Result<PlanFile, String> {
+    let at_line = |e: toml::de::Error| {
+        let message = e.message().trim_end().to_string();
+        match e.span() {
+            Some(span) => format!("line {}: {message}", text[..span.start].matches('\n').count() + 1),
+            None => message,
+        }
+    };
+    let file = toml::from_str(text).map_err(at_line)?;
+    let table: toml::Table = toml::from_str(text).map_err(at_line)?;
+    match nul_at(&toml::Value::Table(table), "") {
+        Some(at) => {
+            Err(format!("{at}: holds a NUL character (no command, argument, path or environment can)"))
+        }
+        None => Ok(file),
+    }
+}
+
+/// Where in `value` a key or string holds a NUL: `benchmark[1].args[2]`.
+fn nul_at(value: &toml::Value, at: &str) -> Option<String> {
+    match value {
+        toml::Value::String(s) => s.contains('\0').then(|| at.to_string()),
+        toml::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_at(item, &format!("{at}[{i}]")))
+        }
+        toml::Value::Table(table) => table.iter().find_map(|(key, item)| {
+            let shown = key.escape_debug();
+            let here = if at.is_empty() { shown.to_string() } else { format!("{at}.{shown}") };
+            if key.contains('\0') { Some(here) } else { nul_at(item, &here) }
+        }),
+        _ => None,
+    }
+}
+
 fn default_launcher() -> String {
     "mpiexec -f {hostfile} -n {ranks}".into()
 }
@@ -55,7 +92,8 @@ pub enum Order {
     Blocked,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// A count (`reps = 5`) or a table (`reps = { min = 3, max = 10, until_ci = 0.05 }`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Reps {
     Fixed(u32),
@@ -66,6 +104,47 @@ pub enum Reps {
         max: u32,
         until_ci: f64,
     },
+}
+
+/// `reps`' table form as written: unknown keys refused, as everywhere in a plan.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UntilCiFile {
+    min: u32,
+    max: u32,
+    until_ci: f64,
+}
+
+/// By hand rather than `untagged`: that form ignores unknown keys in the table and names
+/// every mistake "data did not match any variant".
+impl<'de> Deserialize<'de> for Reps {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RepsVisitor;
+        impl<'de> Visitor<'de> for RepsVisitor {
+            type Value = Reps;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a count (reps = 5) or { min = 3, max = 10, until_ci = 0.05 }")
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Reps, E> {
+                u32::try_from(n).map(Reps::Fixed).map_err(|_| E::invalid_value(Unexpected::Signed(n), &self))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Reps, E> {
+                u32::try_from(n)
+                    .map(Reps::Fixed)
+                    .map_err(|_| E::invalid_value(Unexpected::Unsigned(n), &self))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Reps, A::Error> {
+                let UntilCiFile { min, max, until_ci } =
+                    UntilCiFile::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Reps::UntilCi { min, max, until_ci })
+            }
+        }
+        deserializer.deserialize_any(RepsVisitor)
+    }
 }
 
 impl Default for Reps {

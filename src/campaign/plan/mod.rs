@@ -6,12 +6,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::layout;
 use crate::error::UsageError;
 
 mod file;
+mod group;
+mod vars;
 
-use file::GroupFile;
+use file::BenchmarkFile;
 pub use file::{Family, Order, OverheadPair, PlanFile, Reps};
+use vars::{LAUNCH_FIELDS, Vars, fill};
 
 /// The plan, checked: names resolve, hosts are read, variables are filled in.
 #[derive(Debug, Clone)]
@@ -21,7 +25,7 @@ pub struct Plan {
     /// The plan file's text, as read.
     pub text: String,
     pub workdir: PathBuf,
-    pub vars: BTreeMap<String, String>,
+    pub vars: Vars,
     pub groups: Vec<Group>,
     pub benchmarks: Vec<Benchmark>,
     /// Benchmarks whose `only_if` failed: name and command.
@@ -83,49 +87,64 @@ pub struct Benchmark {
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
-fn usage(source: &Path, what: impl std::fmt::Display) -> UsageError {
-    UsageError(format!("{}: {what}", source.display()))
+/// The longest name: a directory's, and part of a file's name with another.
+const MAX_NAME: usize = 100;
+
+/// What reading the parts of a plan needs: where it is and its variables.
+struct Reader<'a> {
+    source: &'a Path,
+    workdir: PathBuf,
+    vars: Vars,
 }
 
-/// A name used in paths: letters, digits, `.`, `_`, `-`.
-fn check_name(source: &Path, what: &str, name: &str) -> Result<(), UsageError> {
+impl Reader<'_> {
+    /// An error about the plan, named by its path.
+    fn usage(&self, what: impl std::fmt::Display) -> UsageError {
+        UsageError(format!("{}: {what}", self.source.display()))
+    }
+
+    /// `text` with the plan's variables filled in, `keep` names left as they are.
+    fn fill(&self, text: &str, keep: &[&str]) -> Result<String, UsageError> {
+        fill(text, &self.vars, keep).map_err(|e| self.usage(e))
+    }
+
+    fn fill_all(&self, items: &[String]) -> Result<Vec<String>, UsageError> {
+        items.iter().map(|a| self.fill(a, &[])).collect()
+    }
+}
+
+/// A name used in paths: letters, digits, `.`, `_`, `-`, not too long.
+fn check_name(reader: &Reader, what: &str, name: &str) -> Result<(), UsageError> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-    if ok { Ok(()) } else { Err(usage(source, format!("{what} {name:?}: use letters, digits, . _ - only"))) }
-}
-
-/// `{name}` in `text` replaced by the variable's value; `keep` names are left for later.
-pub fn fill(text: &str, vars: &BTreeMap<String, String>, keep: &[&str]) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let Some(close) = after.find('}') else {
-            return Err(format!("{text:?}: a '{{' without '}}'"));
-        };
-        let name = &after[..close];
-        if keep.contains(&name) {
-            out.push_str(&rest[open..open + close + 2]);
-        } else {
-            match vars.get(name) {
-                Some(value) => out.push_str(value),
-                None => {
-                    return Err(format!(
-                        "{text:?}: no variable {{{name}}} (give it in [vars] or --set {name}=...)"
-                    ));
-                }
-            }
-        }
-        rest = &after[close + 1..];
+    if !ok {
+        return Err(reader.usage(format!("{what} {name:?}: use letters, digits, . _ - only")));
     }
-    out.push_str(rest);
-    Ok(out)
+    if name.len() > MAX_NAME {
+        return Err(reader.usage(format!("{what} {name:?}: longer than {MAX_NAME} characters")));
+    }
+    Ok(())
 }
 
-/// What a launcher template is filled in with per run.
-pub const LAUNCH_FIELDS: &[&str] = &["hostfile", "hosts", "nodes", "ranks"];
+/// A name not given before, also not in another case: the results directory may be on a file
+/// system that ignores case, where `PVFS2/` and `pvfs2/` are one directory.
+fn check_new_name<'a>(
+    reader: &Reader,
+    what: &str,
+    name: &str,
+    before: impl IntoIterator<Item = &'a str>,
+) -> Result<(), UsageError> {
+    match before.into_iter().find(|o| o.eq_ignore_ascii_case(name)) {
+        Some(o) if o == name => {
+            Err(reader.usage(format!("{what} {name:?} is named twice (give each a name)")))
+        }
+        Some(o) => Err(reader.usage(format!(
+            "{what}s {o:?} and {name:?} differ only in case (one directory where case is ignored)"
+        ))),
+        None => Ok(()),
+    }
+}
 
 /// Reads and checks the plan at `path`; `sets` are `name=value` overrides of its `[vars]`.
 pub fn load(
@@ -135,153 +154,157 @@ pub fn load(
     default_pvbench: &Path,
 ) -> Result<Plan, UsageError> {
     let text = crate::input::read_text(path, crate::input::PLAN).map_err(|e| UsageError(e.to_string()))?;
-    let mut file: PlanFile = toml::from_str(&text).map_err(|e| {
-        let message = e.message().trim_end().to_string();
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
-        match line {
-            Some(line) => usage(path, format!("line {line}: {message}")),
-            None => usage(path, message),
-        }
-    })?;
+    let usage = |what: String| UsageError(format!("{}: {what}", path.display()));
+    let mut file = file::parse(&text).map_err(usage)?;
+    let vars = vars::with_sets(&file.vars, sets)?;
+    vars::check_all(&vars).map_err(usage)?;
     let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let workdir = base.join(file.workdir.clone().unwrap_or_default());
-    let workdir = std::fs::canonicalize(&workdir)
-        .map_err(|e| usage(path, format!("workdir {}: {e}", workdir.display())))?;
-    let mut vars = file.vars.clone();
-    for set in sets {
-        let (name, value) =
-            set.split_once('=').ok_or_else(|| UsageError(format!("--set {set:?}: give NAME=VALUE")))?;
-        if !vars.contains_key(name) {
-            let known: Vec<&str> = vars.keys().map(String::as_str).collect();
-            return Err(UsageError(format!(
-                "--set {name}: the plan has no such variable (its [vars]: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            )));
-        }
-        vars.insert(name.to_string(), value.to_string());
-    }
-    let fill_here = |text: &str, keep: &[&str]| fill(text, &vars, keep).map_err(|e| usage(path, e));
+    let workdir = match &file.workdir {
+        Some(dir) => base.join(fill(&dir.to_string_lossy(), &vars, &[]).map_err(usage)?),
+        None => base.to_path_buf(),
+    };
+    let workdir =
+        std::fs::canonicalize(&workdir).map_err(|e| usage(format!("workdir {}: {e}", workdir.display())))?;
+    let reader = Reader { source: path, workdir, vars };
+    file.name = reader.fill(&file.name, &[])?;
     if let Some(reps) = reps {
         file.reps = Reps::Fixed(reps);
     }
-    check_reps(path, &file)?;
-    let groups =
-        file.groups.iter().map(|g| group(path, &workdir, g, &fill_here)).collect::<Result<Vec<_>, _>>()?;
+    check_reps(&reader, &file)?;
+    let mut groups: Vec<Group> = Vec::new();
+    for g in &file.groups {
+        let group = group::read(&reader, g)?;
+        check_new_name(&reader, "group", &group.name, groups.iter().map(|o| o.name.as_str()))?;
+        groups.push(group);
+    }
     if groups.is_empty() {
-        return Err(usage(path, "no [[group]]"));
+        return Err(reader.usage("no [[group]]"));
     }
-    for (i, g) in groups.iter().enumerate() {
-        if groups[..i].iter().any(|o| o.name == g.name) {
-            return Err(usage(path, format!("group {:?} is named twice", g.name)));
-        }
-    }
-    let index_of = |name: &str, what: &str| {
-        groups.iter().position(|g| g.name == name).ok_or_else(|| {
-            let known: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-            usage(path, format!("{what}: no group {name:?} (groups: {})", known.join(", ")))
-        })
-    };
     let mut benchmarks: Vec<Benchmark> = Vec::new();
     let mut left_out: Vec<(String, String)> = Vec::new();
     for b in &file.benchmarks {
         let name = b.name.clone().unwrap_or_else(|| b.kind.name().to_string());
-        check_name(path, "benchmark", &name)?;
-        if benchmarks.iter().any(|o| o.name == name) || left_out.iter().any(|(o, _)| *o == name) {
-            return Err(usage(path, format!("benchmark {name:?} is named twice (give each a name)")));
+        check_name(&reader, "benchmark", &name)?;
+        if let Some(taken) = layout::reserved(&name) {
+            return Err(reader.usage(format!(
+                "benchmark {name:?}: the campaign writes its own {taken} in the results directory: give another name"
+            )));
         }
+        let before =
+            benchmarks.iter().map(|o| o.name.as_str()).chain(left_out.iter().map(|(o, _)| o.as_str()));
+        check_new_name(&reader, "benchmark", &name, before)?;
         if let Some(condition) = &b.only_if {
-            let condition = fill_here(condition, &[])?;
-            if !holds(&workdir, &condition) {
+            let condition = reader.fill(condition, &[])?;
+            if !holds(&reader.workdir, &condition) {
                 left_out.push((name, condition));
                 continue;
             }
         }
-        let what = format!("benchmark {name}");
-        let members = match &b.groups {
-            Some(names) => names.iter().map(|n| index_of(n, &what)).collect::<Result<Vec<_>, _>>()?,
-            None => (0..groups.len()).collect(),
-        };
-        if members.is_empty() {
-            return Err(usage(path, format!("{what}: runs from no group")));
-        }
-        for group in b.group_args.keys() {
-            index_of(group, &format!("{what}: group_args"))?;
-        }
-        if !b.peers.is_empty() && b.kind != Family::Net {
-            return Err(usage(path, format!("{what}: peers are for kind = \"net\"")));
-        }
-        for reserved in ["--json", "--label", "-l"] {
-            if b.args.iter().chain(b.group_args.values().flatten()).any(|a| a == reserved) {
-                return Err(usage(
-                    path,
-                    format!("{what}: args may not hold {reserved} (the campaign gives it)"),
-                ));
-            }
-        }
-        match b.ranks {
-            Some(0) => return Err(usage(path, format!("{what}: ranks = 0: give at least 1"))),
-            Some(ranks) => {
-                crate::bounds::count(&format!("{what}: ranks"), ranks, crate::bounds::MAX_RANKS)
-                    .map_err(|e| usage(path, e))?;
-            }
-            None => {}
-        }
-        let timeout = match &b.timeout {
-            Some(t) => humantime::parse_duration(t)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| {
-                    usage(path, format!("{what}: timeout {t:?} is not a duration (\"90s\", \"10m\")"))
-                })
-                .and_then(|d| {
-                    crate::bounds::duration(&format!("{what}: timeout {t:?}"), d).map_err(|e| usage(path, e))
-                })?,
-            None => DEFAULT_TIMEOUT,
-        };
-        let pvbench = match b.pvbench.as_ref().or(file.pvbench.as_ref()) {
-            Some(p) => workdir.join(fill_here(p, &[])?),
-            None => default_pvbench.to_path_buf(),
-        };
-        let fill_all =
-            |items: &[String]| items.iter().map(|a| fill_here(a, &[])).collect::<Result<Vec<_>, _>>();
-        benchmarks.push(Benchmark {
-            title: fill_here(b.title.as_deref().unwrap_or(&name), &[])?,
-            family: b.kind,
-            args: fill_all(&b.args)?,
-            group_args: b
-                .group_args
-                .iter()
-                .map(|(g, a)| Ok((g.clone(), fill_all(a)?)))
-                .collect::<Result<_, UsageError>>()?,
-            groups: members,
-            ranks: b.ranks,
-            peers: fill_all(&b.peers)?,
-            reset: b.reset.as_deref().map(|c| fill_here(c, &[])).transpose()?,
-            check: b.check.as_deref().map(|c| fill_here(c, &[])).transpose()?,
-            stop: b.stop.as_deref().map(|c| fill_here(c, &[])).transpose()?,
-            timeout,
-            pvbench,
-            launcher: fill_here(b.launcher.as_ref().unwrap_or(&file.launcher), LAUNCH_FIELDS)?,
-            name,
-        });
+        benchmarks.push(benchmark(&reader, &file, &groups, b, name, default_pvbench)?);
     }
     if benchmarks.is_empty() {
         let why = if left_out.is_empty() { String::new() } else { " (every one's only_if failed)".into() };
-        return Err(usage(path, format!("no [[benchmark]]{why}")));
+        return Err(reader.usage(format!("no [[benchmark]]{why}")));
     }
     for pair in &file.overheads {
-        index_of(&pair.guest, "overhead guest")?;
-        index_of(&pair.host, "overhead host")?;
+        group_index(&reader, &groups, &pair.guest, "overhead guest")?;
+        group_index(&reader, &groups, &pair.host, "overhead host")?;
         if pair.guest == pair.host {
-            return Err(usage(path, format!("overhead: {:?} against itself", pair.guest)));
+            return Err(reader.usage(format!("overhead: {:?} against itself", pair.guest)));
         }
     }
     if let Some(limit) = file.max_steal_percent
         && !(0.0..=100.0).contains(&limit)
     {
-        return Err(usage(path, format!("max_steal_percent {limit}: give a share from 0 to 100")));
+        return Err(reader.usage(format!("max_steal_percent {limit}: give a share from 0 to 100")));
     }
+    let Reader { workdir, vars, .. } = reader;
     Ok(Plan { file, source: path.to_path_buf(), text, workdir, vars, groups, benchmarks, left_out })
+}
+
+/// The index of the group `name`, or an error naming the groups there are.
+fn group_index(reader: &Reader, groups: &[Group], name: &str, what: &str) -> Result<usize, UsageError> {
+    groups.iter().position(|g| g.name == name).ok_or_else(|| {
+        let known: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+        reader.usage(format!("{what}: no group {name:?} (groups: {})", known.join(", ")))
+    })
+}
+
+/// One `[[benchmark]]`, every string filled in.
+fn benchmark(
+    reader: &Reader,
+    file: &PlanFile,
+    groups: &[Group],
+    b: &BenchmarkFile,
+    name: String,
+    default_pvbench: &Path,
+) -> Result<Benchmark, UsageError> {
+    let what = format!("benchmark {name}");
+    let members = match &b.groups {
+        Some(names) => {
+            names.iter().map(|n| group_index(reader, groups, n, &what)).collect::<Result<Vec<_>, _>>()?
+        }
+        None => (0..groups.len()).collect(),
+    };
+    if members.is_empty() {
+        return Err(reader.usage(format!("{what}: runs from no group")));
+    }
+    for group in b.group_args.keys() {
+        group_index(reader, groups, group, &format!("{what}: group_args"))?;
+    }
+    if !b.peers.is_empty() && b.kind != Family::Net {
+        return Err(reader.usage(format!("{what}: peers are for kind = \"net\"")));
+    }
+    for reserved in ["--json", "--label", "-l"] {
+        if b.args.iter().chain(b.group_args.values().flatten()).any(|a| a == reserved) {
+            return Err(reader.usage(format!("{what}: args may not hold {reserved} (the campaign gives it)")));
+        }
+    }
+    match b.ranks {
+        Some(0) => return Err(reader.usage(format!("{what}: ranks = 0: give at least 1"))),
+        Some(ranks) => {
+            crate::bounds::count(&format!("{what}: ranks"), ranks, crate::bounds::MAX_RANKS)
+                .map_err(|e| reader.usage(e))?;
+        }
+        None => {}
+    }
+    let timeout = match &b.timeout {
+        Some(t) => timeout(reader, &what, &reader.fill(t, &[])?)?,
+        None => DEFAULT_TIMEOUT,
+    };
+    let pvbench = match b.pvbench.as_ref().or(file.pvbench.as_ref()) {
+        Some(p) => reader.workdir.join(reader.fill(p, &[])?),
+        None => default_pvbench.to_path_buf(),
+    };
+    let fill_command = |c: &Option<String>| c.as_deref().map(|c| reader.fill(c, &[])).transpose();
+    Ok(Benchmark {
+        title: reader.fill(b.title.as_deref().unwrap_or(&name), &[])?,
+        family: b.kind,
+        args: reader.fill_all(&b.args)?,
+        group_args: b
+            .group_args
+            .iter()
+            .map(|(g, a)| Ok((g.clone(), reader.fill_all(a)?)))
+            .collect::<Result<_, UsageError>>()?,
+        groups: members,
+        ranks: b.ranks,
+        peers: reader.fill_all(&b.peers)?,
+        reset: fill_command(&b.reset)?,
+        check: fill_command(&b.check)?,
+        stop: fill_command(&b.stop)?,
+        timeout,
+        pvbench,
+        launcher: reader.fill(b.launcher.as_ref().unwrap_or(&file.launcher), LAUNCH_FIELDS)?,
+        name,
+    })
+}
+
+/// A run's time limit: a duration above zero, within the bound of every duration.
+fn timeout(reader: &Reader, what: &str, text: &str) -> Result<Duration, UsageError> {
+    let limit = humantime::parse_duration(text).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+        reader.usage(format!("{what}: timeout {text:?} is not a duration (\"90s\", \"10m\")"))
+    })?;
+    crate::bounds::duration(&format!("{what}: timeout {text:?}"), limit).map_err(|e| reader.usage(e))
 }
 
 /// Whether a shell command succeeds, run from `workdir` with its output dropped.
@@ -297,96 +320,27 @@ fn holds(workdir: &Path, command: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn check_reps(path: &Path, file: &PlanFile) -> Result<(), UsageError> {
-    crate::bounds::count("reps", file.reps.max(), crate::bounds::MAX_REPS).map_err(|e| usage(path, e))?;
+fn check_reps(reader: &Reader, file: &PlanFile) -> Result<(), UsageError> {
+    crate::bounds::count("reps", file.reps.max(), crate::bounds::MAX_REPS).map_err(|e| reader.usage(e))?;
     match file.reps {
-        Reps::Fixed(0) => Err(usage(path, "reps = 0: give at least 1")),
+        Reps::Fixed(0) => Err(reader.usage("reps = 0: give at least 1")),
         Reps::UntilCi { min, max, until_ci } => {
             if min < 2 || max < min {
-                Err(usage(
-                    path,
-                    format!("reps: min {min}, max {max}: give 2 <= min <= max (an interval needs 2 runs)"),
-                ))
+                Err(reader.usage(format!(
+                    "reps: min {min}, max {max}: give 2 <= min <= max (an interval needs 2 runs)"
+                )))
             } else if !(until_ci > 0.0 && until_ci < 1.0) {
-                Err(usage(
-                    path,
-                    format!("reps: until_ci {until_ci}: give a share of the mean, e.g. 0.05 for ±5 %"),
-                ))
+                Err(reader.usage(format!(
+                    "reps: until_ci {until_ci}: give a share of the mean, e.g. 0.05 for ±5 %"
+                )))
             } else if file.order == Order::Blocked {
-                Err(usage(path, "order = \"blocked\" needs a fixed reps (until_ci decides per round)"))
+                Err(reader.usage("order = \"blocked\" needs a fixed reps (until_ci decides per round)"))
             } else {
                 Ok(())
             }
         }
         Reps::Fixed(_) => Ok(()),
     }
-}
-
-fn group(
-    path: &Path,
-    workdir: &Path,
-    g: &GroupFile,
-    fill_here: &impl Fn(&str, &[&str]) -> Result<String, UsageError>,
-) -> Result<Group, UsageError> {
-    check_name(path, "group", &g.name)?;
-    let what = format!("group {}", g.name);
-    let entries: Vec<String> = match (&g.hostfile, g.hosts.is_empty()) {
-        (Some(_), false) => return Err(usage(path, format!("{what}: give hosts or hostfile, not both"))),
-        (None, true) => return Err(usage(path, format!("{what}: give hosts or hostfile"))),
-        (None, false) => g.hosts.iter().map(|h| fill_here(h, &[])).collect::<Result<_, _>>()?,
-        (Some(file), true) => {
-            let file = workdir.join(fill_here(&file.to_string_lossy(), &[])?);
-            let text = crate::input::read_text(&file, crate::input::HOSTFILE)
-                .map_err(|e| usage(path, format!("{what}: hostfile {e}")))?;
-            text.lines()
-                .map(|l| l.split('#').next().unwrap_or_default().trim())
-                .filter(|l| !l.is_empty())
-                .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
-                .collect()
-        }
-    };
-    let mut slots = Vec::new();
-    for entry in &entries {
-        let (host, count) = match entry.split_once(':') {
-            Some((host, n)) => {
-                let n: u32 = n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    usage(path, format!("{what}: {entry:?}: slots after ':' must be a positive number"))
-                })?;
-                (host, n)
-            }
-            None => (entry.as_str(), 1),
-        };
-        if host.is_empty() {
-            return Err(usage(path, format!("{what}: an empty host name")));
-        }
-        // What a launcher and the resolver take as one host: no quotes, spaces or brackets.
-        if !host.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
-            return Err(usage(
-                path,
-                format!("{what}: {host:?} is not a host name (letters, digits, '.', '_', '-')"),
-            ));
-        }
-        let total = slots.len() as u64 + u64::from(count);
-        if total > u64::from(crate::bounds::MAX_RANKS) {
-            return Err(usage(
-                path,
-                format!("{what}: {total} slots: more than {}, the most it may be", crate::bounds::MAX_RANKS),
-            ));
-        }
-        slots.extend(std::iter::repeat_n(host.to_string(), count as usize));
-    }
-    if slots.is_empty() {
-        return Err(usage(path, format!("{what}: its hostfile names no host")));
-    }
-    let ranks = g.ranks.unwrap_or(slots.len() as u32);
-    crate::bounds::count(&format!("{what}: ranks"), ranks, crate::bounds::MAX_RANKS)
-        .map_err(|e| usage(path, e))?;
-    if ranks == 0 {
-        return Err(usage(path, format!("{what}: ranks = 0")));
-    }
-    let env =
-        g.env.iter().map(|(k, v)| Ok((k.clone(), fill_here(v, &[])?))).collect::<Result<_, UsageError>>()?;
-    Ok(Group { name: g.name.clone(), slots, ranks, env })
 }
 
 #[cfg(test)]
@@ -454,11 +408,89 @@ mod tests {
             (("name = \"t\"", "name = \"t\"\nreps = { min = 1, max = 3, until_ci = 0.05 }"), "2 <= min"),
             (("args = [", "timeout = \"soon\"\nargs = ["), "not a duration"),
             (("args = [", "args = [\"--json\", "), "may not hold --json"),
+            (
+                ("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nranks = 0"),
+                "group guest: ranks = 0: give at least 1",
+            ),
+            // Class 7: a plan that check accepts runs.
+            (
+                ("name = \"t\"", "name = \"t\"\nreps = { min = 2, max = 5, until_ci = 0.05, typo = 1 }"),
+                "line 3: unknown field `typo`, expected one of `min`, `max`, `until_ci`",
+            ),
+            (("name = \"t\"", "name = \"t\"\nreps = \"5\""), "expected a count (reps = 5) or { min = 3"),
+            (("name = \"t\"", "name = \"t\"\nreps = -1"), "invalid value: integer `-1`, expected a count"),
+            (
+                ("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nenv = { A = \"x\\u0000y\" }"),
+                "group[1].env.A: holds a NUL character",
+            ),
+            (("args = [", "args = [\"-x\", \"a\\u0000\", "), "benchmark[0].args[1]: holds a NUL character"),
+            (
+                ("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nenv = { \"A\\u0000\" = \"1\" }"),
+                "group[1].env.A\\0: holds a NUL",
+            ),
+            (("name = \"t\"", "name = \"t\"\nworkdir = \".\\u0000\""), "workdir: holds a NUL character"),
+            (
+                ("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nenv = { \"A=B\" = \"1\" }"),
+                "env name \"A=B\": give a variable name",
+            ),
+            (
+                ("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nenv = { \"\" = \"1\" }"),
+                "env name \"\": give a variable name",
+            ),
+            (
+                ("size = \"1MiB\"", "size = \"{other}\"\nother = \"{size}\""),
+                "[vars] other: the variables {other} → {size} → {other} form a cycle",
+            ),
+            (("size = \"1MiB\"", "size = \"{base}/x\""), "[vars] size: no variable {base} (in {size})"),
+            // Class 6: names that become paths cannot collide or shadow.
+            (
+                ("kind = \"mpiio\"", "kind = \"mpiio\"\nname = \"overhead.json\""),
+                "benchmark \"overhead.json\": the campaign writes its own overhead.json in the results directory",
+            ),
+            (("kind = \"mpiio\"", "kind = \"mpiio\"\nname = \"Summary\""), "writes its own summary in"),
+            (("kind = \"mpiio\"", "kind = \"mpiio\"\nname = \"hostfiles\""), "writes its own hostfiles in"),
+            (("name = \"guest\"", "name = \"Host\""), "groups \"host\" and \"Host\" differ only in case"),
+            (("name = \"guest\"", "name = \"a+b\""), "group \"a+b\": use letters, digits"),
+            (("name = \"guest\"", &format!("name = \"{}\"", "g".repeat(101))), "longer than 100 characters"),
         ] {
             let text = SMALL.replacen(change.0, change.1, 1);
             let error = plan(&text).unwrap_err().0;
             assert!(error.contains(needle), "{change:?}: {error}");
         }
+    }
+
+    #[test]
+    fn reps_is_a_count_or_a_table() {
+        let fixed = plan(&SMALL.replacen("name = \"t\"", "name = \"t\"\nreps = 3", 1)).unwrap();
+        assert_eq!(fixed.file.reps, Reps::Fixed(3));
+        let table = "name = \"t\"\nreps = { min = 2, max = 5, until_ci = 0.05 }";
+        let until = plan(&SMALL.replacen("name = \"t\"", table, 1)).unwrap();
+        assert_eq!(until.file.reps, Reps::UntilCi { min: 2, max: 5, until_ci: 0.05 });
+    }
+
+    /// Every string that can hold `{var}` has it filled in, variables within variables too.
+    #[test]
+    fn variables_fill_every_string() {
+        let text = SMALL
+            .replacen("name = \"t\"", "name = \"t {size}\"\nworkdir = \"{dir}\"", 1)
+            .replacen(
+                "size = \"1MiB\"",
+                "size = \"1MiB\"\ndir = \".\"\nbase = \"/s\"\nscratch = \"{base}/x\"\nlimit = \"90s\"",
+                1,
+            )
+            .replacen("args = [", "timeout = \"{limit}\"\nargs = [\"-f\", \"{scratch}/testfile\", ", 1)
+            .replacen("hosts = [\"vm3\"]", "hosts = [\"vm3\"]\nenv = { DIR = \"{scratch}\" }", 1);
+        let p = plan(&text).unwrap();
+        assert_eq!(p.file.name, "t 1MiB");
+        assert_eq!(p.benchmarks[0].args, ["-f", "/s/x/testfile", "-b", "1MiB"]);
+        assert_eq!(p.benchmarks[0].timeout, Duration::from_secs(90));
+        assert_eq!(p.groups[1].env["DIR"], "/s/x");
+        let sets = ["base=/t".to_string()];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.toml");
+        std::fs::write(&path, &text).unwrap();
+        let set = load(&path, &sets, None, Path::new("/usr/bin/pvbench")).unwrap();
+        assert_eq!(set.benchmarks[0].args[1], "/t/x/testfile", "--set reaches variables that use it");
     }
 
     #[test]
@@ -495,13 +527,5 @@ mod tests {
         }
         let unknown = p.launch_every_benchmark_with("srun {nodez}").unwrap_err().0;
         assert!(unknown.starts_with("--launcher ") && unknown.contains("no variable {nodez}"), "{unknown}");
-    }
-
-    #[test]
-    fn fill_keeps_launch_fields_and_refuses_unknown_names() {
-        let vars = BTreeMap::from([("a".to_string(), "x".to_string())]);
-        assert_eq!(fill("{a} -f {hostfile}", &vars, LAUNCH_FIELDS).unwrap(), "x -f {hostfile}");
-        assert!(fill("{b}", &vars, &[]).unwrap_err().contains("no variable {b}"));
-        assert!(fill("{a", &vars, &[]).is_err());
     }
 }
