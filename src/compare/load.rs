@@ -64,11 +64,11 @@ pub struct Run {
 }
 
 /// The files named by `inputs`: files as given, directories searched recursively for `*.json`,
-/// and glob patterns. Each file once however many links lead to it (by its canonical path, so
-/// two links to one directory or a link loop do not count a document twice), under the first
-/// name it was reached by; sorted.
-pub fn expand(inputs: &[String]) -> Result<Vec<PathBuf>, UsageError> {
-    let mut found = Found::default();
+/// and glob patterns. Each file once however many links lead to it (by device and inode, so two
+/// links to one directory or a link loop do not count a document twice), under the first name
+/// it was reached by; sorted. Links to nothing inside a directory are left out and named.
+pub fn expand(inputs: &[String]) -> Result<Expanded, UsageError> {
+    let mut found = Expanded::default();
     for input in inputs {
         if input.contains(['*', '?', '[']) {
             let paths =
@@ -84,38 +84,53 @@ pub fn expand(inputs: &[String]) -> Result<Vec<PathBuf>, UsageError> {
             found.collect(Path::new(input))?;
         }
     }
-    let mut files = found.files;
-    files.sort();
-    Ok(files)
+    found.files.sort();
+    Ok(found)
 }
 
 #[derive(Default)]
-struct Found {
-    files: Vec<PathBuf>,
-    /// Canonical paths of the files and directories already visited.
-    seen: std::collections::HashSet<PathBuf>,
+pub struct Expanded {
+    pub files: Vec<PathBuf>,
+    /// Symbolic links below a directory that lead nowhere: named, not read.
+    pub dangling: Vec<PathBuf>,
+    /// Device and inode of the files and directories already visited.
+    seen: std::collections::HashSet<(u64, u64)>,
 }
 
-impl Found {
+impl Expanded {
+    /// One walk, with a stack of its own (no recursion however deep the tree), one `stat` per
+    /// entry: linear in the entries (a canonical path per entry made a deep tree quadratic).
     fn collect(&mut self, path: &Path) -> Result<(), UsageError> {
-        if !path.exists() {
-            return Err(UsageError(format!("{}: no such file or directory", path.display())));
-        }
-        let canonical =
-            std::fs::canonicalize(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-        if !self.seen.insert(canonical) {
-            return Ok(());
-        }
-        if !path.is_dir() {
-            self.files.push(path.to_path_buf());
-            return Ok(());
-        }
-        let entries = std::fs::read_dir(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-        let mut children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        children.sort(); // the first name a file is reached by does not depend on the directory's order
-        for child in children {
-            if child.is_dir() || child.extension().is_some_and(|e| e == "json") {
-                self.collect(&child)?;
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                UsageError(format!("{}: no such file or directory", path.display()))
+            }
+            _ => UsageError(format!("{}: {e}", path.display())),
+        })?;
+        let mut pending = vec![(path.to_path_buf(), metadata)];
+        while let Some((path, metadata)) = pending.pop() {
+            if !self.seen.insert((metadata.dev(), metadata.ino())) {
+                continue;
+            }
+            if !metadata.is_dir() {
+                self.files.push(path);
+                continue;
+            }
+            let entries =
+                std::fs::read_dir(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            let mut children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            // The first name a file is reached by does not depend on the directory's order.
+            children.sort();
+            for child in children.into_iter().rev() {
+                match std::fs::metadata(&child) {
+                    Ok(m) if m.is_dir() || child.extension().is_some_and(|e| e == "json") => {
+                        pending.push((child, m))
+                    }
+                    Ok(_) => {}
+                    Err(_) if child.is_symlink() => self.dangling.push(child),
+                    Err(e) => return Err(UsageError(format!("{}: {e}", child.display()))),
+                }
             }
         }
         Ok(())

@@ -172,13 +172,20 @@ impl Loaded {
 }
 
 fn load_all(options: &Options) -> anyhow::Result<Loaded> {
-    let files = load::expand(&options.inputs)?;
+    let expanded = load::expand(&options.inputs)?;
+    let files = expanded.files;
     let progress = if files.len() > PROGRESS_ABOVE_FILES {
         indicatif::ProgressBar::new(files.len() as u64) // draws only when stderr is a terminal
     } else {
         indicatif::ProgressBar::hidden()
     };
     let mut loaded = Loaded::default();
+    for link in &expanded.dangling {
+        note!("pvbench: warning: left out {}: a symbolic link to nothing", link.display());
+        loaded
+            .left_out
+            .push(LeftOut { file: link.display().to_string(), reason: "a symbolic link to nothing".into() });
+    }
     for file in &files {
         match load::read(file, &options.grouping) {
             Ok(reduced) => progress.suspend(|| loaded.add(file, reduced)),
