@@ -268,17 +268,17 @@ fn an_import_whose_figure_is_no_measurement_is_refused() {
         (
             "fio",
             edited("fio.json", &|d| d["jobs"][0]["write"]["bw_bytes"] = (-1000).into()),
-            "not a measurement: results.ranks[0].cells[0].mib_per_s is -0.000953",
+            "write.bw_bytes is -1000: not a measurement",
         ),
         (
             "iperf3",
             edited("iperf3-3.12-tcp.json", &|d| d["end"]["sum_received"]["bytes"] = 0.into()),
-            "not a measurement: results.pairs[0].median_mib_per_s is 0",
+            "end.sum_received.bytes is 0: nothing arrived",
         ),
         (
             "iperf3",
             edited("iperf3-3.12-tcp.json", &|d| d["end"]["sum_received"]["seconds"] = 1e-300.into()),
-            "without a value to compare",
+            "end.sum_received.seconds is 1e-300: not a measured test",
         ),
     ] {
         let out = dir.path().join("out");

@@ -1,6 +1,7 @@
-//! `pvbench import`: samples written from each tool's printf formats (tests/data/import), and
-//! pvbench mpiio's own mpi-io-test lines, imported and set side by side by `pvbench compare`;
-//! broken files refused in one line; the study's shipped reference documents.
+//! `pvbench import`: samples written from each tool's printf formats, real iperf3 and fio outputs
+//! of every shape people run (tests/data/import), and pvbench mpiio's own mpi-io-test lines,
+//! imported and set side by side by `pvbench compare`; broken files refused in one line; the
+//! study's shipped reference documents.
 
 mod common;
 
@@ -365,4 +366,122 @@ fn an_interrupted_import_leaves_no_documents() {
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert_eq!(stderr(&out), "pvbench: interrupted by SIGINT\n");
     assert!(!out_dir.exists(), "the documents and the directory the run made are gone");
+}
+
+/// The document `file` (a real output in tests/data/import) imports as.
+fn imported(dir: &Path, file: &str, args: &[&str]) -> Value {
+    let json = format!("{file}.doc.json");
+    let out = run_in(dir, &[&["import", "auto", &sample(file), "--json", &json], args].concat());
+    assert_exit(&out, 0);
+    read_json(&dir.join(json))
+}
+
+/// iperf3 3.12's own outputs of each shape (tests/data/import/make-real-outputs): what the
+/// receiver counted is the pair's figure, in every direction iperf3 measured.
+#[test]
+fn real_iperf3_shapes_keep_every_direction_and_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let stated = ["--host", "node7", "--peer", "node6"];
+    let doc = imported(dir.path(), "iperf3-3.12-bidir-two-streams.json", &stated);
+    let pairs = doc["results"]["pairs"].as_array().unwrap();
+    let ends: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|p| (p["sender_host"].as_str().unwrap(), p["receiver_host"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ends, [("node7", "node6"), ("node6", "node7")], "--bidir: both directions");
+    assert!(pairs.iter().all(|p| p["streams"].as_array().unwrap().len() == 2 && p["round"] == 0));
+    let c = comparison(dir.path(), &["iperf3-3.12-bidir-two-streams.json.doc.json"]);
+    for (metric, pair) in ["node7_to_node6_mib_per_s", "node6_to_node7_mib_per_s"].iter().zip(pairs) {
+        assert_eq!(row(&c, metric, "(no label)")["mean"], pair["median_mib_per_s"]);
+    }
+    let udp = imported(dir.path(), "iperf3-3.12-udp.json", &stated);
+    let pair = &udp["results"]["pairs"][0];
+    assert!(pair["datagrams"]["jitter_ms"].is_number() && pair["datagrams"]["lost_percent"].is_number());
+    assert_eq!(udp["parameters"]["protocol"], "UDP");
+    let three = imported(dir.path(), "iperf3-3.12-three-streams.json", &stated);
+    assert_eq!(three["results"]["pairs"][0]["streams"].as_array().unwrap().len(), 3);
+    let omit = imported(dir.path(), "iperf3-3.12-omit.json", &stated);
+    assert_eq!(omit["results"]["pairs"][0]["intervals"][0]["omitted"], true);
+    let bytes = imported(dir.path(), "iperf3-3.12-bytes.json", &stated);
+    assert_eq!(bytes["parameters"]["bytes"], 64 << 20);
+    let reverse = imported(dir.path(), "iperf3-3.12-udp-reverse.json", &stated);
+    assert_eq!(reverse["results"]["pairs"][0]["sender_host"], "node6");
+}
+
+/// fio 3.33's own outputs: `numjobs=4` is four ranks; with group_reporting one entry marked as
+/// four jobs; randrw (json+ too) a read and a write cell; two sections their three jobs.
+#[test]
+fn real_fio_shapes_keep_every_job_and_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    let four = imported(dir.path(), "fio-3.33-numjobs4.json", &[]);
+    assert_eq!(four["ranks"]["count"], 4);
+    let sweeps = four["results"]["ranks"].as_array().unwrap();
+    assert_eq!(sweeps.len(), 4);
+    assert!(sweeps.iter().all(|s| s["cells"][0]["group"].is_null()));
+    for file in ["fio-3.33-numjobs4-group.json", "fio-3.33-numjobs4-group-normal-json.txt"] {
+        let group = imported(dir.path(), file, &[]);
+        assert_eq!(group["ranks"]["count"], 4, "{file}");
+        let cell = &group["results"]["ranks"][0]["cells"][0];
+        assert_eq!(cell["group"]["jobs"], 4, "{file}: the aggregate is marked");
+        let per_job = cell["group"]["mib_per_s"].as_f64().unwrap() / 4.0;
+        assert_eq!(cell["mib_per_s"].as_f64(), Some(per_job), "{file}");
+    }
+    let mix = imported(dir.path(), "fio-3.33-randrw-json-plus.json", &[]);
+    let passes: Vec<&str> = mix["results"]["ranks"][0]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["pass"].as_str().unwrap())
+        .collect();
+    assert_eq!(passes, ["mixed random read", "mixed random write"]);
+    let sections = imported(dir.path(), "fio-3.33-two-sections.json", &[]);
+    let jobs: Vec<(&str, &str)> = sections["parameters"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["name"].as_str().unwrap(), j["rw"].as_str().unwrap()))
+        .collect();
+    assert_eq!(jobs, [("seqread", "read"), ("randwrite", "randwrite"), ("randwrite", "randwrite")]);
+}
+
+/// A failed run, and fio's sum of different sections, are refused in one line naming the file
+/// and why: never a document.
+#[test]
+fn real_failures_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (format, file, needle) in [
+        (
+            "fio",
+            "fio-3.33-verify-error.json",
+            "fio-3.33-verify-error.json: job \"verify\" ended with error 84",
+        ),
+        ("fio", "fio-3.33-two-sections-group.json", "moved read bytes, which rw=randwrite does not"),
+        (
+            "iperf3",
+            "iperf3-3.12-no-server.json",
+            "iperf3-3.12-no-server.json:1: iperf3 reported an error, no measurement: unable to connect",
+        ),
+    ] {
+        let out = run_in(dir.path(), &["import", format, &sample(file), "--out", "o"]);
+        assert_fails_with(&out, 1, needle);
+        assert_eq!(stderr(&out).lines().count(), 1, "one line: {}", stderr(&out));
+    }
+    assert!(!dir.path().join("o").exists());
+}
+
+/// The same four jobs, reported one by one and as one group, compare as the same per-job rate:
+/// real runs, so a loose bound; the point is neither 4x nor the sum against one job.
+#[test]
+fn numjobs_with_and_without_group_reporting_compare_near_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, label) in [("fio-3.33-numjobs4.json", "separate"), ("fio-3.33-numjobs4-group.json", "grouped")]
+    {
+        let out = run_in(dir.path(), &["import", "fio", &sample(file), "--label", label, "--out", label]);
+        assert_exit(&out, 0);
+    }
+    let c = comparison(dir.path(), &["separate", "grouped", "--baseline", "separate"]);
+    let metric = "write_4096k_64k_mib_per_s";
+    let ratio = row(&c, metric, "grouped")["mean"].as_f64().unwrap()
+        / row(&c, metric, "separate")["mean"].as_f64().unwrap();
+    assert!((0.5..2.0).contains(&ratio), "grouped / separate = {ratio}");
 }

@@ -65,7 +65,7 @@ fn number(value: &Value, path: impl FnOnce() -> String, found: &mut Findings) ->
         Value::Number(n) => match n.as_f64() {
             Some(v) if v > 0.0 && v.is_finite() => Some(v),
             v => {
-                found.not_measurements.push(format!("results.{} is {}", path(), v.unwrap_or(f64::NAN)));
+                found.not_measurements.push(format!("results.{} is {:?}", path(), v.unwrap_or(f64::NAN)));
                 None
             }
         },
@@ -169,7 +169,8 @@ fn net(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
 }
 
 /// Every cell of the sweep: pass × file size × record size, MiB/s, the mean over the ranks
-/// (each rank swept its own file at the same time).
+/// (each rank swept its own file at the same time). A cell of several jobs reported as one
+/// (fio's group_reporting) holds the mean job's figure and counts as that many ranks.
 fn fs(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let mut sums: Vec<(String, u64, u64, f64, u32)> = Vec::new();
     let sweeps = results["ranks"].as_array().map(Vec::as_slice).unwrap_or_default();
@@ -192,12 +193,14 @@ fn fs(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
         ) else {
             continue;
         };
+        let jobs = cell["group"]["jobs"].as_u64().and_then(|j| u32::try_from(j).ok()).unwrap_or(1).max(1);
+        let weighted = value * f64::from(jobs);
         match sums.iter_mut().find(|s| s.0 == pass && s.1 == file && s.2 == record) {
             Some(sum) => {
-                sum.3 += value;
-                sum.4 += 1;
+                sum.3 += weighted;
+                sum.4 += jobs;
             }
-            None => sums.push((pass.to_string(), file, record, value, 1)),
+            None => sums.push((pass.to_string(), file, record, weighted, jobs)),
         }
     }
     sums.into_iter()
@@ -329,6 +332,17 @@ mod tests {
         let c = got[1].cell.as_ref().unwrap();
         assert_eq!(c.table, "random read");
         assert_eq!((&c.row, &c.column, c.rows), (&AxisKey::Number(1024), &AxisKey::Number(4), "file KiB"));
+    }
+
+    /// A group of four jobs reported as one counts as four ranks of its mean job's figure.
+    #[test]
+    fn fs_weighs_a_group_of_jobs_by_its_count() {
+        let cell = |value: f64| serde_json::json!({"pass": "write", "file_size_bytes": 1048576, "record_size_bytes": 4096, "mib_per_s": value});
+        let mut group = cell(100.0);
+        group["group"] = serde_json::json!({"jobs": 4, "mib_per_s": 400.0});
+        let results = serde_json::json!({"ranks": [{"cells": [group]}, {"cells": [cell(200.0)]}]});
+        let got = (kind("fs").unwrap().metrics)(&results, &mut Findings::default());
+        assert_eq!(got[0].value, 120.0, "(4 × 100 + 200) / 5");
     }
 
     #[test]

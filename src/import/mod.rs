@@ -10,8 +10,8 @@ mod iozone;
 mod iperf3;
 mod mpi_io_test;
 mod netperf;
-mod one_pair;
 mod text;
+mod two_hosts;
 
 use std::path::{Path, PathBuf};
 

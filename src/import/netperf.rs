@@ -4,8 +4,8 @@
 //! (`-f`), converted here as netlib.c's `calc_thruput_interval` computes it. Every run in a
 //! file (several concatenated) is one document of the `net` kind with the one pair.
 
-use super::one_pair::{self, OnePair};
 use super::text::{ParseError, complete_lines, number};
+use super::two_hosts::{self, OneWay};
 use super::{Imported, Stated};
 use crate::result::Ranks;
 use crate::result::imported::NetperfParameters;
@@ -223,8 +223,8 @@ fn document(
     } else {
         "not measured (netperf without -c/-C)"
     };
-    let results = one_pair::results(
-        OnePair {
+    let results = two_hosts::results(
+        OneWay {
             sender_host: sender_host.clone(),
             receiver_host: receiver_host.clone(),
             receiver_address: run.receiver_address.clone(),
@@ -232,7 +232,10 @@ fn document(
             receive_buffer_bytes: Some(receive_buffer),
             repetition,
             intervals: None,
+            streams: None,
+            datagrams: None,
         },
+        None,
         cpu_note,
     );
     let parameters = NetperfParameters {

@@ -64,6 +64,21 @@ pub struct Cell {
     /// more than the file with fio's `time_based`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_moved: Option<u64>,
+    /// Where the tool reported several jobs as one (fio's `group_reporting`): the group's own
+    /// figures. The cell's rates are then the mean job's (the group's over its jobs), as a
+    /// rank's are, and `bytes_moved` is null (fio printed only the group's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<JobGroup>,
+}
+
+/// Jobs that ran side by side and were reported as one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobGroup {
+    pub jobs: u32,
+    /// All jobs together, as the tool printed them.
+    pub kib_per_s: f64,
+    pub mib_per_s: f64,
+    pub bytes_moved: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -129,7 +129,7 @@ pub struct FioParameters {
 /// What an iperf3 (`-J`) test was asked to do, from its `start` object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Iperf3Parameters {
-    /// `TCP` (the only protocol that imports).
+    /// `TCP` or `UDP`.
     pub protocol: String,
     /// `-P`: parallel streams, summed in the figures.
     pub streams: u64,
@@ -140,8 +140,17 @@ pub struct Iperf3Parameters {
     pub bytes: Option<u64>,
     /// `-O`: seconds left out at the start.
     pub omit_s: f64,
+    /// `-k`: blocks to send instead of a time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<u64>,
     /// `-R`: the server sent, the client received.
     pub reverse: bool,
+    /// `--bidir`: both sent at once, one pair each way.
+    #[serde(default)]
+    pub bidirectional: bool,
+    /// `-b`: the rate each stream was held to (UDP's offered load); null where unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_bits_per_s: Option<u64>,
     /// The client's socket buffers as the kernel set them.
     pub send_buffer_bytes: Option<u64>,
     pub receive_buffer_bytes: Option<u64>,

@@ -84,6 +84,43 @@ pub struct PairResult {
     /// An imported tool's report per interval (iperf3's `intervals`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intervals: Option<Vec<Interval>>,
+    /// An imported tool's parallel streams of the pair (iperf3's `-P`): the pair's figures are
+    /// their sum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams: Option<Vec<Stream>>,
+    /// A datagram test's loss and jitter, as the receiver counted them (iperf3's UDP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datagrams: Option<Datagrams>,
+}
+
+/// One of a pair's parallel streams, as the tool reported it at the end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stream {
+    /// The tool's name for it (iperf3: the client's socket number).
+    pub id: u64,
+    /// What the receiver counted, over its seconds; null where the tool prints only the
+    /// sender's count per stream (iperf3's UDP).
+    pub bytes: Option<u64>,
+    pub elapsed_s: Option<f64>,
+    pub mib_per_s: Option<f64>,
+    pub sender_bytes: Option<u64>,
+    pub sender_elapsed_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datagrams: Option<Datagrams>,
+}
+
+/// What a datagram (UDP) test lost on the way.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Datagrams {
+    /// Datagrams sent (the sender's count where the tool has it, else the receiver's).
+    pub packets: u64,
+    pub lost_packets: u64,
+    pub lost_percent: f64,
+    /// Mean deviation of the datagrams' transit times, as the receiver measured it.
+    pub jitter_ms: f64,
+    /// Datagrams that arrived out of order; per stream only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_of_order: Option<u64>,
 }
 
 /// A tool's figures for one interval of a run, as it measured them on its side.
@@ -93,6 +130,9 @@ pub struct Interval {
     pub end_s: f64,
     pub bytes: u64,
     pub mib_per_s: f64,
+    /// Left out of the run's figures by the tool (iperf3's `-O`: the first seconds).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub omitted: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -301,6 +301,7 @@ fn sweep_cell(
                 kib_per_s,
                 mib_per_s: kib_per_s / 1024.0,
                 bytes_moved: None,
+                group: None,
             });
             progress.inc(file_size);
             Ok(())

@@ -394,6 +394,8 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
         repetitions,
         source: None,
         intervals: None,
+        streams: None,
+        datagrams: None,
     }
 }
 

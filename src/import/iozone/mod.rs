@@ -162,6 +162,7 @@ fn document(cells: Cells, preamble: Preamble, stated: &Stated, lines: [usize; 2]
             kib_per_s: value as f64,
             mib_per_s: value as f64 / 1024.0,
             bytes_moved: None,
+            group: None,
         })
         .collect();
     let host = stated.host_or("unstated");

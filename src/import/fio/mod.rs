@@ -1,9 +1,14 @@
-//! fio's `--output-format=json` (also `normal,json`, whose text around the JSON is skipped):
-//! every job that reads and/or writes one file (`rw=read|write|randread|randwrite|rw|randrw`)
-//! gives a cell of the `fs` kind per direction (pass; file size = what one pass covers,
-//! `io_size` or else `size`; record size = `bs`), with fio's bandwidth, runtime and the bytes
-//! it reports it moved (more than the file with `time_based` or `loops`). Jobs of the same name
-//! (`numjobs`) ran side by side: each is a rank's sweep, as under `pvbench fs` on several ranks.
+//! fio's `--output-format=json` (also `json+`, and `normal,json`, whose text around the JSON
+//! is skipped but for its job lines): every job that reads and/or writes one file
+//! (`rw=read|write|randread|randwrite|rw|randrw`) gives a cell of the `fs` kind per direction
+//! (pass; file size = what one pass covers, `io_size` or else `size`; record size = `bs`), with
+//! fio's bandwidth, runtime and the bytes it reports it moved (more than the file with
+//! `time_based` or `loops`). Jobs of the same name (`numjobs`) ran side by side: each is a
+//! rank's sweep, as under `pvbench fs` on several ranks. An entry that is several jobs
+//! (`group_reporting`) is marked as such, its cells the mean job's (see `group`). Latencies
+//! (and `json+`'s histograms) are not kept: the `fs` kind holds rates.
+
+mod group;
 
 use serde_json::Value;
 
@@ -11,7 +16,7 @@ use super::text::{ParseError, json_error};
 use super::{Imported, Stated};
 use crate::cli::parse_size;
 use crate::result::Ranks;
-use crate::result::fs::{Cell, FsResults, RankSweep};
+use crate::result::fs::{Cell, FsResults, JobGroup, RankSweep};
 use crate::result::imported::{FioJobParameters, FioParameters};
 
 pub fn recognise(text: &str) -> Option<&'static str> {
@@ -39,15 +44,82 @@ struct Job {
     file: String,
 }
 
-fn job_cells(job: &Value, global: &Value) -> Result<Job, ParseError> {
+/// fio's `"error"`: 0 for a job that ran; any other value, of any type, is not a measurement.
+fn refuse_an_error(job: &Value, what: &str) -> Result<(), ParseError> {
+    match &job["error"] {
+        Value::Null => Ok(()),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Ok(()),
+        Value::Number(n) => {
+            Err(ParseError::whole(format!("{what} ended with error {n}: its figures are not a measurement")))
+        }
+        other => Err(ParseError::whole(format!(
+            "{what}: \"error\" is {other}, not fio's error number: its figures are not a measurement"
+        ))),
+    }
+}
+
+/// A rate or a time fio printed: absent (or null) is `None`; anything but a finite number at
+/// or above zero is refused.
+fn figure(value: &Value, path: &str) -> Result<Option<f64>, ParseError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_f64()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(Some)
+            .ok_or_else(|| ParseError::whole(format!("{path} is {n}: not a measurement"))),
+        other => Err(ParseError::whole(format!("{path} is {other}, not a number"))),
+    }
+}
+
+/// The cell of one direction of a job that reports `jobs` jobs.
+fn cell(
+    job: &Value,
+    what: &str,
+    (pass, side): (&str, &str),
+    jobs: u32,
+    sizes: (u64, u64),
+) -> Result<Cell, ParseError> {
+    let figures = &job[side];
+    let at = |key: &str| format!("{what}: {side}.{key}");
+    let bytes_per_s = match figure(&figures["bw_bytes"], &at("bw_bytes"))? {
+        Some(bytes) => bytes,
+        None => figure(&figures["bw"], &at("bw"))?
+            .map(|kib| kib * 1024.0)
+            .ok_or_else(|| ParseError::whole(format!("{what}: no {side} bandwidth")))?,
+    };
+    let runtime_ms = figure(&figures["runtime"], &at("runtime"))?.unwrap_or(0.0);
+    if runtime_ms <= 0.0 {
+        return Err(ParseError::whole(format!("{what}: no {side} runtime: the job did not run")));
+    }
+    let bytes_moved = match &figures["io_bytes"] {
+        Value::Null => None,
+        value => Some(value.as_u64().ok_or_else(|| {
+            ParseError::whole(format!("{} is {value}, not a count of bytes", at("io_bytes")))
+        })?),
+    };
+    if bytes_moved == Some(0) {
+        return Err(ParseError::whole(format!("{what}: moved no {side} bytes: nothing measured")));
+    }
+    let (kib_per_s, mib_per_s) = (bytes_per_s / 1024.0, bytes_per_s / 1024.0 / 1024.0);
+    let group = (jobs > 1).then_some(JobGroup { jobs, kib_per_s, mib_per_s, bytes_moved });
+    let per_job = f64::from(jobs);
+    Ok(Cell {
+        file_size_bytes: sizes.0,
+        record_size_bytes: sizes.1,
+        pass: pass.into(),
+        seconds: Some(runtime_ms / 1000.0),
+        kib_per_s: kib_per_s / per_job,
+        mib_per_s: mib_per_s / per_job,
+        bytes_moved: if group.is_some() { None } else { bytes_moved },
+        group,
+    })
+}
+
+fn job_cells(job: &Value, global: &Value, jobs: u32) -> Result<Job, ParseError> {
     let name = job["jobname"].as_str().unwrap_or("?").to_string();
     let what = format!("job {name:?}");
-    if job["error"].as_i64().unwrap_or(0) != 0 {
-        return Err(ParseError::whole(format!(
-            "{what} ended with error {}: its figures are not a measurement",
-            job["error"]
-        )));
-    }
+    refuse_an_error(job, &what)?;
     let option = |keys: &[&str]| {
         keys.iter().find_map(|k| job["job options"][*k].as_str().or_else(|| global[*k].as_str()))
     };
@@ -75,27 +147,14 @@ fn job_cells(job: &Value, global: &Value) -> Result<Job, ParseError> {
     let block = size_of(&["bs", "blocksize"], "record size")?.ok_or_else(|| unknown("bs", "record size"))?;
     let size = size_of(&["size", "filesize"], "file size")?.ok_or_else(|| unknown("size", "file size"))?;
     let io_size = size_of(&["io_size", "io_limit"], "bytes per pass")?;
-    let mut cells = Vec::new();
-    for (pass, side) in passes {
-        let figures = &job[*side];
-        let bytes_per_s = figures["bw_bytes"]
-            .as_f64()
-            .or_else(|| figures["bw"].as_f64().map(|kib| kib * 1024.0))
-            .ok_or_else(|| ParseError::whole(format!("{what}: no {side} bandwidth")))?;
-        let runtime_ms = figures["runtime"].as_f64().unwrap_or(0.0);
-        if runtime_ms <= 0.0 {
-            return Err(ParseError::whole(format!("{what}: no {side} runtime: the job did not run")));
-        }
-        cells.push(Cell {
-            file_size_bytes: io_size.unwrap_or(size),
-            record_size_bytes: block,
-            pass: (*pass).into(),
-            seconds: Some(runtime_ms / 1000.0),
-            kib_per_s: bytes_per_s / 1024.0,
-            mib_per_s: bytes_per_s / 1024.0 / 1024.0,
-            bytes_moved: figures["io_bytes"].as_u64(),
-        });
-    }
+    let sides: Vec<&str> = passes.iter().map(|(_, side)| *side).collect();
+    let loops: u64 = option(&["loops"]).and_then(|l| l.parse().ok()).unwrap_or(1);
+    let most_per_job = option(&["runtime"]).is_none().then(|| io_size.unwrap_or(size).saturating_mul(loops));
+    group::refuse_mixed_sections(job, rw, &sides, jobs, most_per_job)?;
+    let cells = passes
+        .iter()
+        .map(|pass| cell(job, &what, *pass, jobs, (io_size.unwrap_or(size), block)))
+        .collect::<Result<Vec<Cell>, ParseError>>()?;
     let parameters = FioJobParameters {
         name,
         rw: rw.into(),
@@ -112,11 +171,12 @@ fn job_cells(job: &Value, global: &Value) -> Result<Job, ParseError> {
 }
 
 pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
-    // fio's notes (`note: …`), or with `normal,json` its human output, may surround the JSON:
-    // the first JSON value is the output, the text before and after it is not read.
+    // fio's notes (`note: …`, `fio: pid=…, err=…`), or with `normal,json` its human output, may
+    // surround the JSON: the first JSON value is the output, the text is read for job counts.
     let start = if text.starts_with('{') { 0 } else { text.find("\n{").map_or(text.len(), |i| i + 1) };
     let skipped_lines = text[..start].lines().count();
-    let doc = match serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>().next() {
+    let mut values = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+    let doc = match values.next() {
         Some(Ok(doc)) => doc,
         Some(Err(e)) => {
             let e = json_error(e);
@@ -124,16 +184,20 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
         }
         None => return Err(ParseError::whole("no JSON object: not fio's JSON output")),
     };
+    let around = format!("{}{}", &text[..start], &text[start + values.byte_offset()..]);
     let jobs =
         doc["jobs"].as_array().ok_or_else(|| ParseError::whole("no \"jobs\" array: not fio's JSON"))?;
     if jobs.is_empty() {
         return Err(ParseError::whole("no job in \"jobs\""));
     }
     let global = &doc["global options"];
+    let jobs_per_entry = group::jobs_per_entry(&around, jobs, global)?;
     let mut job_parameters = Vec::new();
     let mut sweeps: Vec<RankSweep> = Vec::new();
-    for job in jobs {
-        let Job { cells, parameters, file } = job_cells(job, global)?;
+    // Per name, the jobs its entries stand for: the ranks that ran side by side.
+    let mut jobs_of_name: Vec<(String, u32)> = Vec::new();
+    for (job, &count) in jobs.iter().zip(&jobs_per_entry) {
+        let Job { cells, parameters, file } = job_cells(job, global, count)?;
         // The n-th job of a name is the n-th rank.
         let rank = job_parameters.iter().filter(|p: &&FioJobParameters| p.name == parameters.name).count();
         if sweeps.len() <= rank {
@@ -145,23 +209,33 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             });
         }
         sweeps[rank].cells.extend(cells);
+        match jobs_of_name.iter_mut().find(|(name, _)| *name == parameters.name) {
+            Some((_, jobs)) => *jobs += count,
+            None => jobs_of_name.push((parameters.name.clone(), count)),
+        }
         job_parameters.push(parameters);
     }
     let started_at = jobs.iter().filter_map(|j| j["job_start"].as_u64()).min().map(|ms| {
         humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
             .to_string()
     });
+    let all_jobs: u32 = jobs_per_entry.iter().sum();
     let summary = format!(
-        "fs, {} jobs: {}",
-        job_parameters.len(),
+        "fs, {all_jobs} jobs: {}",
         sweeps
             .iter()
             .flat_map(|s| &s.cells)
-            .map(|c| format!("{} {:.1} MiB/s", c.pass, c.mib_per_s))
+            .map(|c| match &c.group {
+                Some(g) => format!(
+                    "{} {:.1} MiB/s ({} jobs reported as one: {:.1} MiB/s each)",
+                    c.pass, g.mib_per_s, g.jobs, c.mib_per_s
+                ),
+                None => format!("{} {:.1} MiB/s", c.pass, c.mib_per_s),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let ranks = sweeps.len() as u32;
+    let ranks = jobs_of_name.iter().map(|(_, jobs)| *jobs).max().unwrap_or(1);
     Ok(vec![Imported {
         kind: "fs",
         parameters: serde_json::to_value(FioParameters { jobs: job_parameters })
@@ -181,7 +255,7 @@ pub mod tests {
     use super::*;
     use serde_json::Value;
 
-    pub const TWO_JOBS: &str = include_str!("../../tests/data/import/fio.json");
+    pub const TWO_JOBS: &str = include_str!("../../../tests/data/import/fio.json");
 
     fn stated() -> Stated {
         Stated::host(Some("vm3"))
@@ -232,7 +306,7 @@ pub mod tests {
     /// human text around the JSON is skipped, and the job is a read and a write cell.
     #[test]
     fn randrw_in_normal_and_json_output_is_two_cells() {
-        let text = include_str!("../../tests/data/import/fio-3.33-randrw-normal-json.txt");
+        let text = include_str!("../../../tests/data/import/fio-3.33-randrw-normal-json.txt");
         let run = &parse(text, &stated()).unwrap()[0];
         let cells = run.results["ranks"][0]["cells"].as_array().unwrap();
         let passes: Vec<&str> = cells.iter().map(|c| c["pass"].as_str().unwrap()).collect();
@@ -254,6 +328,7 @@ pub mod tests {
         doc["jobs"][0]["job options"]["iodepth"] = "16".into();
         doc["jobs"][0]["write"]["io_bytes"] = 3_751_018_496u64.into();
         doc["jobs"][1]["job options"]["io_size"] = "2m".into();
+        doc["jobs"][1]["read"]["io_bytes"] = (2u64 << 20).into();
         let run = &parse(&doc.to_string(), &stated()).unwrap()[0];
         let cells = &run.results["ranks"][0]["cells"];
         assert_eq!(
@@ -303,5 +378,58 @@ pub mod tests {
         assert!(parse("hello\n", &stated()).unwrap_err().message.starts_with("no JSON object"));
         let failed = TWO_JOBS.replacen("\"error\" : 0", "\"error\" : 5", 1);
         assert!(parse(&failed, &stated()).unwrap_err().message.contains("error 5"));
+    }
+
+    /// Values fio never writes: each is one error naming the job and the value, never a panic
+    /// or a figure.
+    #[test]
+    fn hostile_values_are_one_clear_error() {
+        let doc: Value = serde_json::from_str(TWO_JOBS).unwrap();
+        let refused = |edit: &dyn Fn(&mut Value)| {
+            let mut doc = doc.clone();
+            edit(&mut doc);
+            parse(&doc.to_string(), &stated()).unwrap_err().message
+        };
+        for (error, said) in [
+            (serde_json::json!(84), "job \"seq-write\" ended with error 84"),
+            (serde_json::json!(-5), "ended with error -5"),
+            (serde_json::json!("0"), "\"error\" is \"0\", not fio's error number"),
+            (serde_json::json!({"errno": 5}), "\"error\" is {\"errno\":5}, not fio's error number"),
+            (serde_json::json!([5]), "\"error\" is [5], not fio's error number"),
+            (serde_json::json!(true), "\"error\" is true"),
+        ] {
+            let message = refused(&|d| d["jobs"][0]["error"] = error.clone());
+            assert!(message.contains(said), "{said:?} in {message:?}");
+        }
+        for (key, value, said) in [
+            ("bw_bytes", serde_json::json!(-1), "write.bw_bytes is -1: not a measurement"),
+            ("bw_bytes", serde_json::json!("NaN"), "write.bw_bytes is \"NaN\", not a number"),
+            ("runtime", serde_json::json!(0), "no write runtime: the job did not run"),
+            ("runtime", serde_json::json!(-2000), "write.runtime is -2000: not a measurement"),
+            ("io_bytes", serde_json::json!(0), "moved no write bytes: nothing measured"),
+            ("io_bytes", serde_json::json!(-4096), "write.io_bytes is -4096, not a count of bytes"),
+        ] {
+            let message = refused(&|d| d["jobs"][0]["write"][key] = value.clone());
+            assert!(message.contains(said), "{said:?} in {message:?}");
+        }
+        let huge = TWO_JOBS.replacen("\"runtime\" : 2000", "\"runtime\" : 1e400", 1);
+        assert!(parse(&huge, &stated()).unwrap_err().message.starts_with("not JSON: number out of range"));
+    }
+
+    /// fio 3.33's own `--numjobs=4 --group_reporting`: one entry of four jobs, its cell the mean
+    /// job's, fio's figure for the four beside it.
+    #[test]
+    fn a_group_of_four_jobs_is_marked_and_its_cell_is_the_mean_jobs() {
+        let text = include_str!("../../../tests/data/import/fio-3.33-numjobs4-group.json");
+        let raw: Value = serde_json::from_str(text).unwrap();
+        let run = &parse(text, &stated()).unwrap()[0];
+        assert_eq!(run.ranks.count, 4);
+        let cell = &run.results["ranks"][0]["cells"][0];
+        let fios = raw["jobs"][0]["write"]["bw_bytes"].as_f64().unwrap() / 1048576.0;
+        assert_eq!(cell["group"]["jobs"], 4);
+        assert_eq!(cell["group"]["mib_per_s"].as_f64(), Some(fios));
+        assert_eq!(cell["mib_per_s"].as_f64(), Some(fios / 4.0));
+        assert_eq!(cell["group"]["bytes_moved"], raw["jobs"][0]["write"]["io_bytes"]);
+        assert!(cell.get("bytes_moved").is_none(), "fio printed the group's bytes only");
     }
 }
