@@ -2,26 +2,11 @@
 // Standard output and error only through `console`: a closed pipe must not panic.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-mod bench;
-mod bounds;
-mod buffer;
-mod campaign;
-mod cli;
-mod compare;
-mod console;
-mod env;
-mod error;
-mod import;
-mod input;
-mod interrupt;
-mod mpi;
-mod report;
-mod result;
-
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command};
-use crate::error::{EXIT_STDOUT_CLOSED, EXIT_USAGE, exit_code};
+use pvbench::cli::{Cli, Command};
+use pvbench::error::{EXIT_STDOUT_CLOSED, EXIT_USAGE, exit_code};
+use pvbench::{bench, campaign, compare, console, import, interrupt, mpi};
 
 fn main() {
     let code = match run() {

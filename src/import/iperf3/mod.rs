@@ -357,7 +357,7 @@ mod tests {
             ),
             (
                 &|t: &mut Value| t["end"]["sum_received"]["seconds"] = 0.into(),
-                "end.sum_received.seconds is 0: not a measured test",
+                "end.sum_received.seconds is 0.0: not a measured test",
             ),
             (
                 &|t: &mut Value| t["end"]["sum_sent"]["seconds"] = (-1.5).into(),
