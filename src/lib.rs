@@ -12,6 +12,7 @@ pub mod compare;
 pub mod console;
 pub mod env;
 pub mod error;
+pub mod fuzzing;
 pub mod import;
 pub mod input;
 pub mod interrupt;

@@ -8,10 +8,10 @@
 mod check;
 mod figures;
 mod layout;
-mod plan;
+pub mod plan;
 mod run;
 mod runner;
-mod schedule;
+pub mod schedule;
 mod state;
 mod summary;
 

@@ -53,8 +53,7 @@ pub struct Stated {
 }
 
 impl Stated {
-    /// What the parsers' tests state: the host, and no peer.
-    #[cfg(test)]
+    /// What the parsers' tests and the fuzz target state: the host, and no peer.
     pub fn host(host: Option<&str>) -> Self {
         Stated { host: host.map(str::to_string), peer: None }
     }
@@ -282,6 +281,19 @@ fn check_memory(file: &Path) -> anyhow::Result<()> {
 }
 
 /// The format to read `file` as: the one given, or the one its content shows.
+/// A file's text recognised and parsed as the `format`-th format of `auto`'s order (modulo
+/// their count), short of writing anything: how many runs it holds, or the parse error. What
+/// the fuzz target runs; a panic here is a bug.
+pub fn parse_text(format: usize, text: &str) -> Result<usize, String> {
+    let format = &FORMATS[format % FORMATS.len()];
+    let _ = (format.recognise)(text);
+    let runs = (format.parse)(text, &Stated::host(Some("fuzz"))).map_err(|e| e.message)?;
+    for run in &runs {
+        serde_json::to_vec(&run.results).map_err(|e| e.to_string())?;
+    }
+    Ok(runs.len())
+}
+
 fn choose(format: ImportFormat, file: &Path, text: &str) -> anyhow::Result<&'static Format> {
     if format != ImportFormat::Auto {
         return Ok(FORMATS.iter().find(|f| f.format == format).expect("every format has a parser"));

@@ -36,6 +36,7 @@ pub struct Session {
 impl Session {
     /// `MPI_Init` and the abort-on-panic hook.
     pub fn init() -> anyhow::Result<Self> {
+        let _ = INHERITED_SOCKETS.set(socket_inodes());
         let universe = mpi::initialize().ok_or_else(|| anyhow!("MPI was already initialised"))?;
         MPI_RUNNING.store(true, Ordering::SeqCst);
         install_abort_on_panic();
@@ -94,27 +95,81 @@ pub fn leaving_with(code: i32) {
     EXIT_CODE.store(code, Ordering::SeqCst);
 }
 
-/// How long `MPI_Finalize` may take once every rank has reached it: well under a second when
-/// it does not hang, but an emulated guest on a busy machine took more than 5 s (a host's rank
-/// that left at 5 s made hydra fail the guest's late PMI barrier, exit 255): 20 s.
-const FINALIZE_LIMIT: Duration = Duration::from_secs(20);
+/// How long `MPI_Finalize` may take once every rank has reached it before this rank closes its
+/// peers' connections, and again before it leaves (it takes well under a second when it does
+/// not hang).
+const FINALIZE_LIMIT: Duration = Duration::from_secs(5);
 
 impl Drop for Session {
-    /// Every rank reaches `MPI_Finalize` together, and none waits in it for ever: with UCX over
-    /// TCP between hosts and a slow (emulated) guest, the guest's rank waited for the closing of
-    /// its endpoints while the hosts' ranks sat in finalize's PMI barrier, no longer answering
-    /// (gdb, 2 of 3 jobs). By then every result is written and reported: a rank still in
-    /// `MPI_Finalize` after [`FINALIZE_LIMIT`] leaves with the run's own exit code; its closed
-    /// connections end the guest's wait, and hydra ends the job with that code (7 of 7 here).
+    /// Every rank reaches `MPI_Finalize` together, and none waits in it for ever. MPICH's UCX
+    /// netmod disconnects every endpoint (which needs the peer's progress) and then enters the
+    /// PMI barrier (which makes none): a slow (emulated) guest's rank was still disconnecting
+    /// while the hosts' ranks sat in the barrier, no longer answering (gdb, 2 of 3 jobs). So a
+    /// rank still in `MPI_Finalize` after [`FINALIZE_LIMIT`] shuts its TCP connections to the
+    /// peers down: the guest's disconnects end, it reaches the barrier, and the job ends in
+    /// order with every process alive to answer it. (Leaving at once instead, as before, made
+    /// hydra fail the guest's late barrier when the machine was busy: exit 255.) Only a rank
+    /// still there after as long again leaves, with the run's own exit code: every result is
+    /// written and reported by then.
     fn drop(&mut self) {
         barrier_sleeping(&self.world);
         MPI_RUNNING.store(false, Ordering::SeqCst);
         let _ = std::thread::Builder::new().name("pvbench-finalize".into()).spawn(|| {
             std::thread::sleep(FINALIZE_LIMIT);
+            shut_peer_connections_down();
+            std::thread::sleep(FINALIZE_LIMIT);
             // SAFETY: _exit has no preconditions; it ends the process without running anything.
             unsafe { libc::_exit(EXIT_CODE.load(Ordering::SeqCst)) }
         });
     }
+}
+
+/// The sockets this process had before `MPI_Init`: the launcher's (PMI, a proxy's listening
+/// socket a rank may inherit), never to be shut down.
+static INHERITED_SOCKETS: std::sync::OnceLock<Vec<(i32, u64)>> = std::sync::OnceLock::new();
+
+/// This process's sockets: descriptor and inode.
+fn socket_inodes() -> Vec<(i32, u64)> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            let inode = target.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()?;
+            Some((fd, inode))
+        })
+        .collect()
+}
+
+/// Shuts down the TCP connections the MPI library made to its peers; the sockets this process
+/// had before `MPI_Init` (the launcher's) and listening sockets stay as they are.
+fn shut_peer_connections_down() {
+    let inherited = INHERITED_SOCKETS.get().map(Vec::as_slice).unwrap_or_default();
+    for (fd, inode) in socket_inodes() {
+        if inherited.iter().any(|&(_, known)| known == inode) || !is_tcp_connection(fd) {
+            continue;
+        }
+        // SAFETY: shutdown on a descriptor number only ends the socket's traffic; an error (the
+        // descriptor closed meanwhile) is harmless here.
+        unsafe { libc::shutdown(fd, libc::SHUT_RDWR) };
+    }
+}
+
+/// Whether `fd` is an IPv4 or IPv6 stream socket that is not listening.
+fn is_tcp_connection(fd: i32) -> bool {
+    let option = |name: i32| {
+        let mut value: libc::c_int = 0;
+        let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: value and length are valid for writes of one c_int; a descriptor that is not
+        // a socket gives an error, not undefined behaviour.
+        let got =
+            unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, name, (&raw mut value).cast(), &raw mut length) };
+        (got == 0).then_some(value)
+    };
+    matches!(option(libc::SO_DOMAIN), Some(libc::AF_INET | libc::AF_INET6))
+        && option(libc::SO_TYPE) == Some(libc::SOCK_STREAM)
+        && option(libc::SO_ACCEPTCONN) == Some(0)
 }
 
 /// A panic on one rank would leave the others waiting forever in the next collective or in

@@ -154,8 +154,24 @@ pub fn load(
     default_pvbench: &Path,
 ) -> Result<Plan, UsageError> {
     let text = crate::input::read_text(path, crate::input::PLAN).map_err(|e| UsageError(e.to_string()))?;
+    resolve(&text, path, sets, reps, default_pvbench, &holds)
+}
+
+/// A shell command's success, as `only_if` asks it.
+pub type Condition<'a> = &'a dyn Fn(&Path, &str) -> bool;
+
+/// Checks the plan `text` (read from `path`) and resolves it; `holds` decides each `only_if`
+/// (the fuzz target gives one that runs nothing).
+pub fn resolve(
+    text: &str,
+    path: &Path,
+    sets: &[String],
+    reps: Option<u32>,
+    default_pvbench: &Path,
+    holds: Condition,
+) -> Result<Plan, UsageError> {
     let usage = |what: String| UsageError(format!("{}: {what}", path.display()));
-    let mut file = file::parse(&text).map_err(usage)?;
+    let mut file = file::parse(text).map_err(usage)?;
     let vars = vars::with_sets(&file.vars, sets)?;
     vars::check_all(&vars).map_err(usage)?;
     let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -219,7 +235,16 @@ pub fn load(
         return Err(reader.usage(format!("max_steal_percent {limit}: give a share from 0 to 100")));
     }
     let Reader { workdir, vars, .. } = reader;
-    Ok(Plan { file, source: path.to_path_buf(), text, workdir, vars, groups, benchmarks, left_out })
+    Ok(Plan {
+        file,
+        source: path.to_path_buf(),
+        text: text.to_string(),
+        workdir,
+        vars,
+        groups,
+        benchmarks,
+        left_out,
+    })
 }
 
 /// The index of the group `name`, or an error naming the groups there are.
