@@ -303,3 +303,6 @@ mod tests {
         assert_eq!((r.low, r.high, r.verdict.as_str()), (Some(0.5), Some(0.5), "lower"));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod props;
