@@ -205,7 +205,11 @@ pub fn geometric_mean(ratios: &[Ratio]) -> Option<Ratio> {
         return None;
     }
     let k = ratios.len() as f64;
-    let value = (ratios.iter().map(|r| r.value.ln()).sum::<f64>() / k).exp();
+    // Clamped between the smallest and the largest ratio, where a mean is: ln and exp round,
+    // and two ratios of 1.7310360781236863e-4 had a mean of 1.7310360781236869e-4.
+    let (smallest, largest) =
+        ratios.iter().fold((f64::INFINITY, 0.0f64), |(s, l), r| (s.min(r.value), l.max(r.value)));
+    let value = (ratios.iter().map(|r| r.value.ln()).sum::<f64>() / k).exp().clamp(smallest, largest);
     if ratios.len() == 1 {
         return Some(ratios[0].clone());
     }
@@ -390,6 +394,13 @@ mod tests {
         assert!((g.low.unwrap() - 0.5 * (-half).exp()).abs() < 1e-12, "{g:?}");
         assert!((g.high.unwrap() - 0.5 * half.exp()).abs() < 1e-12, "{g:?}");
         assert_eq!(g.verdict, "lower");
+    }
+
+    #[test]
+    fn the_geometric_mean_of_equal_ratios_is_their_value() {
+        // Found by props::a_geometric_mean_lies_between_its_ratios_and_holds_its_value.
+        let r = Ratio { value: 1.7310360781236863e-4, low: None, high: None, verdict: "n too small".into() };
+        assert_eq!(geometric_mean(&[r.clone(), r.clone()]).unwrap().value, r.value);
     }
 
     #[test]
