@@ -317,7 +317,7 @@ mod tests {
         assert_eq!(figures(primaries(Family::Net, &node7, &node6, &two)), [("throughput".into(), 20.0)]);
     }
 
-    fn plan() -> Plan {
+    pub(super) fn plan() -> Plan {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(
@@ -415,3 +415,6 @@ mod tests {
         assert!(geometric_mean(&[ratio(0.0, 0.0, 0.1)]).is_none());
     }
 }
+
+#[cfg(test)]
+mod props;
