@@ -205,7 +205,11 @@ pub fn geometric_mean(ratios: &[Ratio]) -> Option<Ratio> {
         return None;
     }
     let k = ratios.len() as f64;
-    let value = (ratios.iter().map(|r| r.value.ln()).sum::<f64>() / k).exp();
+    // Clamped between the smallest and the largest ratio, where a mean is: ln and exp round,
+    // and two ratios of 1.7310360781236863e-4 had a mean of 1.7310360781236869e-4.
+    let (smallest, largest) =
+        ratios.iter().fold((f64::INFINITY, 0.0f64), |(s, l), r| (s.min(r.value), l.max(r.value)));
+    let value = (ratios.iter().map(|r| r.value.ln()).sum::<f64>() / k).exp().clamp(smallest, largest);
     if ratios.len() == 1 {
         return Some(ratios[0].clone());
     }
@@ -313,7 +317,7 @@ mod tests {
         assert_eq!(figures(primaries(Family::Net, &node7, &node6, &two)), [("throughput".into(), 20.0)]);
     }
 
-    fn plan() -> Plan {
+    pub(super) fn plan() -> Plan {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(
@@ -393,6 +397,13 @@ mod tests {
     }
 
     #[test]
+    fn the_geometric_mean_of_equal_ratios_is_their_value() {
+        // Found by props::a_geometric_mean_lies_between_its_ratios_and_holds_its_value.
+        let r = Ratio { value: 1.7310360781236863e-4, low: None, high: None, verdict: "n too small".into() };
+        assert_eq!(geometric_mean(&[r.clone(), r.clone()]).unwrap().value, r.value);
+    }
+
+    #[test]
     fn a_ratio_without_an_interval_leaves_the_mean_without_one() {
         let open = Ratio { value: 0.5, low: None, high: None, verdict: "n too small".into() };
         let g = geometric_mean(&[ratio(0.5, 0.4, 0.6), open]).unwrap();
@@ -404,3 +415,6 @@ mod tests {
         assert!(geometric_mean(&[ratio(0.0, 0.0, 0.1)]).is_none());
     }
 }
+
+#[cfg(test)]
+mod props;
