@@ -33,6 +33,9 @@ mod tests {
 
     #[test]
     fn bounds_hold_at_and_refuse_past_their_limit() {
+        // The bounds docs/exit-codes.md states.
+        assert_eq!(MAX_DURATION, Duration::from_secs(2_592_000), "30 days");
+        assert_eq!((MAX_REPS, MAX_ITERATIONS, MAX_RANKS), (10_000, 1_000_000, 1_000_000));
         assert_eq!(duration("--timeout", MAX_DURATION), Ok(MAX_DURATION));
         let past = duration("--timeout", MAX_DURATION + Duration::from_nanos(1)).unwrap_err();
         assert_eq!(past, "--timeout: more than the 30 days a duration may be");
