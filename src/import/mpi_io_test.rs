@@ -92,6 +92,12 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
                 let text =
                     field(rest, key).ok_or_else(|| ParseError::at(n, format!("no {key} in {trimmed:?}")))?;
                 *value = number(n, text, key)?;
+                if *value < 0.0 {
+                    return Err(ParseError::at(
+                        n,
+                        format!("{key} = {}: a negative time is not a measurement", text.trim()),
+                    ));
+                }
             }
             run.times[phase] = Some((n, values));
         } else if let Some((phase, rest)) = phase_prefix(trimmed, "Write bandwidth = ", "Read bandwidth = ") {
@@ -119,6 +125,10 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
 /// with six: a figure outside what those roundings allow was not computed from this run.
 fn check_bandwidth(n: usize, printed: f64, total: u64, max_t: f64) -> Result<(), ParseError> {
     const HALF_DIGIT: f64 = 5e-7;
+    if printed.is_infinite() && max_t > HALF_DIGIT {
+        // Only a phase the run skipped (-r, -w: no time) prints inf.
+        return Err(ParseError::at(n, format!("bandwidth inf after max_t = {max_t}: not a measurement")));
+    }
     if printed.is_infinite() || max_t <= HALF_DIGIT {
         return Ok(()); // a skipped phase, or a time too short to check against
     }
@@ -265,6 +275,37 @@ Correctness test passed.
 
     fn stated() -> Stated {
         Stated::host(None)
+    }
+
+    /// A phase that took time but prints inf, and a negative time, are no measurement: refused
+    /// (the phase vanished without a word before; a phase skipped with -r or -w, max_t 0, still
+    /// leaves no phase).
+    #[test]
+    fn an_infinite_bandwidth_after_a_time_and_a_negative_time_are_refused() {
+        let inf = TWO_RANKS.replace("Write bandwidth = 62.000000", "Write bandwidth = inf");
+        let error = parse(&inf, &stated()).unwrap_err();
+        assert_eq!(
+            (error.line, error.message.as_str()),
+            (Some(8), "bandwidth inf after max_t = 16.912516: not a measurement")
+        );
+        let negative = TWO_RANKS.replace("max_t = 16.912516", "max_t = -5");
+        let error = parse(&negative, &stated()).unwrap_err();
+        assert_eq!(
+            (error.line, error.message.as_str()),
+            (Some(6), "max_t = -5: a negative time is not a measurement")
+        );
+        let skipped = TWO_RANKS
+            .replace(
+                "min_t = 14.123456, max_t = 16.912516, mean_t = 15.517900, var_t = 3.890123",
+                "min_t = 0.000000, max_t = 0.000000, mean_t = 0.000000, var_t = 0.000000",
+            )
+            .replace("Write bandwidth = 62.000000", "Write bandwidth = inf");
+        let runs = parse(&skipped, &stated()).unwrap();
+        assert_eq!(
+            runs[0].results["phases"].as_array().unwrap().len(),
+            1,
+            "the skipped write phase is no phase"
+        );
     }
 
     #[test]
