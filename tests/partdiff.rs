@@ -165,9 +165,12 @@ fn bad_arguments_are_usage_errors() {
         full.extend_from_slice(args);
         let out = mpiexec(2, &full);
         assert_fails_with(&out, 2, needle);
-        // One line, which says where the help is.
-        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
-        assert!(stderr(&out).trim_end().ends_with("(see pvbench partdiff --help)"), "{}", stderr(&out));
+        // One line of pvbench's (Open MPI's mpirun adds its own banner), which says where the
+        // help is; no usage block.
+        let err = stderr(&out);
+        let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("pvbench")).collect();
+        assert_eq!(ours.len(), 1, "{err}");
+        assert!(ours[0].ends_with("(see pvbench partdiff --help)") && !err.contains("Usage:"), "{err}");
     }
     let out = mpiexec(2, &["partdiff", "1", "1", "10"]);
     assert_fails_with(
@@ -175,7 +178,7 @@ fn bad_arguments_are_usage_errors() {
         2,
         "the following required arguments were not provided: <FUNC> <TERM> <ACC_OR_ITER>",
     );
-    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("Usage:"), "{}", stderr(&out));
 }
 
 /// A grid that cannot fit is refused before anything is allocated (not the OOM killer).
