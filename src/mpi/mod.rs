@@ -95,6 +95,9 @@ pub fn leaving_with(code: i32) {
     EXIT_CODE.store(code, Ordering::SeqCst);
 }
 
+/// How long a rank's last line gets to reach the launcher before `MPI_Abort`.
+const GRACE_FOR_OUTPUT: Duration = Duration::from_millis(500);
+
 /// How long `MPI_Finalize` may take once every rank has reached it before this rank closes its
 /// peers' connections, and again before it leaves (it takes well under a second when it does
 /// not hang).
@@ -188,6 +191,10 @@ fn install_abort_on_panic() {
 /// no rank is left reading from a peer that is gone), or just this process outside MPI.
 pub fn abort_job(code: i32) -> ! {
     if MPI_RUNNING.load(Ordering::SeqCst) {
+        // Every abort follows a line this rank wrote (a signal, a time limit, a panic): the
+        // launcher's proxy forwards it before MPI_Abort has the proxy killed (jobs ended with
+        // 124, and under load with 143, and nothing on stderr).
+        std::thread::sleep(GRACE_FOR_OUTPUT);
         // SAFETY: MPI is initialised and not finalised; MPI_Abort does not return.
         unsafe {
             mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, code);

@@ -101,9 +101,6 @@ fn fire() -> Stage {
 /// (rank 0's host may be the one that cannot be reached).
 const GRACE_FOR_RANK_0: Duration = Duration::from_secs(5);
 
-/// How long the line gets to reach the launcher before `MPI_Abort`.
-const GRACE_FOR_OUTPUT: Duration = Duration::from_millis(500);
-
 /// How long `MPI_Abort` gets before the process leaves on its own: the launcher it must tell
 /// may be behind a link that is down.
 const GRACE_FOR_ABORT: Duration = Duration::from_secs(10);
@@ -186,9 +183,6 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
         for file in FILES.lock().map(|files| files.clone()).unwrap_or_default() {
             let _ = std::fs::remove_file(file);
         }
-        // The launcher's proxy forwards the line before MPI_Abort has it killed (a job ended
-        // with exit 124 and nothing on stderr once, in CI).
-        std::thread::sleep(GRACE_FOR_OUTPUT);
         let _ = std::thread::Builder::new().spawn(|| {
             std::thread::sleep(GRACE_FOR_ABORT);
             // SAFETY: _exit has no preconditions; it ends the process without running anything.
