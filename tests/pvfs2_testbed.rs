@@ -385,7 +385,5 @@ fn the_study_plan_against_the_real_server() {
         serde_json::from_str(&std::fs::read_to_string(results.join("pvfs2/domU/rep-01.json")).unwrap())
             .unwrap();
     assert_eq!(doc["parameters"]["file"], "pvfs2:/pvfs2/testfile", "through the server");
-    assert!(
-        results.join("report.html").is_file() && results.join("overhead-domU-vs-dom0-bridge.svg").is_file()
-    );
+    assert!(results.join("report.html").is_file() && results.join("overhead+domU+dom0-bridge.svg").is_file());
 }
