@@ -59,8 +59,7 @@ pub fn exit_if_received() {
     if let Err(interrupted) = check() {
         // Every rank that gets here says so: the first one's abort may end the others before
         // rank 0 would have printed.
-        use std::io::Write;
-        let _ = std::io::stderr().lock().write_all(format!("pvbench: {interrupted}\n").as_bytes());
+        crate::console::to_stderr(&format!("pvbench: {interrupted}\n"));
         let code = interrupted.exit_code();
         match ABORT.get() {
             Some(abort) => abort(code),

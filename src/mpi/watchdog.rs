@@ -178,8 +178,7 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
             stage.describe(),
             limit.target
         );
-        use std::io::Write;
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        crate::console::to_stderr(&line);
         for file in FILES.lock().map(|files| files.clone()).unwrap_or_default() {
             let _ = std::fs::remove_file(file);
         }
