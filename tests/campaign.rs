@@ -411,3 +411,58 @@ exec \"$@\"
         assert!(results.join("hostfiles").join(hostfile).is_file(), "hostfiles/{hostfile}");
     }
 }
+
+/// An index over fewer benchmarks than the plan has says so, and names the one left out and
+/// why; the page links every section and marks the runs it did not count.
+#[test]
+fn a_benchmark_without_a_figure_is_named_not_dropped() {
+    // Blocked: b's runs are p1's three, then p2's three, each 0 (not a measurement).
+    let standin = Standin::new(&[("a", vec!["100"; 6]), ("b", vec!["50", "50", "50", "0", "0", "0"])]);
+    let plan = standin.dir.path().join("two.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "name = \"two\"\npvbench = {:?}\nlauncher = \"env\"\nreps = 3\norder = \"blocked\"\n\
+             [[group]]\nname = \"a\"\nhosts = [\"localhost\"]\n[[group]]\nname = \"b\"\nhosts = [\"localhost\"]\n\
+             [[benchmark]]\nname = \"p1\"\nkind = \"partdiff\"\nargs = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\n\
+             [[benchmark]]\nname = \"p2\"\nkind = \"partdiff\"\nargs = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\n\
+             [[overhead]]\nguest = \"b\"\nhost = \"a\"\n",
+            standin.dir.path().join("pvbench").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let results = standin.results("two");
+    let out = run(&plan, &results, &[]);
+    assert_exit(&out, 0);
+    let sentence = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(sentence.starts_with("b keeps 50 % [50, 50] of a's p1 rate"), "{sentence}");
+    assert!(
+        sentence.contains("; index 50 % [50, 50] over 1 of 2 benchmarks; left out: p2 — no run of b counted (3 runs left out: not a measurement: results.mlup_per_s is 0.0)"),
+        "{sentence}"
+    );
+    let overhead = read_json(&results.join("overhead.json"));
+    let pair = &overhead["pairs"][0];
+    assert_eq!(pair["benchmarks"], 2, "{pair}");
+    assert_eq!(pair["not_in_index"][0]["benchmark"], "p2", "{pair}");
+    assert!(pair["not_in_index"][0]["reason"].as_str().unwrap().starts_with("no run of b counted"), "{pair}");
+
+    let html = std::fs::read_to_string(results.join("report.html")).unwrap();
+    assert!(
+        html.contains("index (over 1 of 2 benchmarks)") && html.contains("class=\"not-in-index\""),
+        "{html}"
+    );
+    let links: Vec<&str> = html.split("href=\"#").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
+    assert!(links.len() >= 6, "a table of contents: {links:?}");
+    for id in &links {
+        assert_eq!(html.matches(&format!("id=\"{id}\"")).count(), 1, "#{id} is one section's anchor");
+    }
+    for section in ["What the guest keeps", "p1 — p1", "p2 — p2", "Provenance", "Every run"] {
+        assert!(html.contains(&format!("\">{section}")), "the contents name {section}");
+    }
+    assert!(!html.contains("<th></th>"), "every column has a header");
+    let row = html.lines().find(|l| l.contains("<td>p2/b/rep-01</td>")).expect("the run's row");
+    assert!(
+        row.contains("<td>ok, left out</td><td>not a measurement: results.mlup_per_s is 0.0</td>"),
+        "{row}"
+    );
+}

@@ -609,3 +609,26 @@ fn a_figure_that_is_no_measurement_leaves_its_document_out() {
         c["left_out"].as_array().unwrap().iter().map(|l| l["file"].as_str().unwrap()).collect();
     assert_eq!(left_out.len(), 2, "{left_out:?}");
 }
+
+/// A ratio interval below 0 (a group whose runs spread more than their mean) is shown as
+/// computed, with a word saying what it means; the JSON says why a ratio has no interval.
+#[test]
+fn an_interval_below_0_has_a_word_and_no_interval_says_why() {
+    let f = Fixture::new();
+    f.study();
+    for (rep, write) in [1.0, 90.0, 2.0].into_iter().enumerate() {
+        f.mpiio_run("wild", "kvm", rep + 1, write, 2.0 * write);
+    }
+    f.mpiio_run("single", "kvm", 1, 50.0, 100.0);
+    let out = f.compare(&["results", "--baseline", "dom0-bridge", "--format", "table,markdown,json"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let wild = text.lines().find(|l| l.contains(" wild ") && l.contains("write_")).expect("the wild row");
+    assert!(wild.contains("[-"), "the interval as computed: {wild}");
+    let word = "a ratio interval reaching below 0 is shown as computed: that group's runs spread so widely \
+                that its mean is not told from 0";
+    assert_eq!(text.matches(word).count(), 2, "in the table's and the Markdown's caption: {text}");
+    let json: Value = serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+    assert_eq!(row(&json, "write_ior_mib_per_s", "single")["ratio"]["no_interval"], "one_run", "{json}");
+    assert!(row(&json, "write_ior_mib_per_s", "wild")["ratio"].get("no_interval").is_none());
+}

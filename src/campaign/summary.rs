@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde_json::Value;
 
-use super::figures::{self, Measured};
+use super::figures::{self, Measured, THIS_CAMPAIGN};
 use super::layout;
 use super::plan::{Family, Plan};
 use super::schedule::Slot;
@@ -27,6 +27,8 @@ pub struct Collected {
     left_out: Vec<LeftOut>,
     /// Every host's environment, as the first usable run of it recorded it.
     hosts: Vec<(String, Value)>,
+    /// Run id → why its result was not counted.
+    left_out_runs: BTreeMap<String, String>,
 }
 
 impl Collected {
@@ -50,7 +52,7 @@ impl Collected {
                 note!("campaign: warning: {id} is noisy ({reason}): counted (--include-noisy)");
             } else {
                 note!("campaign: warning: {id} left out of the figures: {reason}");
-                self.left_out.push(LeftOut { file, reason: format!("noisy: {reason}") });
+                self.leave_out(slot, id, file, format!("noisy: {reason}"));
                 return Ok(());
             }
         }
@@ -64,12 +66,11 @@ impl Collected {
             Reduced::Run(run) => run,
             Reduced::NotAMeasurement(reason) => {
                 note!("campaign: warning: {id} left out of the figures: {reason}");
-                self.left_out.push(LeftOut { file: path.display().to_string(), reason });
+                self.leave_out(slot, id, path.display().to_string(), reason);
                 return Ok(());
             }
             Reduced::NoMetrics(_) | Reduced::OwnComparison => {
-                self.left_out
-                    .push(LeftOut { file: path.display().to_string(), reason: "no figure in it".into() });
+                self.leave_out(slot, id, path.display().to_string(), "no figure in it".into());
                 return Ok(());
             }
         };
@@ -78,6 +79,14 @@ impl Collected {
         self.measured.add(slot.benchmark, slot.group, values);
         self.files.entry(slot.benchmark).or_default().push(path.to_path_buf());
         Ok(())
+    }
+
+    /// A run read and not counted: named in the figures (why a group has none), in the left-out
+    /// list, and in the table of every run.
+    fn leave_out(&mut self, slot: &Slot, id: String, file: String, reason: String) {
+        self.measured.leave_out(slot.benchmark, slot.group, reason.clone());
+        self.left_out_runs.insert(id, reason.clone());
+        self.left_out.push(LeftOut { file, reason });
     }
 }
 
@@ -116,9 +125,6 @@ fn reference_measured(plan: &Plan, name: &str) -> anyhow::Result<Measured> {
     Ok(measured)
 }
 
-/// The source of the campaign's own figures (a reference's is its name).
-const THIS_CAMPAIGN: &str = "this campaign";
-
 pub fn publish(
     plan: &Plan,
     results: &Path,
@@ -130,12 +136,13 @@ pub fn publish(
         .file
         .overheads
         .iter()
-        .map(|pair| collected.measured.overhead(plan, pair, THIS_CAMPAIGN, true))
+        .map(|pair| collected.measured.overhead(plan, pair, THIS_CAMPAIGN, true, &manifest.runs))
         .collect();
     let mut reference: Vec<Overhead> = Vec::new();
     for name in references {
         let measured = reference_measured(plan, name)?;
-        reference.extend(plan.file.overheads.iter().map(|pair| measured.overhead(plan, pair, name, false)));
+        reference
+            .extend(plan.file.overheads.iter().map(|pair| measured.overhead(plan, pair, name, false, &[])));
     }
     let mut figures: Vec<(String, String)> = Vec::new();
     for o in overheads.iter().chain(&reference) {
@@ -224,13 +231,19 @@ pub fn publish(
             .runs
             .iter()
             .map(|r| {
+                // A run that ended well but was not counted says so, and why.
+                let left_out = collected.left_out_runs.get(&r.id).filter(|_| r.outcome == "ok");
+                let (outcome, reason) = match left_out {
+                    Some(why) => ("ok, left out".to_string(), why.clone()),
+                    None => (r.outcome.clone(), r.reason.clone().unwrap_or_default()),
+                };
                 [
                     r.id.clone(),
                     r.attempt.to_string(),
                     r.started_at.clone(),
                     format!("{:.1}", r.seconds),
-                    r.outcome.clone(),
-                    r.reason.clone().unwrap_or_default(),
+                    outcome,
+                    reason,
                 ]
             })
             .collect(),

@@ -1,7 +1,7 @@
 //! The statistics of a group of runs, and the ratio of two groups' means with Fieller's
 //! interval. The t quantiles come from `statrs`; the rest is a few lines of arithmetic.
 
-use crate::result::comparison::{Ratio, Summary};
+use crate::result::comparison::{NoInterval, Ratio, Summary};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// What docs/compare.md and every output call the ratio interval.
@@ -149,7 +149,18 @@ pub fn ratio(group: &Summary, baseline: &Summary) -> Ratio {
     } else {
         verdict(bounds)
     };
-    Ratio { value: q, low: bounds.map(|b| b.0), high: bounds.map(|b| b.1), verdict: verdict.into() }
+    let no_interval = match bounds {
+        Some(_) => None,
+        None if group.n < 2 || baseline.n < 2 => Some(NoInterval::OneRun),
+        None => Some(NoInterval::Unbounded),
+    };
+    Ratio {
+        value: q,
+        low: bounds.map(|b| b.0),
+        high: bounds.map(|b| b.1),
+        verdict: verdict.into(),
+        no_interval,
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::compare::{Grid, Style, summary_grid};
+use super::compare::{Grid, Style, below_zero_note, summary_grid};
 use crate::result::campaign::Overhead;
 use crate::result::comparison::{Comparison, LeftOut};
 
@@ -130,9 +130,8 @@ fn overhead_grid(overheads: &[Overhead]) -> Grid {
             ]);
         }
         let families = o.families.iter().map(|f| (format!("{} (all figures)", f.title), &f.ratio));
-        for (name, ratio) in
-            families.chain(o.index.as_ref().map(|r| ("index (all benchmarks)".to_string(), r)))
-        {
+        let index = o.index.as_ref().map(|r| (format!("index ({})", super::campaign::index_scope(o)), r));
+        for (name, ratio) in families.chain(index) {
             let mut row =
                 vec![o.guest.clone(), o.host.clone(), o.source.clone(), name, "geometric mean".into()];
             row.extend(["", "", "", ""].map(String::from));
@@ -142,6 +141,61 @@ fn overhead_grid(overheads: &[Overhead]) -> Grid {
     }
     let numeric = header.iter().map(|h| h.contains("mean") || *h == "runs").collect();
     Grid { header: header.map(String::from).to_vec(), rows, numeric }
+}
+
+/// Per pair, every benchmark and figure that is not in its index, and why.
+fn not_in_index(out: &mut String, overheads: &[Overhead]) {
+    for o in overheads.iter().filter(|o| !o.not_in_index.is_empty()) {
+        let _ = writeln!(
+            out,
+            "<p>Not in the index of {} against {} ({}):</p>\n<ul class=\"not-in-index\">",
+            escape(&o.guest),
+            escape(&o.host),
+            escape(&o.source)
+        );
+        for n in &o.not_in_index {
+            let _ = writeln!(out, "<li>{}</li>", escape(&super::campaign::not_in_index(n)));
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+/// The page's sections as they are written, each with an anchor the table of contents links.
+#[derive(Default)]
+struct Body {
+    html: String,
+    sections: Vec<(String, String)>,
+}
+
+impl Body {
+    /// An `<h2>` with an id of its own (letters, digits and `-`; a repeat gets `-2`).
+    fn heading(&mut self, title: &str) {
+        let mut slug: String = title
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        slug = slug.split('-').filter(|w| !w.is_empty()).collect::<Vec<_>>().join("-");
+        if slug.is_empty() {
+            slug = "section".into();
+        }
+        let mut id = slug.clone();
+        let mut n = 1;
+        while self.sections.iter().any(|(taken, _)| *taken == id) {
+            n += 1;
+            id = format!("{slug}-{n}");
+        }
+        let _ = writeln!(self.html, "<h2 id=\"{id}\">{}</h2>", escape(title));
+        self.sections.push((id, title.to_string()));
+    }
+
+    fn contents(&self) -> String {
+        let mut out = String::from("<nav><h2>Contents</h2>\n<ul class=\"contents\">\n");
+        for (id, title) in &self.sections {
+            let _ = writeln!(out, "<li><a href=\"#{id}\">{}</a></li>", escape(title));
+        }
+        out.push_str("</ul></nav>\n");
+        out
+    }
 }
 
 pub fn page(p: &Page) -> String {
@@ -156,14 +210,17 @@ pub fn page(p: &Page) -> String {
     for sentence in &p.lead {
         let _ = writeln!(out, "<p class=\"lead\">{}</p>", escape(sentence));
     }
+    let mut body = Body::default();
     if !p.overheads.is_empty() {
-        out.push_str("<h2 id=\"overhead\">What the guest keeps</h2>\n");
-        charts(&mut out, &p.figures);
-        table(&mut out, &overhead_grid(&p.overheads));
-        let _ = writeln!(out, "<p><small>{}</small></p>", escape(&p.method));
+        body.heading("What the guest keeps");
+        charts(&mut body.html, &p.figures);
+        table(&mut body.html, &overhead_grid(&p.overheads));
+        not_in_index(&mut body.html, &p.overheads);
+        let _ = writeln!(body.html, "<p><small>{}</small></p>", escape(&p.method));
     }
     for section in &p.sections {
-        let _ = writeln!(out, "<h2>{}</h2>", escape(&section.title));
+        body.heading(&section.title);
+        let out = &mut body.html;
         if let Some(baseline) = &section.comparison.baseline {
             let _ = writeln!(
                 out,
@@ -172,21 +229,25 @@ pub fn page(p: &Page) -> String {
                 escape(section.comparison.ratio_method)
             );
         }
-        table(&mut out, &summary_grid(&section.comparison, Style::Human));
-        charts(&mut out, &section.charts);
+        table(out, &summary_grid(&section.comparison, Style::Human));
+        if let Some(note) = below_zero_note(&section.comparison) {
+            let _ = writeln!(out, "<p><small>{}.</small></p>", escape(note));
+        }
+        charts(out, &section.charts);
     }
     if !p.left_out.is_empty() {
-        out.push_str("<h2>Left out</h2>\n<ul>\n");
+        body.heading("Left out");
+        body.html.push_str("<ul>\n");
         for l in &p.left_out {
-            let _ = writeln!(out, "<li>{}: {}</li>", escape(&l.file), escape(&l.reason));
+            let _ = writeln!(body.html, "<li>{}: {}</li>", escape(&l.file), escape(&l.reason));
         }
-        out.push_str("</ul>\n");
+        body.html.push_str("</ul>\n");
     }
     if !p.hosts.is_empty() {
-        out.push_str("<h2>Hosts</h2>\n");
+        body.heading("Hosts");
         for (name, text) in &p.hosts {
             let _ = writeln!(
-                out,
+                body.html,
                 "<details><summary>{}</summary><pre>{}</pre></details>",
                 escape(name),
                 escape(text)
@@ -194,19 +255,23 @@ pub fn page(p: &Page) -> String {
         }
     }
     if let Some((file, text)) = &p.plan {
-        let _ = writeln!(out, "<h2>Plan</h2>\n<p>{}</p><pre>{}</pre>", escape(file), escape(text));
+        body.heading("Plan");
+        let _ = writeln!(body.html, "<p>{}</p><pre>{}</pre>", escape(file), escape(text));
     }
     if !p.provenance.is_empty() {
-        out.push_str("<h2>Provenance</h2>\n");
+        body.heading("Provenance");
         let rows = p.provenance.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect();
-        table(&mut out, &Grid { header: vec!["".into(), "".into()], rows, numeric: vec![false, false] });
+        let header = vec!["what".into(), "value".into()];
+        table(&mut body.html, &Grid { header, rows, numeric: vec![false, false] });
     }
     if !p.runs.is_empty() {
-        out.push_str("<h2>Every run, in the order run</h2>\n");
+        body.heading("Every run, in the order run");
         let header = ["run", "attempt", "started", "seconds", "outcome", "reason"].map(String::from).to_vec();
         let rows = p.runs.iter().map(|r| r.to_vec()).collect();
-        table(&mut out, &Grid { header, rows, numeric: vec![false, true, false, true, false, false] });
+        table(&mut body.html, &Grid { header, rows, numeric: vec![false, true, false, true, false, false] });
     }
+    out.push_str(&body.contents());
+    out.push_str(&body.html);
     out.push_str("</body></html>\n");
     out
 }

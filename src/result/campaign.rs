@@ -87,6 +87,21 @@ pub struct Overhead {
     pub families: Vec<FamilyFigure>,
     /// The geometric mean over the families; absent without a family.
     pub index: Option<Ratio>,
+    /// How many of the plan's benchmarks run both groups: the index is over `families.len()`
+    /// of them.
+    pub benchmarks: usize,
+    /// Every benchmark and figure of those that is not in the index, and why.
+    pub not_in_index: Vec<NotInIndex>,
+}
+
+/// A benchmark (`metric` absent) or one of its figures left out of the index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotInIndex {
+    pub benchmark: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -94,6 +94,22 @@ pub struct Ratio {
     pub high: Option<f64>,
     /// `same` (the interval holds 1.0), `lower`, `higher`, or `n too small`.
     pub verdict: String,
+    /// Why `low` and `high` are absent (when they are).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_interval: Option<NoInterval>,
+}
+
+/// Why a ratio has no interval: "(no interval)" alone would say two different things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoInterval {
+    /// A group, or its baseline, has a single run.
+    OneRun,
+    /// The baseline's mean is not told apart from 0: Fieller's set is unbounded.
+    Unbounded,
+    /// A geometric mean over ratios of which one has no interval, or one reaching 0 (no bound
+    /// on the log scale).
+    FromItsRatios,
 }
 
 /// A cell of a two-dimensional table of one kind's results.

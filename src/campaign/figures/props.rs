@@ -54,7 +54,7 @@ fn overhead(plan: &Plan, cells: &[Cell]) -> Overhead {
             measured.add(*benchmark, *group, run.clone());
         }
     }
-    measured.overhead(plan, &plan.file.overheads[0], "this campaign", true)
+    measured.overhead(plan, &plan.file.overheads[0], "this campaign", true, &[])
 }
 
 /// The geometric means of an overhead: the benchmarks', the index.
@@ -116,7 +116,14 @@ fn any_ratio() -> impl Strategy<Value = Ratio> {
     (value, widths, any::<bool>()).prop_map(|(value, widths, enough)| {
         let bounds = widths.map(|(below, above)| (value * (1.0 - below), value * (1.0 + above)));
         let verdict = if enough { stats::verdict(bounds) } else { "n too small" };
-        Ratio { value, low: bounds.map(|b| b.0), high: bounds.map(|b| b.1), verdict: verdict.into() }
+        let no_interval = bounds.is_none().then_some(NoInterval::OneRun);
+        Ratio {
+            value,
+            low: bounds.map(|b| b.0),
+            high: bounds.map(|b| b.1),
+            verdict: verdict.into(),
+            no_interval,
+        }
     })
 }
 

@@ -115,6 +115,7 @@ fn inverted(r: &Ratio) -> Ratio {
         low: r.high.map(f64::recip),
         high: r.low.map(f64::recip),
         verdict: verdict.into(),
+        no_interval: r.no_interval,
     }
 }
 

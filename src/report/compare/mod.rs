@@ -8,7 +8,7 @@ pub mod plot;
 mod text;
 
 use crate::result::comparison::{AxisKey, GridCell};
-use crate::result::comparison::{Comparison, LeftOut, Row};
+use crate::result::comparison::{Comparison, LeftOut, NoInterval, Row};
 
 /// The formats a comparison renders to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,10 +147,11 @@ fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
         match style {
             Style::Human => cells.push(match ratio.and_then(|r| Some((r.low?, r.high?))) {
                 Some((low, high)) => format!("[{}, {}]", number(low), number(high)),
-                // A single run has no interval; "unbounded" is for a baseline not told from 0.
-                None if ratio.is_some() && single_run(c, row) => "n = 1".into(),
-                None if ratio.is_some() => "unbounded".into(),
-                None => String::new(),
+                None => match ratio.and_then(|r| r.no_interval) {
+                    Some(NoInterval::OneRun) => "n = 1".into(),
+                    Some(_) => "unbounded".into(),
+                    None => String::new(),
+                },
             }),
             Style::Machine => cells
                 .extend([cell(ratio.and_then(|r| r.low), style), cell(ratio.and_then(|r| r.high), style)]),
@@ -158,12 +159,6 @@ fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
         cells.push(ratio.map(|r| r.verdict.clone()).unwrap_or_default());
     }
     cells
-}
-
-/// Whether the row's group or its baseline has one run only.
-fn single_run(c: &Comparison, row: &Row) -> bool {
-    let baseline = c.rows.iter().find(|r| r.baseline && r.metric == row.metric);
-    row.summary.n < 2 || baseline.is_some_and(|b| b.summary.n < 2)
 }
 
 /// Rows: repetition 1, 2, ...; columns: group and metric, as the study's Table 3.3.
@@ -268,6 +263,15 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
     out
 }
 
+/// A word for a ratio interval whose lower bound is below 0, which a reader would otherwise take
+/// for an error: Fieller's set holds 0 exactly when the group's mean is not told from 0.
+pub fn below_zero_note(c: &Comparison) -> Option<&'static str> {
+    c.rows.iter().any(|r| r.ratio.as_ref().and_then(|r| r.low).is_some_and(|low| low < 0.0)).then_some(
+        "a ratio interval reaching below 0 is shown as computed: that group's runs spread so widely \
+         that its mean is not told from 0",
+    )
+}
+
 /// What was compared, in one line.
 pub fn caption(c: &Comparison) -> String {
     let mut text = format!(
@@ -278,6 +282,10 @@ pub fn caption(c: &Comparison) -> String {
     );
     if let Some(baseline) = &c.baseline {
         text.push_str(&format!("; ratios to {baseline:?}: {}", c.ratio_method));
+    }
+    if let Some(note) = below_zero_note(c) {
+        text.push('\n');
+        text.push_str(note);
     }
     if !c.left_out.is_empty() {
         text.push_str(&format!("\nleft out: {}", left_out(&c.left_out)));
@@ -331,7 +339,13 @@ mod tests {
             group: group.into(),
             summary: Summary::of(&[mean]).unwrap(),
             baseline: verdict.is_none(),
-            ratio: verdict.map(|v| Ratio { value: mean / 100.0, low: None, high: None, verdict: v.into() }),
+            ratio: verdict.map(|v| Ratio {
+                value: mean / 100.0,
+                low: None,
+                high: None,
+                verdict: v.into(),
+                no_interval: Some(NoInterval::OneRun),
+            }),
             values: vec![mean],
         }
     }
