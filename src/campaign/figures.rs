@@ -132,18 +132,23 @@ impl Measured {
     }
 
     /// Every figure whose 95 % interval is not yet within ±`share` of its mean, as
-    /// `pvfs2 domU read ±7.3 %` (n < 2: `no interval`). Empty when the data suffice.
+    /// `pvfs2 domU read ±7.3 %` (n < 2: `no interval`), and every group without a run yet.
+    /// Empty when the data suffice, or when runs will not give a figure more runs.
     pub fn imprecise(&self, plan: &Plan, share: f64) -> Vec<String> {
         let mut out = Vec::new();
         for (b, g) in super::schedule::cells(plan) {
             let name = format!("{} {}", plan.benchmarks[b].name, plan.groups[g].name);
-            let metrics = self.metrics(b);
-            if self.runs(b, g) == 0 || metrics.is_empty() {
+            if self.runs(b, g) == 0 {
                 out.push(format!("{name}: no figure yet"));
                 continue;
             }
-            for (metric, unit) in metrics {
+            for (metric, unit) in self.metrics(b) {
                 let values = self.values(b, g, &metric);
+                if values.is_empty() {
+                    // Runs without this figure (a net without peers on one host): more of them
+                    // will not give it one; the overhead names it.
+                    continue;
+                }
                 match Summary::of(&values).and_then(|s| Some((s.ci95_high? - s.mean, s.mean))) {
                     Some((half, mean)) if half <= share * mean.abs() => {}
                     // No share of a mean of 0: the interval in the figure's unit.

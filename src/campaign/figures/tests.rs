@@ -119,6 +119,16 @@ fn precision_is_reached_when_every_interval_is_within_the_share() {
     assert_eq!(nothing[0], "partdiff a: no figure yet");
     let guest_missing = measured(&[100.0, 100.0], &[]).imprecise(&p, 0.05);
     assert_eq!(guest_missing, ["partdiff b: no figure yet", "mpiio b: no figure yet"]);
+    // Runs without a figure (a net without peers on one host): more would not give one.
+    let mut figureless = measured(&[100.0, 100.0, 100.0], &[50.0, 50.0, 50.0]);
+    let mut never = Measured::default();
+    for group in [0, 1] {
+        figureless.add(0, group, Vec::new());
+        never.add(0, group, Vec::new());
+        never.add(1, group, Vec::new());
+    }
+    assert!(figureless.imprecise(&p, 0.05).is_empty(), "{:?}", figureless.imprecise(&p, 0.05));
+    assert!(never.imprecise(&p, 0.05).is_empty(), "{:?}", never.imprecise(&p, 0.05));
 }
 
 #[test]
