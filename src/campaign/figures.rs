@@ -196,11 +196,13 @@ impl Measured {
             }
             o.benchmarks += 1;
             let title = if own { bench.title.clone() } else { bench.family.title().to_string() };
+            // Named by the plan's title, also for a reference: it is the plan's benchmark
+            // that has no figure, and two of one family would read the same.
             let mut leave_out = |metric: Option<&str>, reason: String| {
                 let metric = metric.map(str::to_string);
                 o.not_in_index.push(NotInIndex {
                     benchmark: bench.name.clone(),
-                    title: title.clone(),
+                    title: bench.title.clone(),
                     metric,
                     reason,
                 })
