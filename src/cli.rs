@@ -35,7 +35,7 @@ pub enum Command {
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
-    /// Another tool's output (iozone, netperf, mpi-io-test, IOR, fio) as pvbench result
+    /// Another tool's output (iozone, netperf, iperf3, mpi-io-test, IOR, fio) as pvbench result
     /// documents, so that compare sets it beside today's runs.
     Import(ImportArgs),
     /// The whole study as one plan (TOML): client groups, benchmarks, resets, repetitions until
@@ -48,7 +48,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
     /// Check a plan (groups, hostfiles, commands, each benchmark's arguments) and print its
-    /// schedule; runs nothing.
+    /// schedule; runs nothing but each benchmark's only_if (which decides what the plan holds).
     Check(CampaignPlanArgs),
     /// Run a plan into a results directory: the same command resumes it (runs with a result
     /// are not run again; failed ones are retried). Exit 1 when a run failed.
@@ -162,6 +162,7 @@ pub struct FsArgs {
     /// with at most --hook-timeout to finish.
     #[arg(long, value_name = "CMD")]
     pub between_tests: Option<String>,
+    /// Longest a --between-tests command may run before it is killed (the run then fails).
     #[arg(long, value_name = "TIME", default_value = "10m")]
     pub hook_timeout: String,
     /// Seed of the random record order.
@@ -192,6 +193,7 @@ receiver. CPU: busy share of all CPUs of each host over the repetition (/proc/st
 service demand: µs of CPU per KiB moved (netperf: util% × 10000 × CPUs / KiB/s). CPU seen inside a
 guest misses the work its hypervisor does for it.")]
 pub struct NetArgs {
+    /// What carries the stream between two ranks.
     #[arg(long, value_enum, default_value = "tcp")]
     pub transport: Transport,
     /// How long each repetition streams: seconds, or with a unit (500ms, 2m).
@@ -319,9 +321,9 @@ pub enum ImportFormat {
     MpiIoTest,
     /// IOR's JSON (-O summaryFormat=JSON).
     Ior,
-    /// fio --output-format=json.
+    /// fio --output-format=json (or json+, or normal,json).
     Fio,
-    /// iperf3 -J (TCP; several tests appended to one file are one document each).
+    /// iperf3 -J, TCP or UDP (several tests appended to one file are one document each).
     Iperf3,
 }
 
@@ -334,6 +336,7 @@ Each says where it came from (imported_from: format, file, SHA-256, the tool's v
 command line where printed); its environment is only what --host and --role state.
 Example: pvbench import netperf node7-to-node6.txt --host node7 --role dom0 --label 2008 --out imported/")]
 pub struct ImportArgs {
+    /// The tool that wrote the files, or auto to recognise each file's.
     #[arg(value_enum)]
     pub format: ImportFormat,
     /// The tools' outputs, as saved (each read whole before any document is written).
@@ -349,13 +352,14 @@ pub struct ImportArgs {
     /// A label stored in every document (what compare groups by).
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
-    /// The host the tool ran on (netperf: the sending side).
+    /// The host the tool ran on (netperf: the sending side; iperf3: the client).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// What that host was: dom0, domU, bare, kvm, or a role name of pvbench env (xen-dom0, ...).
     #[arg(long, value_name = "ROLE", requires = "host")]
     pub role: Option<String>,
-    /// netperf: the receiving host's name, instead of the name netperf's banner prints.
+    /// The other host's name: netperf's receiver (instead of the name its banner prints),
+    /// iperf3's server (instead of the host it connected to).
     #[arg(long, value_name = "NAME")]
     pub peer: Option<String>,
     /// Replace documents that exist (otherwise refused, exit 2).
@@ -407,7 +411,7 @@ Timed: open, transfers, sync, close, and nothing else. Filling and checking the 
 before the open and after the close, or, between the chunks of --transfer-size, in a step fenced
 by barriers whose length (excluded_s) is subtracted; so is agreeing on the open's outcome.
 
-Example (the 2008 study): mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2://pvfs2/testfile")]
+Example (the 2008 study): mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2:/pvfs2/testfile")]
 pub struct MpiioArgs {
     /// Bytes each rank writes per iteration.
     #[arg(short = 'b', long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
@@ -472,28 +476,26 @@ pub struct MpiioArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Arguments as partdiff takes them (the 2008 study: `pvbench partdiff 0 2 100 1 2 8000`):
-  NUM          threads per rank (0..1024; 0 means 1). Ranks are pvbench's parallelism.
-  METHOD       1: Gauss-Seidel, 2: Jacobi
-  INTERLINES   0..100000; the grid has INTERLINES*8 + 9 points per side
-  FUNC         1: f(x,y) = 0, 2: f(x,y) = 2 * pi^2 * sin(pi * x) * sin(pi * y)
-  TERM         1: stop at the required accuracy, 2: after a number of iterations
-  ACC_OR_ITER  TERM 1: accuracy 1e-20..1e-4; TERM 2: iterations 1..200000
-
+Arguments as partdiff takes them; the 2008 study: pvbench partdiff 0 2 100 1 2 8000
 On any number of ranks the result equals partdiff's bit for bit (Gauss-Seidel runs as a
 pipelined wavefront; with TERM 1 ranks that ran ahead of the stop roll back).")]
 pub struct PartdiffArgs {
+    /// Threads per rank, 0..1024 (0 means 1); ranks are pvbench's parallelism.
     #[arg(value_name = "NUM", value_parser = clap::value_parser!(u32).range(0..=1024))]
     pub threads: u32,
+    /// 1: Gauss-Seidel, 2: Jacobi.
     #[arg(value_name = "METHOD", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub method: u8,
+    /// 0..100000; the grid has INTERLINES*8 + 9 points per side.
     #[arg(value_name = "INTERLINES", value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub interlines: u32,
+    /// 1: f(x,y) = 0, 2: f(x,y) = 2 * pi^2 * sin(pi * x) * sin(pi * y).
     #[arg(value_name = "FUNC", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub function: u8,
+    /// 1: stop at the required accuracy, 2: after a number of iterations.
     #[arg(value_name = "TERM", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub termination: u8,
-    /// Accuracy (TERM 1) or iteration count (TERM 2).
+    /// TERM 1: the accuracy, 1e-20..1e-4; TERM 2: the iterations, 1..200000.
     #[arg(value_name = "ACC_OR_ITER", allow_negative_numbers = true)]
     pub accuracy_or_iterations: String,
     #[command(flatten)]
@@ -608,5 +610,26 @@ mod tests {
     fn clap_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// `--help` shows a description beside every argument and flag of every subcommand.
+    #[test]
+    fn every_argument_is_described() {
+        use clap::CommandFactory;
+        fn undescribed(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                if arg.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    found.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                undescribed(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut command = Cli::command();
+        command.build();
+        let mut found = Vec::new();
+        undescribed(&command, "pvbench", &mut found);
+        assert!(found.is_empty(), "without a description: {found:?}");
     }
 }

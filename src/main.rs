@@ -25,7 +25,7 @@ fn main() {
 /// output ends quietly.
 fn report(error: &anyhow::Error) -> i32 {
     let code = exit_code(error);
-    if prints() && code != EXIT_STDOUT_CLOSED {
+    if mpi::prints_errors() && code != EXIT_STDOUT_CLOSED {
         console::to_stderr(&if code > 128 {
             format!("pvbench: {error:#}\n")
         } else if code == EXIT_USAGE {
@@ -58,11 +58,6 @@ fn reported(outcome: anyhow::Result<()>) -> anyhow::Result<()> {
         mpi::leaving_with(code);
         Reported(code).into()
     })
-}
-
-/// Usage errors are found before MPI starts, on every rank: only the launcher's rank 0 prints.
-fn prints() -> bool {
-    mpi::launcher_rank().unwrap_or(0) == 0
 }
 
 /// A usage error as one line: the message and where the help is (the command on the command
@@ -122,7 +117,7 @@ fn run() -> anyhow::Result<()> {
             use clap::error::ErrorKind;
             // --help and --version are "errors" that succeed; a missing subcommand shows help.
             let mut code = if e.use_stderr() { EXIT_USAGE } else { 0 };
-            if prints() {
+            if mpi::prints_errors() {
                 match e.kind() {
                     ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                         if console::print(&e.render().to_string()).is_err() {

@@ -91,7 +91,7 @@ fn unsupported_romio_prefix_names_the_ways_out() {
             "-i",
             "5",
             "-f",
-            "pvfs2://pvfs2/testfile",
+            "pvfs2:/pvfs2/testfile",
             "--pvfs2tab",
             arg(&tab),
             "--json",

@@ -69,13 +69,11 @@ pub fn problems(plan: &Plan, args_check: ArgsCheck) -> Result<(), UsageError> {
     for warning in plan.benchmarks.iter().filter_map(|bench| hostless_launcher(plan, bench)) {
         note!("pvbench: warning: {warning}");
     }
-    for group in &plan.groups {
-        for host in group.hosts() {
-            use std::net::ToSocketAddrs;
-            if (host.as_str(), 0).to_socket_addrs().is_err() {
-                note!("pvbench: warning: group {}: host {host:?} does not resolve here", group.name);
-            }
-        }
+    for warning in unresolved_hosts(plan, |host| {
+        use std::net::ToSocketAddrs;
+        (host, 0).to_socket_addrs().is_ok()
+    }) {
+        note!("pvbench: warning: {warning}");
     }
     if problems.is_empty() {
         Ok(())
@@ -97,6 +95,24 @@ fn hostless_launcher(plan: &Plan, bench: &Benchmark) -> Option<String> {
         bench.launcher,
         groups.join(", ")
     ))
+}
+
+/// The groups' hosts and the benchmarks' peers that `resolves` does not resolve, one line each:
+/// warned about, not refused (a plan may be checked away from its cluster).
+fn unresolved_hosts(plan: &Plan, resolves: impl Fn(&str) -> bool) -> Vec<String> {
+    let groups = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.hosts().into_iter().map(move |h| (format!("group {}", g.name), "host", h)));
+    let peers = plan
+        .benchmarks
+        .iter()
+        .flat_map(|b| b.peers.iter().map(move |p| (format!("benchmark {}", b.name), "peer", p.clone())));
+    groups
+        .chain(peers)
+        .filter(|(_, _, host)| !resolves(host))
+        .map(|(owner, what, host)| format!("{owner}: {what} {host:?} does not resolve here"))
+        .collect()
 }
 
 fn reps_text(reps: &Reps) -> String {
@@ -182,6 +198,26 @@ pub fn check(plan: &Plan, args_check: ArgsCheck) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_and_peers_that_do_not_resolve_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(
+            &path,
+            "name = \"t\"\n[[group]]\nname = \"a\"\nhosts = [\"known\", \"lost\"]\n\
+             [[benchmark]]\nkind = \"net\"\npeers = [\"node6\", \"known\"]\n",
+        )
+        .unwrap();
+        let plan = super::super::plan::load(&path, &[], None, Path::new("/bin/pvbench")).unwrap();
+        assert_eq!(
+            unresolved_hosts(&plan, |host| host == "known"),
+            [
+                "group a: host \"lost\" does not resolve here",
+                "benchmark net: peer \"node6\" does not resolve here"
+            ]
+        );
+    }
 
     #[test]
     fn a_launcher_that_leaves_the_hosts_out_is_named() {

@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod disk;
 #[cfg(test)]
 mod fixture;
+mod launcher;
 pub mod net;
 mod sys;
 pub mod virt;
@@ -17,6 +18,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub use cpu::{CpuTimes, Steal};
+pub use launcher::{Launcher, SlurmJob, Started, Starter};
 pub use net::{Interface, InterfaceAddress, KernelRoute, Offloads, PeerRoute};
 pub use sys::Cpuid;
 pub use virt::{Fact, Virtualization};
@@ -141,81 +143,6 @@ pub struct RomioDriver {
     pub supported: bool,
     /// The error class (and MPI's message) the probe got, or `success`.
     pub evidence: String,
-}
-
-/// Which program started the ranks, and the variables that say so.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Launcher {
-    /// `hydra` (MPICH's mpiexec), `slurm` (srun), `open-mpi` (mpirun/prterun), `pmi` (another
-    /// PMI launcher), or `none` (a singleton).
-    pub name: String,
-    pub evidence: Vec<Fact>,
-    /// The Slurm job the ranks ran in: srun's own ranks, or hydra's inside an allocation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slurm: Option<SlurmJob>,
-}
-
-/// A Slurm job and step, as its variables give them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SlurmJob {
-    pub job_id: String,
-    pub step_id: Option<String>,
-    pub cluster: Option<String>,
-    /// The allocation's nodes (`SLURM_JOB_NODELIST`, Slurm's compressed form).
-    pub job_nodelist: Option<String>,
-    /// The step's nodes (`SLURM_STEP_NODELIST`).
-    pub step_nodelist: Option<String>,
-    /// The MPI plugin srun served the ranks with (`SLURM_MPI_TYPE`: `pmi2`, `pmix`, `none`).
-    pub mpi_plugin: Option<String>,
-}
-
-impl Launcher {
-    pub fn detect() -> Self {
-        Self::from_variables(std::env::vars())
-    }
-
-    fn from_variables(vars: impl Iterator<Item = (String, String)>) -> Self {
-        let vars: Vec<(String, String)> = vars.collect();
-        let get = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let slurm = get("SLURM_JOB_ID").map(|job_id| SlurmJob {
-            job_id,
-            step_id: get("SLURM_STEP_ID"),
-            cluster: get("SLURM_CLUSTER_NAME"),
-            job_nodelist: get("SLURM_JOB_NODELIST"),
-            step_nodelist: get("SLURM_STEP_NODELIST"),
-            mpi_plugin: get("SLURM_MPI_TYPE"),
-        });
-        let rules: [(&str, &[&str]); 4] = [
-            // hydra alone sets MPI_LOCALNRANKS beside PMI_RANK; inside an allocation
-            // (`-launcher slurm`) its proxies are a Slurm step, but hydra started the ranks.
-            ("hydra", &["MPI_LOCALNRANKS"]),
-            ("slurm", &["SLURM_STEP_ID", "SLURM_PROCID"]),
-            ("open-mpi", &["OMPI_COMM_WORLD_RANK", "PRTE_LAUNCHED", "PMIX_NAMESPACE"]),
-            ("pmi", &["PMI_RANK", "PMIX_RANK"]),
-        ];
-        for (name, markers) in rules {
-            let evidence: Vec<Fact> = markers
-                .iter()
-                .filter_map(|m| Some(Fact { source: format!("environment {m}"), value: get(m)? }))
-                .collect();
-            if !evidence.is_empty() {
-                return Launcher { name: name.into(), evidence, slurm };
-            }
-        }
-        Launcher { name: "none".into(), evidence: vec![], slurm }
-    }
-
-    /// The tasks srun started, where each of them is an MPI job of its own: srun without a PMI
-    /// plugin that the MPI library speaks (`--mpi=none`) makes every task a singleton.
-    pub fn srun_tasks_without_pmi(world_size: usize) -> Option<usize> {
-        tasks_without_pmi(|name| std::env::var(name).ok(), world_size)
-    }
-}
-
-fn tasks_without_pmi(get: impl Fn(&str) -> Option<String>, world_size: usize) -> Option<usize> {
-    let tasks: usize = get("SLURM_STEP_NUM_TASKS")?.parse().ok()?;
-    let under_hydra = get("MPI_LOCALNRANKS").is_some();
-    (world_size == 1 && tasks > 1 && !under_hydra).then_some(tasks)
 }
 
 /// What tells hosts apart, and what peers need to route to a host.
@@ -568,63 +495,6 @@ mod tests {
         let h = host("bare-metal", Some("192.0.2.99"));
         assert_eq!(h.routes[0].peer_address_chosen_by, "the peer's first address");
         assert!(h.routes[0].error.as_deref().unwrap().contains("unreachable"));
-    }
-
-    #[test]
-    fn launcher_is_named_by_its_variables() {
-        let vars = |list: &[(&str, &str)]| {
-            Launcher::from_variables(list.iter().map(|(k, v)| (k.to_string(), v.to_string()))).name
-        };
-        assert_eq!(vars(&[("PMI_RANK", "0"), ("MPI_LOCALNRANKS", "2")]), "hydra");
-        assert_eq!(vars(&[("OMPI_COMM_WORLD_RANK", "1"), ("PMIX_RANK", "1")]), "open-mpi");
-        assert_eq!(vars(&[("SLURM_PROCID", "0"), ("PMI_RANK", "0")]), "slurm");
-        assert_eq!(vars(&[("SLURM_STEP_ID", "0"), ("PMI_RANK", "0"), ("MPI_LOCALNRANKS", "1")]), "hydra");
-        assert_eq!(vars(&[("PMI_RANK", "0")]), "pmi");
-        assert_eq!(vars(&[("HOME", "/")]), "none");
-    }
-
-    #[test]
-    fn srun_tasks_that_mpi_sees_as_singletons() {
-        let tasks = |list: &[(&str, &str)], world: usize| {
-            tasks_without_pmi(|name| list.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()), world)
-        };
-        assert_eq!(tasks(&[("SLURM_STEP_NUM_TASKS", "3")], 1), Some(3));
-        assert_eq!(tasks(&[("SLURM_STEP_NUM_TASKS", "3")], 3), None, "one job of 3 ranks");
-        assert_eq!(tasks(&[("SLURM_STEP_NUM_TASKS", "1")], 1), None, "one task, one rank");
-        assert_eq!(
-            tasks(&[("SLURM_STEP_NUM_TASKS", "2"), ("MPI_LOCALNRANKS", "1")], 1),
-            None,
-            "hydra's proxies"
-        );
-        assert_eq!(tasks(&[], 1), None, "not under srun");
-    }
-
-    #[test]
-    fn the_slurm_job_is_kept_whoever_started_the_ranks() {
-        let launcher = |list: &[(&str, &str)]| {
-            Launcher::from_variables(list.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-        };
-        let srun = launcher(&[
-            ("SLURM_JOB_ID", "17"),
-            ("SLURM_STEP_ID", "2"),
-            ("SLURM_PROCID", "1"),
-            ("SLURM_CLUSTER_NAME", "c"),
-            ("SLURM_JOB_NODELIST", "node[6-7],vm3"),
-            ("SLURM_STEP_NODELIST", "node[6-7]"),
-            ("SLURM_MPI_TYPE", "pmi2"),
-        ]);
-        assert_eq!(srun.name, "slurm");
-        let job = srun.slurm.unwrap();
-        assert_eq!(
-            (job.job_id.as_str(), job.step_id.as_deref(), job.cluster.as_deref()),
-            ("17", Some("2"), Some("c"))
-        );
-        assert_eq!(job.job_nodelist.as_deref(), Some("node[6-7],vm3"));
-        assert_eq!(job.step_nodelist.as_deref(), Some("node[6-7]"));
-        assert_eq!(job.mpi_plugin.as_deref(), Some("pmi2"));
-        let hydra = launcher(&[("SLURM_JOB_ID", "18"), ("MPI_LOCALNRANKS", "1")]);
-        assert_eq!((hydra.name.as_str(), hydra.slurm.unwrap().job_id.as_str()), ("hydra", "18"));
-        assert!(launcher(&[("PMI_RANK", "0")]).slurm.is_none());
     }
 
     #[test]

@@ -398,6 +398,22 @@ fn write(target: &Target, outputs: &[Output], force: bool) -> anyhow::Result<()>
 mod tests {
     use super::*;
 
+    /// `pvbench --help` and `pvbench import --help` name every format there is a parser for.
+    #[test]
+    fn the_help_names_every_format() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let top = cli.render_help().to_string().to_lowercase();
+        let import = cli.find_subcommand_mut("import").unwrap().render_long_help().to_string().to_lowercase();
+        let after_help =
+            cli.find_subcommand("import").unwrap().get_after_help().unwrap().to_string().to_lowercase();
+        for format in FORMATS {
+            assert!(top.contains(format.name), "pvbench --help leaves {} out", format.name);
+            assert!(import.contains(format.name), "pvbench import --help leaves {} out", format.name);
+            assert!(after_help.contains(format.name), "import's kinds leave {} out", format.name);
+        }
+    }
+
     #[test]
     fn roles_in_the_studys_words_and_envs() {
         assert_eq!(stated_role("dom0").unwrap().role, "xen-dom0");

@@ -7,6 +7,7 @@
 
 pub mod environment;
 pub mod io;
+mod launch;
 pub mod p2p;
 mod romio;
 pub mod stream;
@@ -26,6 +27,10 @@ use crate::error::{EXIT_USAGE, EXIT_VERIFICATION, Interrupted, UsageError, Verif
 
 static MPI_RUNNING: AtomicBool = AtomicBool::new(false);
 
+/// Set when the launcher started several processes that MPI sees as singletons: each is its
+/// own rank 0, and none waits for the one the launcher calls rank 0.
+static ALONE_UNDER_A_LAUNCHER: AtomicBool = AtomicBool::new(false);
+
 /// An initialised MPI session; finalises on drop.
 pub struct Session {
     world: SimpleCommunicator,
@@ -41,12 +46,12 @@ impl Session {
         MPI_RUNNING.store(true, Ordering::SeqCst);
         install_abort_on_panic();
         let session = Session { world: universe.world(), _universe: universe };
-        if let Some(tasks) = crate::env::Launcher::srun_tasks_without_pmi(session.world.size() as usize) {
-            return Err(UsageError(format!(
-                "srun started {tasks} tasks, but each is an MPI job of its own (no PMI between them): \
-                 use srun --mpi=pmi2, the PMI that MPICH speaks (or MpiDefault=pmi2 in slurm.conf)"
-            ))
-            .into());
+        let started = crate::env::Launcher::started();
+        if let Some(why) =
+            launch::mismatch(started, session.world.size() as usize, &session.library_version())
+        {
+            ALONE_UNDER_A_LAUNCHER.store(true, Ordering::SeqCst);
+            return Err(UsageError(why).into());
         }
         // Test hook (docs/exit-codes.md): PVBENCH_TEST_PANIC_RANK=R makes rank R
         // panic here, so the integration tests can prove that a panic on one rank ends the job.
@@ -210,6 +215,14 @@ pub fn launcher_rank() -> Option<u32> {
     ["PMI_RANK", "PMIX_RANK", "OMPI_COMM_WORLD_RANK"]
         .iter()
         .find_map(|var| std::env::var(var).ok()?.parse().ok())
+}
+
+/// Whether this process prints the job's error (usage errors are found on every rank, before
+/// MPI starts): the launcher's rank 0, or every process of a
+/// launcher whose processes are singletons (a launcher that ends the job when the first one
+/// leaves may end rank 0 before it printed).
+pub fn prints_errors() -> bool {
+    launcher_rank().unwrap_or(0) == 0 || ALONE_UNDER_A_LAUNCHER.load(Ordering::SeqCst)
 }
 
 /// Before a process started by a launcher exits without having started MPI (a usage error, or

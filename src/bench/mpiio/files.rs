@@ -10,7 +10,7 @@ use crate::mpi::io::{self, Access, ErrorClass, File, Info, MpiIoError};
 /// ROMIO prefixes whose paths are ordinary local (or kernel-mounted) paths.
 const LOCAL_PREFIXES: [&str; 2] = ["ufs", "nfs"];
 
-/// The ROMIO prefix of a path (`pvfs2` in `pvfs2://pvfs2/testfile`), if it has one. One
+/// The ROMIO prefix of a path (`pvfs2` in `pvfs2:/pvfs2/testfile`), if it has one. One
 /// letter is not a prefix, so that a drive-letter-like name is not mistaken for one.
 pub(super) fn romio_prefix(path: &str) -> Option<&str> {
     let (prefix, _) = path.split_once(':')?;
