@@ -303,6 +303,7 @@ impl Ranged for Slots {
     }
 }
 
+/// What plotters' mesh needs; every chart names its slots with its own label formatter.
 impl ValueFormatter<f64> for Slots {
     fn format(value: &f64) -> String {
         format!("{value}")
