@@ -34,13 +34,15 @@ pub struct Page {
     pub runs: Vec<[String; 6]>,
 }
 
+/// Charts show at their own size (each drawn for it, at most `plot::MAX_WIDTH` wide), side by
+/// side as they fit.
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}\
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-collapse:collapse;margin:1em 0;font-size:.9em}\
 td,th{border:1px solid #ccc;padding:.25em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 th{background:#f2f2f2}p.lead{font-size:1.15em;background:#eef5ff;padding:.6em 1em;border-left:4px solid #36c}\
-pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.charts svg{max-width:100%;height:auto;margin:.5em 0}\
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.charts svg{display:block;max-width:100%;height:auto;margin:.5em 0}\
 .lower{color:#b00}.higher{color:#070}\
-.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(30em,1fr));gap:1em}figure{margin:0}\
+.charts{display:flex;flex-wrap:wrap;gap:0 1em;align-items:flex-start}figure{margin:0;max-width:100%}\
 figcaption{font-size:.8em;color:#666}";
 
 /// Text safe inside HTML elements and attribute values.

@@ -2,16 +2,18 @@
 //! baseline (a diverging scale centred on 1.0, red for less, blue for more, symmetric on a
 //! log scale so that 0.5 and 2 are equally strong), each with a legend in numbers.
 
-use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::super::{Matrix, number};
-use super::{BAR, caption_size};
+use super::{Area, BAR, Header, MAX_WIDTH, MIN_WIDTH, PlotArea, Slots, TEXT_PX, font, slot_name, widest};
 
 const LEGEND_WIDTH: u32 = 120;
 const LESS: RGBColor = RGBColor(190, 40, 40);
 const MORE: RGBColor = RGBColor(40, 90, 180);
 const EMPTY: RGBColor = RGBColor(220, 220, 220);
+/// The legend's labelled values.
+const TICKS: i32 = 5;
 
 /// How cell values become colours.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,84 +82,161 @@ fn values(m: &Matrix) -> impl Iterator<Item = Option<f64>> + '_ {
     m.grid.rows.iter().flat_map(|row| row[1..].iter().map(|c| c.parse::<f64>().ok()))
 }
 
-/// A group's grid as coloured cells with their values, the first row at the top, and the
-/// legend on the right. A ratio whose interval excludes 1 is framed and starred.
-pub fn heatmap(
-    area: &DrawingArea<SVGBackend, Shift>,
-    m: &Matrix,
+/// A group's grid drawn as a map: its layout, worked out before drawing so that the picture is
+/// as large as its cells need (at most [`MAX_WIDTH`]).
+pub struct Map<'m> {
+    m: &'m Matrix,
     scale: Scale,
-    baseline: Option<&str>,
-) -> anyhow::Result<()> {
-    let (map_area, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
-    let grid = &m.grid;
-    let (rows, columns) = (grid.rows.len(), grid.header.len() - 1);
-    let (row_name, column_name) = grid.header[0].split_once(" \\ ").unwrap_or(("", ""));
-    let caption = match (scale, baseline) {
-        (Scale::Ratios { .. }, Some(base)) => {
-            format!("{}: {}, ratio to {base} (* its 95% interval excludes 1)", m.group, m.table)
-        }
-        _ => format!("{}: {}, {}", m.group, m.table, m.unit),
-    };
-    let mut chart = ChartBuilder::on(&map_area)
-        .caption(&caption, ("sans-serif", caption_size(&caption)))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            (0..columns.saturating_sub(1)).into_segmented(),
-            (0..rows.saturating_sub(1)).into_segmented(),
-        )?;
-    // Segment k from the bottom is row rows - 1 - k.
-    let row_label = |k: &SegmentValue<usize>| match k {
-        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < rows => grid.rows[rows - 1 - k][0].clone(),
-        _ => String::new(),
-    };
-    let column_label = |k: &SegmentValue<usize>| match k {
-        SegmentValue::CenterOf(k) | SegmentValue::Exact(k) if *k < columns => grid.header[k + 1].clone(),
-        _ => String::new(),
-    };
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(column_name)
-        .y_desc(row_name)
-        .x_labels(columns)
-        .y_labels(rows)
-        .x_label_formatter(&column_label)
-        .y_label_formatter(&row_label)
-        .draw()?;
-    let font = if columns > 6 { 11 } else { 16 };
-    for (i, row) in grid.rows.iter().enumerate() {
-        let y = rows - 1 - i;
-        for (x, text) in row[1..].iter().enumerate() {
-            let value = text.parse::<f64>().ok();
-            let marked = m.excludes_one.get(i).and_then(|r| r.get(x)).copied().unwrap_or(false);
-            let corners = [
-                (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-            ];
-            let color = value.map_or(EMPTY, |v| scale.color(v));
-            chart.draw_series(std::iter::once(Rectangle::new(corners.clone(), color.filled())))?;
-            if marked {
-                chart.draw_series(std::iter::once(Rectangle::new(corners, BLACK.stroke_width(3))))?;
-            }
-            let mut label = value.map_or_else(|| "-".to_string(), number);
-            if marked {
-                label.push_str(" *");
-            }
-            chart.draw_series(std::iter::once(
-                EmptyElement::at((SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)))
-                    + Text::new(label, (-font, -6), ("sans-serif", font).into_font()),
-            ))?;
-        }
-    }
-    legend(&legend_area, scale)
+    header: Header,
+    /// The row labels' area, a cell's width and height, and the picture's width.
+    row_labels: f64,
+    cell: (f64, f64),
+    width: u32,
+    /// Whether the cells are large enough for their figures (else colour only: the tables
+    /// hold the numbers); every how many columns and rows a label fits.
+    figures: bool,
+    label_every: (usize, usize),
 }
 
-/// A vertical colour bar with its values.
-fn legend(area: &DrawingArea<SVGBackend, Shift>, scale: Scale) -> anyhow::Result<()> {
+const MARGIN: f64 = 15.0;
+const COLUMN_LABELS: u32 = 50;
+const CELL_HEIGHT: f64 = 30.0;
+/// The map's height: from a few rows (a one-row map is a band, not a line) to a screenful.
+const MAP_HEIGHT: std::ops::RangeInclusive<f64> = 140.0..=620.0;
+
+impl<'m> Map<'m> {
+    /// The map of `m`'s means, or with `ratios` of its ratios to `baseline`.
+    pub fn new(m: &'m Matrix, ratios: bool, baseline: Option<&str>) -> Map<'m> {
+        let scale = if ratios { Scale::ratios(m) } else { Scale::means(m) };
+        let header = match (scale, baseline) {
+            (Scale::Ratios { .. }, Some(base)) => Header::new(
+                format!("{}: {}, ratio to {base}", m.group, m.table),
+                "* and a frame: its 95% interval excludes 1",
+            ),
+            _ => Header::new(format!("{}: {}, {}", m.group, m.table, m.unit), ""),
+        };
+        let grid = &m.grid;
+        let (rows, columns) = (grid.rows.len().max(1) as f64, (grid.header.len() - 1).max(1) as f64);
+        let cells = (0..grid.rows.len()).flat_map(|i| (1..grid.header.len()).map(move |x| (i, x - 1)));
+        let figure = widest(cells.map(|(i, x)| label(m, i, x))) + 10.0;
+        let column_label = widest(&grid.header[1..]) + 8.0;
+        let row_labels = widest(grid.rows.iter().map(|r| &r[0])) + 40.0;
+        let fixed = row_labels + f64::from(LEGEND_WIDTH) + 2.0 * MARGIN;
+        let wanted = figure.max(column_label).max(40.0);
+        let cell_width = wanted.min((f64::from(MAX_WIDTH) - fixed) / columns);
+        let width = (fixed + cell_width * columns).ceil() as u32;
+        let map_height = (rows * CELL_HEIGHT).clamp(*MAP_HEIGHT.start(), *MAP_HEIGHT.end());
+        let cell = (cell_width, map_height / rows);
+        let every = |needed: f64, room: f64| (needed / room).ceil().max(1.0) as usize;
+        Map {
+            m,
+            scale,
+            header,
+            row_labels,
+            cell,
+            width: width.max(MIN_WIDTH),
+            figures: cell.0 >= figure && cell.1 >= TEXT_PX * 1.5,
+            label_every: (every(column_label, cell.0), every(TEXT_PX * 1.3, cell.1)),
+        }
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        let map = self.cell.1 * self.m.grid.rows.len().max(1) as f64;
+        let height =
+            f64::from(self.header.height(self.width)) + 5.0 + map + f64::from(COLUMN_LABELS) + MARGIN;
+        (self.width, height.ceil() as u32)
+    }
+
+    /// Coloured cells with their values, the first row at the top, and the legend on the
+    /// right. A ratio whose interval excludes 1 is framed and starred.
+    pub fn draw(&self, area: &Area) -> anyhow::Result<PlotArea> {
+        let area = self.header.draw(area)?;
+        let (map_area, legend_area) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+        let grid = &self.m.grid;
+        let (rows, columns) = (grid.rows.len(), grid.header.len() - 1);
+        let (row_name, column_name) = grid.header[0].split_once(" \\ ").unwrap_or(("", ""));
+        let mut chart = ChartBuilder::on(&map_area)
+            .margin(MARGIN as u32)
+            .margin_top(5)
+            .x_label_area_size(COLUMN_LABELS)
+            .y_label_area_size(self.row_labels as u32)
+            .build_cartesian_2d(Slots(columns), Slots(rows))?;
+        // Slot k from the bottom is row rows - 1 - k.
+        let row_names: Vec<String> =
+            (0..rows).rev().map(|i| labelled(&grid.rows[i][0], rows - 1 - i, self.label_every.1)).collect();
+        let column_names: Vec<String> = grid.header[1..]
+            .iter()
+            .enumerate()
+            .map(|(k, name)| labelled(name, k, self.label_every.0))
+            .collect();
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(column_name)
+            .y_desc(row_name)
+            .label_style(font(TEXT_PX))
+            .axis_desc_style(font(TEXT_PX))
+            .x_label_formatter(&|x| slot_name(*x, &column_names))
+            .y_label_formatter(&|y| slot_name(*y, &row_names))
+            .draw()?;
+        let centred = font(TEXT_PX).pos(Pos::new(HPos::Center, VPos::Center));
+        for (i, row) in grid.rows.iter().enumerate() {
+            let y = (rows - 1 - i) as f64;
+            for (x, text) in row[1..].iter().enumerate() {
+                let x = x as f64;
+                let corners = [(x, y), (x + 1.0, y + 1.0)];
+                let color = text.parse::<f64>().map_or(EMPTY, |v| self.scale.color(v));
+                chart.draw_series(std::iter::once(Rectangle::new(corners, color.filled())))?;
+                if marked(self.m, i, x as usize) {
+                    chart.draw_series(std::iter::once(Rectangle::new(corners, BLACK.stroke_width(3))))?;
+                }
+                if self.figures {
+                    chart.draw_series(std::iter::once(Text::new(
+                        label(self.m, i, x as usize),
+                        (x + 0.5, y + 0.5),
+                        centred.color(&legible_on(color)),
+                    )))?;
+                }
+            }
+        }
+        let plot = chart.plotting_area().get_pixel_range();
+        let top = area.get_base_pixel().1;
+        legend(&legend_area, self.scale, (plot.1.start - top)..(plot.1.end - top))?;
+        Ok(plot)
+    }
+}
+
+/// Black on a light cell, white on a dark one.
+fn legible_on(cell: RGBColor) -> RGBColor {
+    let luma = 0.299 * f64::from(cell.0) + 0.587 * f64::from(cell.1) + 0.114 * f64::from(cell.2);
+    if luma < 128.0 { WHITE } else { BLACK }
+}
+
+/// `name`, or nothing where only every `every`th label fits.
+fn labelled(name: &str, k: usize, every: usize) -> String {
+    if k.is_multiple_of(every) { name.to_string() } else { String::new() }
+}
+
+fn marked(m: &Matrix, row: usize, column: usize) -> bool {
+    m.excludes_one.get(row).and_then(|r| r.get(column)).copied().unwrap_or(false)
+}
+
+/// A cell's figure as the map writes it: `-` for none, starred when its interval excludes 1.
+fn label(m: &Matrix, row: usize, column: usize) -> String {
+    let text = m.grid.rows[row].get(column + 1).map_or("", String::as_str);
+    let mut label = text.parse::<f64>().map_or_else(|_| "-".to_string(), number);
+    if marked(m, row, column) {
+        label.push_str(" *");
+    }
+    label
+}
+
+/// A vertical colour bar with its values, beside the map's rows (`rows`: their pixel range in
+/// `area`).
+fn legend(area: &Area, scale: Scale, rows: std::ops::Range<i32>) -> anyhow::Result<()> {
     const STRIPS: i32 = 60;
-    let (top, height, left, width) = (70, 330, 10, 24);
+    let (left, width) = (10, 24);
+    let (top, height) = (rows.start, (rows.end - rows.start).max(TICKS * TEXT_PX as i32 * 2));
     for k in 0..STRIPS {
         let fraction = 1.0 - (f64::from(k) + 0.5) / f64::from(STRIPS);
         let y = top + k * height / STRIPS;
@@ -168,17 +247,18 @@ fn legend(area: &DrawingArea<SVGBackend, Shift>, scale: Scale) -> anyhow::Result
         ))?;
     }
     area.draw(&Rectangle::new([(left, top), (left + width, top + height)], BLACK.stroke_width(1)))?;
-    let ticks = scale.ticks();
-    for (k, value) in ticks.iter().enumerate() {
-        let y = top + (k as i32) * height / (ticks.len() as i32 - 1);
+    let beside = font(TEXT_PX).pos(Pos::new(HPos::Left, VPos::Center));
+    for (k, value) in scale.ticks().iter().enumerate() {
+        let y = top + (k as i32) * height / (TICKS - 1);
         area.draw(&PathElement::new([(left + width, y), (left + width + 5, y)], BLACK.stroke_width(1)))?;
-        area.draw(&Text::new(number(*value), (left + width + 8, y - 7), ("sans-serif", 14).into_font()))?;
+        area.draw(&Text::new(number(*value), (left + width + 8, y), beside.clone()))?;
     }
     let title = match scale {
         Scale::Means { .. } => "mean",
         Scale::Ratios { .. } => "ratio",
     };
-    area.draw(&Text::new(title, (left, top - 24), ("sans-serif", 14).into_font()))?;
+    let over = font(TEXT_PX).pos(Pos::new(HPos::Left, VPos::Bottom));
+    area.draw(&Text::new(title, (left, top - 6), over))?;
     Ok(())
 }
 
@@ -187,22 +267,20 @@ mod tests {
     use super::*;
 
     /// The map draws every cell's figure (a marked one starred) and the legend in the strip
-    /// right of it, inside the 800 px picture.
+    /// right of it.
     #[test]
     fn the_map_has_its_figures_and_its_legend_on_the_right() {
         let m = matrix(&["0.5", "2"]);
-        let mut svg = String::new();
-        {
-            let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-            heatmap(&area, &m, Scale::ratios(&m), Some("host")).unwrap();
-            area.present().unwrap();
-        }
+        let map = Map::new(&m, true, Some("host"));
+        let svg = super::super::draw("map", map.size(), |area| map.draw(area)).unwrap();
         assert!(svg.contains("0.500 *") && svg.contains("\n2.000\n"), "{svg}");
         assert!(svg.contains("ratio to host"));
         let title = svg.find("\nratio\n").expect("the legend's title");
         let x_at = svg[..title].rfind("x=\"").unwrap() + 3;
         let x: f64 = svg[x_at..].split('"').next().unwrap().parse().unwrap();
-        assert!((680.0..800.0).contains(&x), "legend at x = {x}");
+        assert_eq!((legible_on(BAR), legible_on(LESS), legible_on(EMPTY)), (WHITE, WHITE, BLACK));
+        let width = f64::from(map.size().0);
+        assert!((width - f64::from(LEGEND_WIDTH)..width).contains(&x), "legend at x = {x} of {width}");
     }
 
     #[test]

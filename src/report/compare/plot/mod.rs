@@ -2,26 +2,46 @@
 //! intervals and the baseline marked, and every run as a dot, so an outlier is seen rather than
 //! averaged away. SVG only: plotters' bitmap backend needs a font rasteriser (system fonts via
 //! fontconfig, or a bundled font); SVG leaves the text to the viewer.
+//!
+//! Each chart is drawn at the size report.html shows it (its own width, at most [`MAX_WIDTH`],
+//! which the page's column holds), so the text sizes here are the sizes a reader sees. The root
+//! `<svg>` names its plot area (`data-plot-area="x y width height"`) for whoever checks that
+//! the data is drawn in it.
+
+use std::ops::Range;
 
 use anyhow::Context;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::SegmentedCoord;
-use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+mod groups;
 mod map;
 mod overhead;
+#[cfg(test)]
+mod tests;
 
 pub use overhead::overhead_chart;
 
-use super::number;
 use crate::result::comparison::{Comparison, Row};
 
-const SIZE: (u32, u32) = (800, 500);
+/// The widest chart: report.html's column is 70em (1120 px at the browser's 16 px), so a chart
+/// up to this width is shown at its own size, never scaled down.
+pub const MAX_WIDTH: u32 = 1100;
+/// The narrowest chart: two side by side fill the column.
+const MIN_WIDTH: u32 = 540;
+/// Text in px as the SVG says them: every label, tick and figure; titles are larger.
+const TEXT_PX: f64 = 12.0;
+const TITLE_PX: f64 = 15.0;
 /// Up to this many grid cells (rows of the comparison) also get a bar and a dot chart each.
 const MAX_CELL_CHARTS: usize = 32;
 const BAR: RGBColor = RGBColor(70, 120, 180);
 const BASELINE: RGBColor = RGBColor(200, 110, 40);
+
+/// Where the data is drawn, in the picture's pixels: x and y ranges.
+type PlotArea = (Range<i32>, Range<i32>);
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// Every chart, as (file name, SVG).
 pub fn draw_all(c: &Comparison) -> anyhow::Result<Vec<(String, String)>> {
@@ -38,19 +58,21 @@ pub fn draw_all(c: &Comparison) -> anyhow::Result<Vec<(String, String)>> {
     metrics.dedup();
     for metric in metrics {
         let rows: Vec<&Row> = c.rows.iter().filter(|r| r.metric == metric).collect();
-        let title = title(c, &rows);
+        let bar_header = header(c, &rows).with_keys(groups::keys(&rows));
+        let size = groups::size(&rows, &bar_header);
         let bars = names.file(&["bar", metric]);
-        charts.push((bars.clone(), draw(&bars, |area| bar_chart(area, &title, &rows))?));
+        charts.push((bars.clone(), draw(&bars, size, |area| groups::bar_chart(area, &bar_header, &rows))?));
         let dots = names.file(&["runs", metric]);
-        charts.push((dots.clone(), draw(&dots, |area| dot_plot(area, &title, &rows))?));
+        let dot_header = header(c, &rows);
+        charts.push((dots.clone(), draw(&dots, size, |area| groups::dot_plot(area, &dot_header, &rows))?));
     }
     // Grids: each group's means, and with a baseline each group's ratios to it.
     let baseline = c.rows.iter().find(|r| r.baseline).map(|r| r.group.as_str());
     for (kind, ratios) in [("heatmap", false), ("ratio", true)] {
         for m in super::matrices(c, super::Style::Machine, ratios) {
             let name = names.file(&[kind, &m.group, &m.table]);
-            let scale_of = if ratios { map::Scale::ratios } else { map::Scale::means };
-            charts.push((name.clone(), draw(&name, |area| map::heatmap(area, &m, scale_of(&m), baseline))?));
+            let map = map::Map::new(&m, ratios, baseline);
+            charts.push((name.clone(), draw(&name, map.size(), |area| map.draw(area))?));
         }
     }
     Ok(charts)
@@ -96,32 +118,29 @@ fn sanitised(part: &str) -> String {
     }
 }
 
-/// One chart as SVG text; `name` names it in an error.
+/// One chart of `size` as SVG text, its plot area named on the root element; `name` names it
+/// in an error.
 fn draw(
     name: &str,
-    chart: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
-) -> anyhow::Result<String> {
-    draw_sized(name, SIZE, chart)
-}
-
-fn draw_sized(
-    name: &str,
     size: (u32, u32),
-    chart: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> anyhow::Result<()>,
+    chart: impl FnOnce(&Area) -> anyhow::Result<PlotArea>,
 ) -> anyhow::Result<String> {
     let mut svg = String::new();
-    {
+    let (x, y) = {
         let area = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         area.fill(&WHITE)?;
-        chart(&area).with_context(|| format!("drawing {name}"))?;
+        let plot = chart(&area).with_context(|| format!("drawing {name}"))?;
         area.present()?;
-    }
-    Ok(svg)
+        plot
+    };
+    let named =
+        format!("<svg data-plot-area=\"{} {} {} {}\" ", x.start, y.start, x.end - x.start, y.end - y.start);
+    Ok(svg.replacen("<svg ", &named, 1))
 }
 
-/// The metric, its unit, and the parameters its groups share, e.g.
-/// `write bandwidth (IOR convention), MiB/s — block_size_bytes=1048576, iterations=5`.
-fn title(c: &Comparison, rows: &[&Row]) -> String {
+/// The metric and its unit, and the parameters its groups share as the detail, e.g.
+/// `write bandwidth (IOR convention), MiB/s` and `block_size_bytes=1048576, iterations=5`.
+fn header(c: &Comparison, rows: &[&Row]) -> Header {
     let groups: Vec<_> = c.groups.iter().filter(|g| rows.iter().any(|r| r.group == g.name)).collect();
     let mut shared: Vec<String> = Vec::new();
     if let Some(first) = groups.first() {
@@ -135,184 +154,163 @@ fn title(c: &Comparison, rows: &[&Row]) -> String {
             }
         }
     }
-    let mut text = format!("{}, {}", rows[0].title, rows[0].unit);
     let mut params = String::new();
     for item in shared {
-        if params.len() + item.len() > 70 {
+        if params.len() + item.len() > 140 {
             break;
         }
         params.push_str(if params.is_empty() { "" } else { ", " });
         params.push_str(&item);
     }
-    if !params.is_empty() {
-        text.push_str(" — ");
-        text.push_str(&params);
+    Header::new(format!("{}, {}", rows[0].title, rows[0].unit), params)
+}
+
+/// A font of `px` pixels as the SVG will say it: plotters' SVG backend writes a requested size
+/// divided by 1.24 (its points-to-pixels guess), so the request is 1.24 times the size meant.
+fn font(px: f64) -> TextStyle<'static> {
+    TextStyle::from(("sans-serif", px * 1.24).into_font())
+}
+
+/// The width `text` takes at `px`, a little generous: DejaVu Sans' advances (the widest of
+/// the usual sans-serif fonts), rounded up by class of character.
+fn text_width(text: &str, px: f64) -> f64 {
+    let em: f64 = text
+        .chars()
+        .map(|c| match c {
+            'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' => 0.3,
+            ' ' | 'f' | 'r' | 't' | '(' | ')' | '[' | ']' | '-' | '/' => 0.42,
+            'm' | 'w' | 'M' | 'W' | '%' | '=' | '—' | '×' => 0.9,
+            c if c.is_ascii_uppercase() => 0.72,
+            _ => 0.64,
+        })
+        .sum();
+    em * px
+}
+
+/// The widest of `texts` at the charts' text size.
+fn widest(texts: impl IntoIterator<Item = impl AsRef<str>>) -> f64 {
+    texts.into_iter().map(|t| text_width(t.as_ref(), TEXT_PX)).fold(0.0, f64::max)
+}
+
+/// `text` broken at spaces into lines of at most `width` pixels at `px` (a longer word alone).
+fn wrap(text: &str, px: f64, width: f64) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line} {word}"), px) <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
     }
-    text
+    lines
 }
 
-/// 18 px, smaller for a title that would not fit the chart's 800 px at that size.
-fn caption_size(title: &str) -> u32 {
-    const FITS_AT_18PX: usize = 80;
-    let chars = title.chars().count();
-    if chars <= FITS_AT_18PX { 18 } else { (18 * FITS_AT_18PX / chars).max(11) as u32 }
+/// A legend entry: its mark and what it means.
+struct Key {
+    mark: Mark,
+    text: String,
 }
 
-/// The top of the y axis, in units of `scale`.
-fn upper_bound(rows: &[&Row], scale: f64) -> f64 {
-    let top = rows
-        .iter()
-        .map(|r| r.summary.ci95_high.unwrap_or(r.summary.max).max(r.summary.max) / scale)
-        .fold(0.0, f64::max);
-    if top > 0.0 { top * 1.2 } else { 1.0 }
+enum Mark {
+    Line(RGBColor),
+    Dot(RGBColor),
 }
 
-type GroupsChart<'a, 'b> =
-    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
-
-/// The frame both per-metric charts share: one segment per group on x, the metric on y.
-fn groups_chart<'a, 'b>(
-    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
-    title: &str,
-    rows: &[&Row],
-    x_desc: &str,
-) -> anyhow::Result<GroupsChart<'a, 'b>> {
-    let names: Vec<String> = rows.iter().map(|r| r.group.clone()).collect();
-    let scale = axis_scale(rows);
-    let top = upper_bound(rows, scale);
-    let unit = if scale == 1.0 { rows[0].unit.to_string() } else { format!("{} × {scale:e}", rows[0].unit) };
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", caption_size(title)))
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(groups_axis(rows), 0.0..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc(x_desc)
-        .y_desc(unit)
-        .x_labels(rows.len())
-        .x_label_formatter(&|x| segment_name(x, &names))
-        .y_label_formatter(&|y| axis_number(*y, top))
-        .draw()?;
-    Ok(chart)
+/// What a chart says above its plot: a title, a detail in smaller type, and a key, each line
+/// wrapped to the chart's width.
+struct Header {
+    title: String,
+    detail: String,
+    keys: Vec<Key>,
 }
 
-fn bar_chart(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
-    let mut chart =
-        groups_chart(area, title, rows, "group (bars: mean; whiskers: 95% confidence interval of the mean)")?;
-    let y = |v: f64| v / axis_scale(rows);
-    chart.draw_series(rows.iter().enumerate().map(|(i, r)| {
-        let color = if r.baseline { BASELINE } else { BAR };
-        let mut bar = Rectangle::new(
-            [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), y(r.summary.mean))],
-            color.mix(0.8).filled(),
-        );
-        bar.set_margin(0, 0, 25, 25);
-        bar
-    }))?;
-    chart.draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
-        let (low, high) = (r.summary.ci95_low?, r.summary.ci95_high?);
-        Some(ErrorBar::new_vertical(
-            SegmentValue::CenterOf(i),
-            y(low),
-            y(r.summary.mean),
-            y(high),
-            BLACK.stroke_width(2),
-            16,
-        ))
-    }))?;
-    if let Some(base) = rows.iter().find(|r| r.baseline) {
-        let mean = base.summary.mean;
-        chart
-            .draw_series(LineSeries::new(
-                [(SegmentValue::Exact(0), y(mean)), (SegmentValue::Exact(rows.len()), y(mean))],
-                BASELINE.stroke_width(2),
-            ))?
-            .label(format!("baseline {}: {} {}", base.group, number(mean), base.unit))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BASELINE.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+/// A line's height, as a multiple of its text's size.
+const LINE_HEIGHT: f64 = 1.4;
+const DETAIL: RGBColor = RGBColor(80, 80, 80);
+
+impl Header {
+    fn new(title: impl Into<String>, detail: impl Into<String>) -> Header {
+        Header { title: title.into(), detail: detail.into(), keys: Vec::new() }
     }
-    Ok(())
-}
 
-fn dot_plot(area: &DrawingArea<SVGBackend, Shift>, title: &str, rows: &[&Row]) -> anyhow::Result<()> {
-    let mut chart =
-        groups_chart(area, title, rows, "group (dots: every run, left to right in start order; line: mean)")?;
-    let y = |v: f64| v / axis_scale(rows);
-    for (i, r) in rows.iter().enumerate() {
-        let n = r.values.len();
-        // Spread a group's runs over 120 px around its centre, in run order.
-        let offset = |j: usize| if n > 1 { (j as f64 / (n - 1) as f64 * 120.0 - 60.0) as i32 } else { 0 };
-        chart.draw_series(r.values.iter().enumerate().map(|(j, &v)| {
-            EmptyElement::at((SegmentValue::CenterOf(i), y(v))) + Circle::new((offset(j), 0), 4, BAR.filled())
-        }))?;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((SegmentValue::CenterOf(i), y(r.summary.mean)))
-                + PathElement::new([(-75, 0), (75, 0)], BLACK.stroke_width(2)),
-        ))?;
+    fn with_keys(self, keys: Vec<Key>) -> Header {
+        Header { keys, ..self }
     }
-    Ok(())
-}
 
-/// One segment per group (an integer range is inclusive in plotters).
-fn groups_axis(rows: &[&Row]) -> SegmentedCoord<RangedCoordusize> {
-    (0..rows.len().saturating_sub(1)).into_segmented()
-}
+    /// The centred lines (text, size) at a chart's `width`.
+    fn lines(&self, width: u32) -> Vec<(String, f64)> {
+        let room = f64::from(width) - 30.0;
+        let title = wrap(&self.title, TITLE_PX, room).into_iter().map(|l| (l, TITLE_PX));
+        title.chain(wrap(&self.detail, TEXT_PX, room).into_iter().map(|l| (l, TEXT_PX))).collect()
+    }
 
-/// Axis ticks without decimals that mean nothing at their scale.
-fn axis_number(value: f64, top: f64) -> String {
-    if top > 20.0 { format!("{value:.0}") } else { number(value) }
-}
+    fn height(&self, width: u32) -> u32 {
+        let lines: f64 = self.lines(width).iter().map(|(_, px)| px * LINE_HEIGHT).sum();
+        (10.0 + lines + self.keys.len() as f64 * TEXT_PX * 1.6 + 6.0).ceil() as u32
+    }
 
-/// The power of ten the y axis is divided by: 1 for ordinary figures; for values beyond a
-/// million (or below a thousandth) the axis shows `unit × 1eN`, since plotters' tick search
-/// does not end on a range like 0..1e200.
-fn axis_scale(rows: &[&Row]) -> f64 {
-    let top = upper_bound(rows, 1.0);
-    if (1e-3..=1e6).contains(&top) {
-        1.0
-    } else {
-        // Parsed, not powi: 10^200 exactly as the label says it.
-        format!("1e{}", top.log10().floor()).parse().unwrap_or(1.0)
+    /// Draws the lines at the top of `area`, the keys left-aligned under them, and returns the
+    /// area below.
+    fn draw<'a>(&self, area: &Area<'a>) -> anyhow::Result<Area<'a>> {
+        let width = area.dim_in_pixel().0;
+        let centre = (width / 2) as i32;
+        let mut y = 10.0;
+        for (line, px) in self.lines(width) {
+            let color = if px == TITLE_PX { BLACK } else { DETAIL };
+            let style = font(px).color(&color).pos(Pos::new(HPos::Center, VPos::Top));
+            area.draw(&Text::new(line, (centre, y as i32), style))?;
+            y += px * LINE_HEIGHT;
+        }
+        for key in &self.keys {
+            let (left, middle) = (20, (y + TEXT_PX * 0.8) as i32);
+            match key.mark {
+                Mark::Line(color) => area
+                    .draw(&PathElement::new([(left, middle), (left + 22, middle)], color.stroke_width(2)))?,
+                Mark::Dot(color) => area.draw(&Circle::new((left + 11, middle), 5, color.filled()))?,
+            }
+            let style = font(TEXT_PX).pos(Pos::new(HPos::Left, VPos::Center));
+            area.draw(&Text::new(key.text.clone(), (left + 30, middle), style))?;
+            y += TEXT_PX * 1.6;
+        }
+        let (_, below) = area.split_vertically(self.height(width));
+        Ok(below)
     }
 }
 
-pub(super) fn segment_name(x: &SegmentValue<usize>, names: &[String]) -> String {
-    match x {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
-        SegmentValue::Last => String::new(),
+/// `n` slots side by side on an axis, slot `i` spanning `i..i + 1` with its tick at its centre.
+/// (plotters' segmented coordinates put everything of a one-slot axis on one pixel: a bar of
+/// one group, a heatmap of one row had no width.)
+#[derive(Clone, Copy)]
+struct Slots(usize);
+
+impl Ranged for Slots {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let share = value / self.range().end;
+        limit.0 + (f64::from(limit.1 - limit.0) * share).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _: Hint) -> Vec<f64> {
+        (0..self.0).map(|i| i as f64 + 0.5).collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        0.0..self.0.max(1) as f64
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_stay_in_the_directory_and_are_unique() {
-        let mut names = Names::default();
-        assert_eq!(names.file(&["bar", "write_ior_mib_per_s"]), "bar-write_ior_mib_per_s.svg");
-        assert_eq!(names.file(&["bar", "node7:1_to_a/b_mib_per_s"]), "bar-node7_1_to_a_b_mib_per_s.svg");
-        assert_eq!(names.file(&["bar", "node7_1_to_a_b_mib_per_s"]), "bar-node7_1_to_a_b_mib_per_s-2.svg");
-        assert_eq!(names.file(&["ratio", "dom U", "random read"]), "ratio-dom_U-random_read.svg");
-        assert_eq!(names.file(&["heatmap", "host (fs)", "write"]), "heatmap-host_fs-write.svg");
-        assert_eq!(names.file(&["..", ""]), "_.-_.svg");
-        assert_eq!(sanitised("../etc/passwd"), "_._etc_passwd");
-        assert_eq!(sanitised("é"), "_");
+/// What plotters' mesh needs; every chart names its slots with its own label formatter.
+impl ValueFormatter<f64> for Slots {
+    fn format(value: &f64) -> String {
+        format!("{value}")
     }
+}
 
-    #[test]
-    fn long_titles_get_a_smaller_caption() {
-        assert_eq!(caption_size(&"x".repeat(80)), 18);
-        assert_eq!(caption_size(&"x".repeat(120)), 12);
-        assert_eq!(caption_size(&"é".repeat(120)), 12, "characters, not bytes");
-        assert_eq!(caption_size(&"x".repeat(400)), 11);
-    }
+/// The name of the slot at `x`.
+fn slot_name(x: f64, names: &[String]) -> String {
+    if x < 0.0 { String::new() } else { names.get(x as usize).cloned().unwrap_or_default() }
 }
