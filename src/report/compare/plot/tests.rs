@@ -7,7 +7,7 @@ use serde_json::Map;
 
 use super::*;
 use crate::result::campaign::{FamilyFigure, Figure, Overhead};
-use crate::result::comparison::{AxisKey, GridCell, Group, Ratio, Summary};
+use crate::result::comparison::{AxisKey, GridCell, Group, NoInterval, Ratio, Summary};
 
 /// A chart read back: its size, plot area and elements.
 struct Chart<'a> {
@@ -151,6 +151,7 @@ fn comparison(groups: usize, runs: usize, grid: Option<(u64, u64)>) -> Compariso
                 low: Some(0.9 / (g + 1) as f64),
                 high: Some(1.1 / (g + 1) as f64),
                 verdict: "lower".into(),
+                no_interval: None,
             });
             rows.push(Row {
                 metric: format!("write_{k}_mib_per_s"),
@@ -243,7 +244,14 @@ fn large_grids_stay_readable() {
 }
 
 fn ratio(value: f64, interval: Option<(f64, f64)>) -> Ratio {
-    Ratio { value, low: interval.map(|i| i.0), high: interval.map(|i| i.1), verdict: "lower".into() }
+    let no_interval = interval.is_none().then_some(NoInterval::OneRun);
+    Ratio {
+        value,
+        low: interval.map(|i| i.0),
+        high: interval.map(|i| i.1),
+        verdict: "lower".into(),
+        no_interval,
+    }
 }
 
 fn figure(benchmark: &str, metric: &str, ratio: Ratio) -> Figure {
@@ -263,7 +271,7 @@ fn figure(benchmark: &str, metric: &str, ratio: Ratio) -> Figure {
 fn overhead(figures: Vec<Figure>) -> Overhead {
     let mut benchmarks: Vec<&str> = figures.iter().map(|f| f.benchmark.as_str()).collect();
     benchmarks.dedup();
-    let families = benchmarks
+    let families: Vec<FamilyFigure> = benchmarks
         .iter()
         .map(|b| FamilyFigure {
             benchmark: b.to_string(),
@@ -276,8 +284,10 @@ fn overhead(figures: Vec<Figure>) -> Overhead {
         host: "dom0".into(),
         source: "this campaign".into(),
         index: Some(ratio(0.5, Some((0.4, 0.6)))),
+        benchmarks: families.len(),
         figures,
         families,
+        not_in_index: Vec::new(),
     }
 }
 
@@ -299,7 +309,7 @@ fn the_forest_plot_draws_every_row_with_its_key_and_no_text_over_the_whiskers() 
     ];
     let cases = [
         ("one figure", one, 0, "36 % [30, 42]"),
-        ("a ratio of 0", zero, 0, "0.00 % [0.00, 1.0]"),
+        ("a ratio of 0", zero, 0, "0 % [0, 1.0]"),
         ("three benchmarks", wide, 4, "36 % [-152, 329]"),
     ];
     for (shape, figures, summaries, numbers) in cases {
