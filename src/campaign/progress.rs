@@ -273,6 +273,8 @@ mod tests {
 
     #[test]
     fn a_fixed_campaign_says_its_runs_and_the_time_they_take() {
+        assert_eq!(clock(3723), "1:02:03");
+        assert_eq!(clock(59), "0:00:59");
         let s = step(3, 2, 4, None, 20, 2);
         assert_eq!(
             s.line(Duration::ZERO),
