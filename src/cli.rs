@@ -56,9 +56,12 @@ pub enum CampaignCommand {
 Writes RESULTS/BENCHMARK/GROUP/rep-NN.{json,log,failed}, RESULTS/campaign.json (the manifest:
 identity, hosts, every attempt in the order run), and remakes on every invocation
 RESULTS/overhead.json, RESULTS/summary/BENCHMARK/ (tables, charts) and RESULTS/report.html.
-A different campaign into the same directory is refused (exit 2), as is a second one at once.")]
+A different campaign into the same directory is refused (exit 2), as is a second one at once.
+Before each run a line says where it stands ([RUN/PLANNED] round N of MIN–MAX, the likely end
+and the latest); on a terminal it is one live line.")]
     Run(CampaignRunArgs),
-    /// Where the campaign in a results directory stands.
+    /// Where the campaign in a results directory stands: per benchmark and group the runs with
+    /// a result of those planned, the options its report keeps, the last attempt.
     Status(CampaignStatusArgs),
 }
 
@@ -88,10 +91,12 @@ pub struct CampaignRunArgs {
     #[arg(long, value_name = "DIR")]
     pub results: std::path::PathBuf,
     /// Count runs marked noisy (CPU steal above the plan's limit, a host changed) in the figures.
+    /// Kept by the campaign, as --reference: a resume without it keeps it.
     #[arg(long)]
     pub include_noisy: bool,
     /// Also the overhead a reference shipped with pvbench gives for the plan's groups
-    /// (`study-2008`: the 2008 study's figures).
+    /// (`study-2008`: the 2008 study's figures). Given at the first run, kept by the campaign:
+    /// a resume without it keeps it, one with another is refused.
     #[arg(long, value_name = "NAME")]
     pub reference: Vec<String>,
 }

@@ -3,6 +3,7 @@
 //! the command quietly, as coreutils and ripgrep end, never with a panic.
 
 use std::io::Write;
+use std::sync::Mutex;
 
 use crate::error::StdoutClosed;
 
@@ -18,9 +19,40 @@ pub fn print(text: &str) -> anyhow::Result<()> {
 }
 
 /// Writes `text` to standard error, as one write (a launcher that merges the ranks' output
-/// must not cut it). A closed standard error loses the note, nothing else.
+/// must not cut it). A closed standard error loses the note, nothing else. A live line is
+/// taken away for the write and drawn again below it.
 pub fn to_stderr(text: &str) {
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let write = || {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    };
+    let live = LIVE.lock().ok().and_then(|live| live.clone());
+    match live {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// The live line at the bottom of a terminal, if one is shown.
+static LIVE: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+/// Shows `bar` as the live line below every note written meanwhile, until the value is dropped
+/// (then the line goes: the notes stay).
+pub fn live_line(bar: indicatif::ProgressBar) -> LiveLine {
+    if let Ok(mut live) = LIVE.lock() {
+        *live = Some(bar.clone());
+    }
+    LiveLine(bar)
+}
+
+pub struct LiveLine(indicatif::ProgressBar);
+
+impl Drop for LiveLine {
+    fn drop(&mut self) {
+        if let Ok(mut live) = LIVE.lock() {
+            *live = None;
+        }
+        self.0.finish_and_clear();
+    }
 }
 
 /// `eprintln!` that cannot panic: a line on standard error through [`to_stderr`].

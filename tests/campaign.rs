@@ -15,7 +15,8 @@ struct Standin {
 }
 
 impl Standin {
-    /// `values[group]`: per run of the group, "RATE" or "RATE STEAL%".
+    /// `values[group]`: per run of the group, "RATE" or "RATE STEAL%", or "hang" for a run that
+    /// touches `hanging` and never ends.
     fn new(values: &[(&str, Vec<&str>)]) -> Standin {
         let dir = tempfile::tempdir().unwrap();
         let template = dir.path().join("template.json");
@@ -42,6 +43,7 @@ done
 n=$(( $(cat "$dir/count-$label" 2>/dev/null || echo 0) + 1 ))
 echo "$n" > "$dir/count-$label"
 read -r rate steal < <(sed -n "${{n}}p" "$dir/values-$label")
+if [ "$rate" = hang ]; then touch "$dir/hanging"; exec sleep 600; fi
 sed -e "s/\"mlup_per_s\": [0-9.e+-]*/\"mlup_per_s\": $rate/" \
     -e "s/\"share_percent\": [0-9.e+-]*/\"share_percent\": ${{steal:-0}}/" \
     -e "s/\"label\": [^,]*,/\"label\": \"$label\",/" \
@@ -216,8 +218,9 @@ fn status_says_where_a_campaign_stands() {
         .unwrap();
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("attempts: 4 ok, 0 failed, 0 interrupted"), "{text}");
-    assert!(text.contains("partdiff a") && text.contains("2 results, 2 attempts"), "{text}");
+    assert!(text.contains("  partdiff a  2 of 2 (2 attempts: 2 ok, 0 failed, 0 interrupted)\n"), "{text}");
+    assert!(text.contains("  all         4 of 4\n"), "{text}");
+    assert!(text.contains("\nstatus: 2 repetitions, interleaved order\n"), "{text}");
     let out = assert_cmd::Command::new(common::pvbench())
         .args(["campaign", "status"])
         .arg(standin.dir.path())
@@ -226,6 +229,159 @@ fn status_says_where_a_campaign_stands() {
         .unwrap();
     assert_exit(&out, 2);
     assert!(stderr(&out).contains("no campaign here"), "{}", stderr(&out));
+}
+
+fn status(results: &Path) -> String {
+    let out = assert_cmd::Command::new(common::pvbench())
+        .args(["campaign", "status"])
+        .arg(results)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    stdout(&out)
+}
+
+/// The progress lines (stderr not a terminal: one plain line per run) say the round and, for
+/// `until_ci`, the rounds it may add up to, the likely end and the latest: not only the runs
+/// planned so far (`[6/6] … remaining ~0:00:00`, then `[7/8]`).
+#[test]
+fn progress_says_the_rounds_their_bound_and_the_likely_end() {
+    let noisy = vec!["100", "50", "150", "60", "140", "70", "130", "80"];
+    let standin = Standin::new(&[("a", vec!["100"; 8]), ("b", noisy)]);
+    let results = standin.results("progress");
+    let out = run(&standin.plan(UNTIL), &results, &[]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "plain lines off a terminal: {err:?}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("campaign: [")).collect();
+    assert_eq!(lines.len(), 16, "a line per run: {err}");
+    let first = lines[0];
+    assert!(first.starts_with("campaign: [1/6] round 1 of 3–8: partdiff/a/rep-01, elapsed "), "{first}");
+    assert!(first.ends_with(", likely 3 rounds (no spread yet); at most 8"), "nothing known yet: {first}");
+    // b's spread after two runs (100, 50) needs every round; a's none.
+    let round_4 = lines[6];
+    assert!(round_4.starts_with("campaign: [7/8] round 4 of 3–8: partdiff/a/rep-04, elapsed "), "{round_4}");
+    assert!(round_4.contains(", likely 8 rounds: ~") && round_4.contains(" left; at most 8: ~"), "{round_4}");
+    assert!(lines[15].starts_with("campaign: [16/16] round 8 of 3–8: partdiff/b/rep-08"), "{}", lines[15]);
+    for line in &lines[1..] {
+        assert!(line.ends_with(" left"), "an ETA from the second run on: {line}");
+    }
+}
+
+/// On a terminal the progress is one live line (drawn and cleared in place), the notes above it.
+#[test]
+fn progress_on_a_terminal_is_one_live_line() {
+    let standin = Standin::new(&[("a", vec!["100"; 2]), ("b", vec!["50"; 2])]);
+    let results = standin.results("terminal");
+    // A terminal of 200 columns: the live line is cut at the terminal's width.
+    let command = format!(
+        "stty cols 200; {} campaign run {} --results {}",
+        common::pvbench(),
+        standin.plan("reps = 2").display(),
+        results.display()
+    );
+    let out = assert_cmd::Command::new("script")
+        .args(["-qefc", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let screen = stdout(&out);
+    assert!(screen.contains("campaign: [1/4] round 1 of 2: partdiff/a/rep-01"), "{screen:?}");
+    assert!(screen.contains("\x1b[2K"), "the live line is cleared in place: {screen:?}");
+    assert!(!screen.contains("[1/4] round 1 of 2: partdiff/a/rep-01, elapsed 0:00:00\r\n"), "{screen:?}");
+    assert!(
+        screen.contains("\x1b[2Kcampaign: 2 repetitions, interleaved order; 4 runs"),
+        "the line gone before the end's note: {screen:?}"
+    );
+}
+
+/// `campaign status` after an interrupt: every benchmark and group of the campaign with its runs
+/// done of those planned, those not begun too, and the last attempt without a bare `(-)`.
+#[test]
+fn status_after_an_interrupt_counts_the_runs_of_every_benchmark_and_group() {
+    let standin = Standin::new(&[("a", vec!["100", "hang", "100", "100"]), ("b", vec!["50"; 4])]);
+    let plan = standin.plan("reps = { min = 2, max = 4, until_ci = 0.05 }");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let second = "[[benchmark]]\nname = \"second\"\nkind = \"partdiff\"\nargs = [\"1\", \"2\", \"10\", \"2\", \"2\", \"10\"]\n";
+    std::fs::write(&plan, text.replacen("[[overhead]]", &format!("{second}[[overhead]]"), 1)).unwrap();
+    let results = standin.results("interrupted");
+    let child = std::process::Command::new(common::pvbench())
+        .args(["campaign", "run"])
+        .arg(&plan)
+        .arg("--results")
+        .arg(&results)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let hanging = standin.dir.path().join("hanging");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !hanging.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(hanging.exists(), "the third run started");
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let text = status(&results);
+    for line in [
+        "rounds: 2 of 2–4 planned (more until every figure's 95 % interval is within ±5 % of its mean)\n",
+        "  partdiff a  1 of 2 (1 attempt: 1 ok, 0 failed, 0 interrupted)\n",
+        "  partdiff b  1 of 2 (1 attempt: 1 ok, 0 failed, 0 interrupted)\n",
+        "  second a    0 of 2 (1 attempt: 0 ok, 0 failed, 1 interrupted)\n",
+        "  second b    0 of 2 (no attempt yet)\n",
+        "  all         2 of 8\n",
+        "last attempt: second/a/rep-01 interrupted: benchmark: interrupted\n",
+        "status: not finished (2 of 8 planned runs have a result; running, or stopped: the same `pvbench campaign run",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+    assert!(!text.contains("(-)"), "{text}");
+}
+
+/// `--reference` and `--include-noisy` belong to the campaign: a resume without them keeps
+/// them (report.html still has the study), a resume with others is refused in one line, and
+/// status and the report say which the campaign has.
+#[test]
+fn the_first_runs_report_options_are_kept_on_resume() {
+    // Two campaigns of 3 runs per group.
+    let standin = Standin::new(&[("a", ["100", "101", "99"].repeat(2)), ("b", ["50", "52", "48"].repeat(2))]);
+    let plan = standin.plan("reps = 3");
+    let results = standin.results("kept");
+    assert_exit(&run(&plan, &results, &["--reference", "study-2008", "--include-noisy"]), 0);
+    let resumed = run(&plan, &results, &[]);
+    assert_exit(&resumed, 0);
+    let overhead = read_json(&results.join("overhead.json"));
+    assert_eq!(overhead["reference"][0]["source"], "study-2008", "{overhead}");
+    let report = std::fs::read_to_string(results.join("report.html")).unwrap();
+    assert!(report.contains("study-2008") && report.contains("--reference study-2008, --include-noisy"));
+    assert!(
+        status(&results)
+            .contains("options (kept from its first run): --reference study-2008, --include-noisy\n")
+    );
+    assert!(
+        stderr(&resumed)
+            .contains("campaign: options kept from its first run: --reference study-2008, --include-noisy\n"),
+        "{}",
+        stderr(&resumed)
+    );
+
+    let plain = standin.results("plain");
+    assert_exit(&run(&plan, &plain, &[]), 0);
+    let refused = run(&plan, &plain, &["--reference", "study-2008"]);
+    assert_exit(&refused, 2);
+    let err = stderr(&refused);
+    assert_eq!(err.lines().filter(|l| !l.starts_with("pvbench: warning:")).count(), 1, "{err}");
+    assert!(
+        err.contains(
+            "--reference study-2008: this campaign was started with no --reference, no --include-noisy \
+             (kept for its report); resume with the same options or without them, or give another --results"
+        ),
+        "{err}"
+    );
 }
 
 /// report.html and compare --html in headless Chromium: no console message, and a
@@ -397,7 +553,7 @@ exec \"$@\"
         .unwrap();
     assert_exit(&out, 2);
     let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.lines().filter(|l| !l.starts_with("pvbench: warning:")).count(), 1, "{err}");
     assert!(err.contains("benchmark \"overhead.json\": the campaign writes its own overhead.json"), "{err}");
 
     write_plan("a-b");

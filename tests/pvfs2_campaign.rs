@@ -151,7 +151,11 @@ fn campaign_of_two_groups_and_two_repetitions_interleaved() {
     assert!(
         html.contains("<svg") && html.contains("domU keeps") && html.contains("name = &quot;standin&quot;")
     );
-    assert!(stderr(&out).contains("[4/4] pvfs2/domU/rep-02"), "progress lines: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("[4/4] round 2 of 2: pvfs2/domU/rep-02"),
+        "progress lines: {}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -110,7 +110,7 @@ impl Measured {
     }
 
     /// The figures' names of a benchmark, in the order first seen.
-    fn metrics(&self, benchmark: usize) -> Vec<(String, &'static str)> {
+    pub(super) fn metrics(&self, benchmark: usize) -> Vec<(String, &'static str)> {
         let mut out: Vec<(String, &'static str)> = Vec::new();
         for ((b, _), runs) in &self.runs {
             for v in runs.iter().flatten() {
@@ -122,7 +122,7 @@ impl Measured {
         out
     }
 
-    fn values(&self, benchmark: usize, group: usize, metric: &str) -> Vec<f64> {
+    pub(super) fn values(&self, benchmark: usize, group: usize, metric: &str) -> Vec<f64> {
         self.runs
             .get(&(benchmark, group))
             .into_iter()

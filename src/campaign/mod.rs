@@ -9,17 +9,19 @@ mod check;
 mod figures;
 mod layout;
 pub mod plan;
+mod progress;
 mod run;
 mod runner;
 pub mod schedule;
 mod state;
+mod status;
 mod summary;
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::console::note;
 use crate::error::UsageError;
+use crate::result::campaign::KeptOptions;
 
 /// Checks a benchmark's arguments the way its own command line would (sizes, ranges), given
 /// by the front door: `(kind, arguments)` → the one-line problem.
@@ -101,46 +103,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
             for name in references {
                 crate::compare::reference_documents(name)?;
             }
-            run::run(&plan, results, *include_noisy, references)
+            let given = KeptOptions { references: references.clone(), include_noisy: *include_noisy };
+            run::run(&plan, results, &given)
         }
-        Action::Status { results } => status(results),
+        Action::Status { results } => status::status(results),
     }
-}
-
-/// Where a campaign stands: its runs by outcome and its last word.
-fn status(results: &std::path::Path) -> anyhow::Result<()> {
-    let manifest = state::read_manifest(results)?.ok_or_else(|| {
-        UsageError(format!("{}: no campaign here (no {})", results.display(), layout::MANIFEST))
-    })?;
-    let count = |outcome: &str| manifest.runs.iter().filter(|r| r.outcome == outcome).count();
-    let mut out = String::new();
-    writeln!(out, "campaign {} in {}", manifest.identity["name"].as_str().unwrap_or("?"), results.display())?;
-    writeln!(out, "started {}, last run {}", manifest.started_at, manifest.updated_at)?;
-    writeln!(
-        out,
-        "attempts: {} ok, {} failed, {} interrupted",
-        count("ok"),
-        count("failed"),
-        count("interrupted")
-    )?;
-    let mut cells: Vec<(String, usize, usize)> = Vec::new();
-    for record in &manifest.runs {
-        let cell = format!("{} {}", record.benchmark, record.group);
-        let ok = usize::from(record.outcome == "ok");
-        match cells.iter_mut().find(|c| c.0 == cell) {
-            Some(c) => {
-                c.1 += ok;
-                c.2 += 1;
-            }
-            None => cells.push((cell, ok, 1)),
-        }
-    }
-    for (cell, ok, attempts) in cells {
-        writeln!(out, "  {cell:<32} {ok} results, {attempts} attempts")?;
-    }
-    if let Some(last) = manifest.runs.last() {
-        writeln!(out, "last: {} {} ({})", last.id, last.outcome, last.reason.as_deref().unwrap_or("-"))?;
-    }
-    writeln!(out, "status: {}", if manifest.status.is_empty() { "not finished" } else { &manifest.status })?;
-    crate::console::print(&out)
 }

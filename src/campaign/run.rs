@@ -13,13 +13,14 @@ use anyhow::Context;
 
 use super::layout;
 use super::plan::{Order, Plan, Reps};
+use super::progress::{self, Progress, Step};
 use super::runner::{self, Ended, RunFiles};
 use super::schedule::{self, Slot};
 use super::state;
 use super::summary::{self, Collected};
 use crate::console::note;
 use crate::error::{Interrupted, UsageError};
-use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, Manifest, RunRecord};
+use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, KeptOptions, Manifest, RunRecord};
 
 /// What an invocation did, for its last line.
 #[derive(Default)]
@@ -70,7 +71,8 @@ fn open(results: &Path) -> anyhow::Result<(PathBuf, state::Lock, Option<Manifest
     Ok((results, lock, manifest))
 }
 
-pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[String]) -> anyhow::Result<()> {
+/// Runs the campaign with the options `given` (or those it was started with, when left out).
+pub fn run(plan: &Plan, results: &Path, given: &KeptOptions) -> anyhow::Result<()> {
     let (results, _lock, old) = open(results)?;
     let seed = plan
         .file
@@ -87,6 +89,10 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
             results.display()
         ))
         .into());
+    }
+    let options = state::kept_options(old.as_ref().and_then(|m| m.options.as_ref()), given)?;
+    if options != *given {
+        note!("campaign: options kept from its first run: {}", state::options_text(&options));
     }
     let mut server_locks = Vec::new();
     let mut resets: Vec<&String> = plan.benchmarks.iter().filter_map(|b| b.reset.as_ref()).collect();
@@ -112,18 +118,22 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
         hosts: Vec::new(),
         runs: Vec::new(),
         status: String::new(),
+        options: None,
+        rounds: None,
     });
     let mut campaign = Campaign {
         plan,
         results,
         manifest,
         collected: Collected::default(),
-        include_noisy,
+        include_noisy: options.include_noisy,
         counts: Counts::default(),
         started: Instant::now(),
         drain,
     };
     campaign.manifest.status = String::new();
+    campaign.manifest.options = Some(options.clone());
+    campaign.manifest.rounds = Some(state::planned_rounds(&plan.file.reps, &campaign.manifest.runs));
     state::write_manifest(&campaign.results, &campaign.manifest)?;
     let status = campaign.rounds(seed)?;
     let ended = campaign.at_end();
@@ -136,7 +146,7 @@ pub fn run(plan: &Plan, results: &Path, include_noisy: bool, references: &[Strin
         new - failed,
         campaign.results.display()
     );
-    summary::publish(plan, &campaign.results, &campaign.manifest, &campaign.collected, references)?;
+    summary::publish(plan, &campaign.results, &campaign.manifest, &campaign.collected, &options.references)?;
     drop(server_locks);
     if !ended {
         anyhow::bail!("a benchmark's stop command failed (above)");
@@ -153,15 +163,20 @@ impl Campaign<'_> {
     /// Runs the rounds; returns why it stopped adding them.
     fn rounds(&mut self, seed: u64) -> anyhow::Result<String> {
         let reps = self.plan.file.reps.clone();
+        let progress = Progress::new();
         if self.plan.file.order == Order::Blocked {
             for slot in schedule::blocked(self.plan, reps.max()) {
-                self.slot(&slot, reps.max())?;
+                self.slot(&slot, reps.max(), &progress)?;
             }
             return Ok(format!("{} repetitions, blocked", reps.max()));
         }
         for rep in 1..=reps.max() {
+            let planned = rep.max(reps.min());
+            if let Some(rounds) = &mut self.manifest.rounds {
+                rounds.planned = rounds.planned.max(planned);
+            }
             for slot in schedule::round(self.plan, rep, seed) {
-                self.slot(&slot, rep.max(reps.min()))?;
+                self.slot(&slot, planned, &progress)?;
             }
             let Reps::UntilCi { until_ci, max, .. } = reps else { continue };
             if rep < reps.min() {
@@ -210,7 +225,7 @@ impl Campaign<'_> {
     }
 
     /// One run: its result read if it has one, made otherwise.
-    fn slot(&mut self, slot: &Slot, rounds_now: u32) -> anyhow::Result<()> {
+    fn slot(&mut self, slot: &Slot, rounds_now: u32, progress: &Progress) -> anyhow::Result<()> {
         let files = RunFiles::of(&self.results, self.plan, slot);
         if files.result.exists() {
             self.counts.done_before += 1;
@@ -222,7 +237,7 @@ impl Campaign<'_> {
                 );
                 return Err(Interrupted(signal_hook::consts::SIGUSR1).into());
             }
-            self.progress(slot, rounds_now);
+            progress.show(self.step(slot, rounds_now));
             let record = self.attempt(slot, &files)?;
             self.counts.new += 1;
             let outcome = record.outcome.clone();
@@ -261,14 +276,22 @@ impl Campaign<'_> {
         Ok(())
     }
 
-    fn progress(&self, slot: &Slot, rounds_now: u32) {
-        let total = schedule::cells(self.plan).len() * rounds_now as usize;
-        let at = self.counts.new + self.counts.done_before + 1;
-        let elapsed = self.started.elapsed().as_secs();
-        let remaining = remaining(elapsed, self.counts.new, total - (at - 1))
-            .map(|s| format!(", remaining ~{}", clock(s)))
-            .unwrap_or_default();
-        note!("campaign: [{at}/{total}] {}, elapsed {}{remaining}", slot.id(self.plan), clock(elapsed));
+    /// Where the campaign stands as `slot` starts, `rounds_now` rounds planned.
+    fn step(&self, slot: &Slot, rounds_now: u32) -> Step {
+        let reps = &self.plan.file.reps;
+        let interleaved = self.plan.file.order != Order::Blocked;
+        let until_ci = matches!(reps, Reps::UntilCi { .. }) && interleaved;
+        Step {
+            at: self.counts.new + self.counts.done_before + 1,
+            id: slot.id(self.plan),
+            round: interleaved.then_some(slot.rep),
+            per_round: schedule::cells(self.plan).len(),
+            planned: rounds_now,
+            reps: reps.clone(),
+            likely: until_ci.then(|| progress::likely_rounds(&self.collected.measured, self.plan, slot.rep)),
+            elapsed: self.started.elapsed(),
+            made: self.counts.new,
+        }
     }
 
     /// Reset, check and the benchmark, with every step in the run's log.
@@ -364,17 +387,6 @@ fn draw_seed() -> u64 {
     rand::random::<u64>() >> 1
 }
 
-/// `1:02:03`.
-fn clock(seconds: u64) -> String {
-    format!("{}:{:02}:{:02}", seconds / 3600, seconds % 3600 / 60, seconds % 60)
-}
-
-/// The time `left` runs take at the pace of the `made` runs made in `elapsed` seconds (runs
-/// read from an earlier invocation took none of it); none before the first.
-fn remaining(elapsed: u64, made: usize, left: usize) -> Option<u64> {
-    (made > 0).then(|| elapsed * left as u64 / made as u64)
-}
-
 /// How long a failed step waits for a signal that would explain it.
 const SIGNAL_GRACE: Duration = Duration::from_secs(2);
 
@@ -388,17 +400,4 @@ fn signal_follows(grace: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn progress_says_the_time_left_at_the_pace_so_far() {
-        assert_eq!(clock(3723), "1:02:03");
-        assert_eq!(clock(59), "0:00:59");
-        assert_eq!(remaining(100, 4, 8), Some(200));
-        assert_eq!(remaining(100, 0, 8), None);
-    }
 }

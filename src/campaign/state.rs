@@ -10,9 +10,11 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::layout::MANIFEST;
-use super::plan::Plan;
+use super::plan::{Plan, Reps};
 use crate::error::UsageError;
-use crate::result::campaign::{CAMPAIGN_SCHEMA_VERSION, HostState, Manifest};
+use crate::result::campaign::{
+    CAMPAIGN_SCHEMA_VERSION, HostState, KeptOptions, Manifest, PlannedRounds, RunRecord,
+};
 
 /// What makes a run what it is: groups, benchmarks as they will be launched, order and seed.
 /// Repetitions, overhead pairs and the steal limit may change between invocations: they decide
@@ -58,6 +60,58 @@ pub fn first_difference(old: &Value, new: &Value, at: &str) -> Option<String> {
         }
         _ if old == new => None,
         _ => Some(format!("{at}: {old} → {new}")),
+    }
+}
+
+/// The options a campaign goes on with: those of its first invocation (`kept`). A later one may
+/// leave them out (they are kept, as a resumed batch job keeps its submission's options) but
+/// not give others: a report that silently lost its reference is worse than a refusal. A
+/// manifest begun before options were kept takes the ones given now.
+pub fn kept_options(kept: Option<&KeptOptions>, given: &KeptOptions) -> Result<KeptOptions, UsageError> {
+    let Some(kept) = kept else { return Ok(given.clone()) };
+    let set = |names: &[String]| names.iter().cloned().collect::<std::collections::BTreeSet<String>>();
+    let refuse = |what: String| {
+        UsageError(format!(
+            "{what}: this campaign was started with {} (kept for its report); resume with the same \
+             options or without them, or give another --results",
+            options_text(kept)
+        ))
+    };
+    if !given.references.is_empty() && set(&given.references) != set(&kept.references) {
+        return Err(refuse(reference_flags(&given.references)));
+    }
+    if given.include_noisy && !kept.include_noisy {
+        return Err(refuse("--include-noisy".into()));
+    }
+    Ok(kept.clone())
+}
+
+/// `--reference study-2008 --include-noisy`, or `no --reference, no --include-noisy`.
+pub fn options_text(options: &KeptOptions) -> String {
+    let references = match options.references.as_slice() {
+        [] => "no --reference".to_string(),
+        names => reference_flags(names),
+    };
+    let noisy = if options.include_noisy { "--include-noisy" } else { "no --include-noisy" };
+    format!("{references}, {noisy}")
+}
+
+fn reference_flags(names: &[String]) -> String {
+    names.iter().map(|n| format!("--reference {n}")).collect::<Vec<_>>().join(" ")
+}
+
+/// The rounds planned at the start of an invocation: `reps`' least, or as many as the
+/// campaign's runs with a result already reach (a resumed `until_ci` campaign), at most `max`.
+pub fn planned_rounds(reps: &Reps, runs: &[RunRecord]) -> PlannedRounds {
+    let reached = runs.iter().filter(|r| r.outcome == "ok").map(|r| r.rep).max().unwrap_or(0);
+    PlannedRounds {
+        planned: reached.clamp(reps.min(), reps.max()),
+        min: reps.min(),
+        max: reps.max(),
+        until_ci: match reps {
+            Reps::Fixed(_) => None,
+            Reps::UntilCi { until_ci, .. } => Some(*until_ci),
+        },
     }
 }
 
@@ -231,9 +285,12 @@ mod tests {
             hosts: Vec::new(),
             runs: Vec::new(),
             status: String::new(),
+            options: Some(KeptOptions { references: vec!["study-2008".into()], include_noisy: true }),
+            rounds: None,
         };
         write_manifest(dir.path(), &manifest).unwrap();
-        assert_eq!(read_manifest(dir.path()).unwrap().unwrap().identity["seed"], 3);
+        let read = read_manifest(dir.path()).unwrap().unwrap();
+        assert_eq!((read.identity["seed"].as_u64(), read.options), (Some(3), manifest.options.clone()));
         let newer = Manifest { schema_version: CAMPAIGN_SCHEMA_VERSION + 1, ..manifest };
         write_manifest(dir.path(), &newer).unwrap();
         let error = read_manifest(dir.path()).unwrap_err().to_string();
@@ -244,6 +301,66 @@ mod tests {
             read_manifest(unreadable.path()).is_err(),
             "a manifest that cannot be read is not no manifest"
         );
+    }
+
+    fn options(references: &[&str], include_noisy: bool) -> KeptOptions {
+        KeptOptions { references: references.iter().map(|r| r.to_string()).collect(), include_noisy }
+    }
+
+    #[test]
+    fn the_first_runs_options_are_kept_and_others_refused() {
+        let first = options(&["study-2008"], true);
+        assert_eq!(kept_options(None, &first).unwrap(), first, "the first run's are recorded");
+        assert_eq!(kept_options(Some(&first), &options(&[], false)).unwrap(), first, "left out: kept");
+        assert_eq!(kept_options(Some(&first), &first).unwrap(), first);
+        let other = kept_options(Some(&first), &options(&["study-2009"], false)).unwrap_err().0;
+        assert_eq!(
+            other,
+            "--reference study-2009: this campaign was started with --reference study-2008, --include-noisy \
+             (kept for its report); resume with the same options or without them, or give another --results"
+        );
+        let plain = options(&[], false);
+        let noisy = kept_options(Some(&plain), &options(&[], true)).unwrap_err().0;
+        assert!(
+            noisy.starts_with(
+                "--include-noisy: this campaign was started with no --reference, no --include-noisy"
+            ),
+            "{noisy}"
+        );
+        assert!(kept_options(Some(&plain), &first).is_err(), "a reference a campaign was started without");
+    }
+
+    #[test]
+    fn the_rounds_planned_reach_what_the_runs_reached() {
+        let until = Reps::UntilCi { min: 3, max: 8, until_ci: 0.05 };
+        let run = |rep: u32, outcome: &str| RunRecord {
+            id: format!("x/a/rep-{rep:02}"),
+            benchmark: "x".into(),
+            group: "a".into(),
+            rep,
+            attempt: 1,
+            started_at: "t".into(),
+            seconds: 1.0,
+            outcome: outcome.into(),
+            reason: None,
+        };
+        let fresh = planned_rounds(&until, &[]);
+        assert_eq!((fresh.planned, fresh.min, fresh.max, fresh.until_ci), (3, 3, 8, Some(0.05)));
+        assert_eq!(planned_rounds(&until, &[run(5, "ok"), run(6, "failed")]).planned, 5);
+        assert_eq!(planned_rounds(&until, &[run(12, "ok")]).planned, 8, "never past max");
+        let fixed = planned_rounds(&Reps::Fixed(4), &[run(2, "ok")]);
+        assert_eq!((fixed.planned, fixed.until_ci), (4, None));
+    }
+
+    /// A manifest begun before options and rounds were kept still reads (and resumes).
+    #[test]
+    fn a_manifest_without_options_or_rounds_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = json!({ "schema_version": 1, "kind": "campaign", "tool": { "name": "pvbench", "version": "0.1.0" },
+            "identity": { "seed": 3 }, "started_at": "t", "updated_at": "t", "runs": [], "status": "" });
+        std::fs::write(dir.path().join(MANIFEST), old.to_string()).unwrap();
+        let manifest = read_manifest(dir.path()).unwrap().unwrap();
+        assert_eq!((manifest.options, manifest.rounds), (None, None));
     }
 
     #[test]

@@ -226,6 +226,7 @@ pub fn publish(
             ("last run".into(), manifest.updated_at.clone()),
             ("status".into(), manifest.status.clone()),
             ("seed".into(), manifest.identity["seed"].to_string()),
+            ("options".into(), manifest.options.as_ref().map(super::state::options_text).unwrap_or_default()),
         ],
         runs: manifest
             .runs

@@ -12,7 +12,7 @@ pub const RATIO_METHOD: &str =
 pub const MIN_RUNS_FOR_VERDICT: usize = 3;
 
 /// The 0.975 quantile of Student's t: half of a two-sided 95% interval.
-fn t975(degrees_of_freedom: f64) -> f64 {
+pub(crate) fn t975(degrees_of_freedom: f64) -> f64 {
     StudentsT::new(0.0, 1.0, degrees_of_freedom).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
 }
 

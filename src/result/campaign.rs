@@ -31,6 +31,36 @@ pub struct Manifest {
     /// Why the campaign stopped adding rounds (or that it is not finished).
     #[serde(default)]
     pub status: String,
+    /// The options of its first invocation that shape the report, kept on resume; absent in a
+    /// manifest begun before they were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<KeptOptions>,
+    /// The rounds planned, as the latest invocation saw them; absent in older manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<PlannedRounds>,
+}
+
+/// `campaign run`'s options that shape the report (not what a run measures).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeptOptions {
+    /// `--reference`, in the order given.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// `--include-noisy`.
+    #[serde(default)]
+    pub include_noisy: bool,
+}
+
+/// How many rounds a campaign runs: each round runs every (benchmark, group) once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRounds {
+    /// Rounds planned so far: `min` at first, one more each time `until_ci` adds one.
+    pub planned: u32,
+    pub min: u32,
+    pub max: u32,
+    /// The interval's half-width, as a share of the mean, that ends an `until_ci` campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ci: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
