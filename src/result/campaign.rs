@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::comparison::Ratio;
 
 /// Bumped when a field of the manifest or the overhead document changes meaning.
-pub const CAMPAIGN_SCHEMA_VERSION: u32 = 1;
+pub const CAMPAIGN_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
