@@ -113,6 +113,9 @@ fn precision_is_reached_when_every_interval_is_within_the_share() {
     let noisy = measured(&[100.0, 101.0, 99.0], &[50.0, 25.0, 75.0]).imprecise(&p, 0.05);
     assert_eq!(noisy.len(), 3, "{noisy:?}");
     assert!(noisy[0].starts_with("partdiff b rate ±") && noisy[0].ends_with(" %"), "{noisy:?}");
+    // ±25 % of a mean of 100 is not within 5 % of it (nor within 5 plus it).
+    let wide = measured(&[100.0, 110.0, 90.0], &[50.0, 50.5, 49.5]).imprecise(&p, 0.05);
+    assert!(wide.iter().any(|l| l.starts_with("partdiff a rate ±24.8 %")), "{wide:?}");
     let one = measured(&[100.0], &[50.0]).imprecise(&p, 0.05);
     assert_eq!(one[0], "partdiff a rate: no interval (1 runs)");
     let nothing = Measured::default().imprecise(&p, 0.05);
@@ -208,7 +211,8 @@ fn a_ratio_of_0_is_a_result_that_makes_the_mean_0() {
     assert!(geometric_mean(&[ratio(f64::INFINITY, 1.0, 2.0), ratio(0.5, 0.4, 0.6)]).is_none());
 }
 
-/// A plan of partdiff, mpiio and a net without peers, all on groups a (host) and b.
+/// A plan of partdiff, mpiio and a net without peers on groups a (host) and b, and an fs on a
+/// alone (not the pair's).
 fn three() -> Plan {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.toml");
@@ -216,6 +220,7 @@ fn three() -> Plan {
         &path,
         "name = \"t\"\n[[group]]\nname = \"a\"\nhosts = [\"x\"]\n[[group]]\nname = \"b\"\nhosts = [\"y\"]\n\
          [[benchmark]]\nkind = \"partdiff\"\n[[benchmark]]\nkind = \"mpiio\"\n[[benchmark]]\nkind = \"net\"\n\
+         [[benchmark]]\nname = \"host-only\"\nkind = \"fs\"\ngroups = [\"a\"]\n\
          [[overhead]]\nguest = \"b\"\nhost = \"a\"\n",
     )
     .unwrap();
