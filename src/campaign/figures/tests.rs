@@ -214,6 +214,11 @@ fn a_ratio_of_0_is_a_result_that_makes_the_mean_0() {
 /// A plan of partdiff, mpiio and a net without peers on groups a (host) and b, and an fs on a
 /// alone (not the pair's).
 fn three() -> Plan {
+    with_net("")
+}
+
+/// That plan, its net with `peers` (a line of TOML or nothing).
+fn with_net(peers: &str) -> Plan {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.toml");
     std::fs::write(
@@ -221,10 +226,27 @@ fn three() -> Plan {
         "name = \"t\"\n[[group]]\nname = \"a\"\nhosts = [\"x\"]\n[[group]]\nname = \"b\"\nhosts = [\"y\"]\n\
          [[benchmark]]\nkind = \"partdiff\"\n[[benchmark]]\nkind = \"mpiio\"\n[[benchmark]]\nkind = \"net\"\n\
          [[benchmark]]\nname = \"host-only\"\nkind = \"fs\"\ngroups = [\"a\"]\n\
-         [[overhead]]\nguest = \"b\"\nhost = \"a\"\n",
+         [[overhead]]\nguest = \"b\"\nhost = \"a\"\n"
+            .replace("kind = \"net\"\n", &format!("kind = \"net\"\n{peers}")),
     )
     .unwrap();
     super::super::plan::load(&path, &[], None, std::path::Path::new("pvbench")).unwrap()
+}
+
+#[test]
+fn a_net_whose_runs_have_no_pair_with_its_peers_says_so() {
+    let p = with_net("peers = [\"z\", \"w\"]\n");
+    let mut m = Measured::default();
+    m.add(2, 0, Vec::new());
+    m.add(2, 1, Vec::new());
+    let o = m.overhead(&p, &p.file.overheads[0], "this campaign", true, &[]);
+    let net = o.not_in_index.iter().find(|n| n.benchmark == "net").expect("net named");
+    assert_eq!(net.reason, "no figure: no pair between the group's hosts and the peers (z, w)");
+    let mut partdiff = Measured::default();
+    partdiff.add(0, 0, Vec::new());
+    partdiff.add(0, 1, Vec::new());
+    let o = partdiff.overhead(&p, &p.file.overheads[0], "this campaign", true, &[]);
+    assert_eq!(o.not_in_index[0].reason, "no figure in its runs");
 }
 
 #[test]
