@@ -145,7 +145,13 @@ fn broken_inputs_are_one_line_with_the_file_and_line() {
     )
     .unwrap();
     std::fs::write(dir.path().join("hello.txt"), "hello\n").unwrap();
-    let cases: [(&[&str], i32, &str); 10] = [
+    std::fs::write(dir.path().join("binary.txt"), [&netperf.as_bytes()[..40], b"\0"].concat()).unwrap();
+    let cases: [(&[&str], i32, &str); 11] = [
+        (
+            &["import", "netperf", "binary.txt", "--out", "o"],
+            1,
+            "binary.txt: a NUL byte at offset 40: binary",
+        ),
         (&["import", "netperf", "cut.txt", "--out", "o"], 1, "cut.txt:14: truncated"),
         (&["import", "netperf", "cut2.txt", "--out", "o"], 1, "cut2.txt:12: truncated"),
         (&["import", "iozone", "hello.txt", "--out", "o"], 1, "hello.txt: no iozone auto-mode table"),

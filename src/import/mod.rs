@@ -193,6 +193,14 @@ pub fn run(options: Options) -> anyhow::Result<()> {
     for file in &options.files {
         check_memory(file)?;
         let bytes = crate::input::read(file, crate::input::IMPORT)?;
+        // Every tool imported prints text: a NUL is refused at once, before a lossy copy of a
+        // large binary file (three bytes for each invalid one) is made and searched.
+        if let Some(at) = bytes.iter().position(|&b| b == 0) {
+            anyhow::bail!(
+                "{}: a NUL byte at offset {at}: binary, not the text output of a tool",
+                file.display()
+            );
+        }
         let text = String::from_utf8_lossy(&bytes);
         let format = choose(options.format, file, &text)?;
         let runs = (format.parse)(&text, &options.stated).map_err(|e| located(file, e))?;
