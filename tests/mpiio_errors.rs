@@ -224,7 +224,7 @@ fn buffers_larger_than_memory_are_refused() {
         .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap();
-    assert_fails_with(&out, 1, "the transfer buffers: 32.0 GiB needed on host");
+    assert_fails_with(&out, 1, "the transfer buffers and latency samples: 32.0 GiB needed on host");
 }
 
 /// Runs `pvbench ARGS` under `mpiexec -n 2` as `nobody`, from a copy of the binary that
