@@ -106,7 +106,7 @@ impl Runner<'_> {
             unchecked: Vec::new(),
         };
         let offsets = self.transfer_offsets(phase, iteration, writer);
-        let mut batches = offsets.chunks(opts.batch_transfers());
+        let batch = opts.batch_transfers();
         let part = match phase {
             Phase::Write => "write phase",
             Phase::Read => "read phase",
@@ -116,8 +116,7 @@ impl Runner<'_> {
             iteration: Some((iteration + 1, opts.iterations)),
             call: None,
         });
-        let first = batches.next().unwrap_or_default();
-        self.prepare_batch(phase, &pass, first);
+        self.prepare_batch(phase, &pass, &offsets[..batch.min(offsets.len())]);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
         // Starts together, and stops together when a signal came (see `interrupt`).
@@ -140,22 +139,9 @@ impl Runner<'_> {
         let mut file = opened?;
         pass.fail(stop);
 
-        let mut transfer_s = 0.0;
-        for (index, batch) in std::iter::once(first).chain(batches).enumerate() {
-            if index > 0 && (phase == Phase::Write || opts.verify) {
-                let ((), fence_s, stop) = self.fenced(|runner| {
-                    runner.check_batch(&mut pass);
-                    runner.prepare_batch(phase, &pass, batch);
-                });
-                excluded_s += fence_s;
-                pass.fail(stop);
-            }
-            for (slot, &offset) in batch.iter().enumerate() {
-                let took = self.transfer(&mut file, phase, &mut pass, slot, offset);
-                latencies_s.push(took);
-                transfer_s += took;
-            }
-        }
+        let (transfer_s, fences_s) =
+            self.transfer_batches(&mut file, phase, &mut pass, &offsets, latencies_s);
+        excluded_s += fences_s;
         let transfer_end = self.now();
         if phase == Phase::Write && opts.sync {
             watchdog::calling("MPI_File_sync");
@@ -188,6 +174,36 @@ impl Runner<'_> {
             close_end_s,
             excluded_s,
         })
+    }
+
+    /// Makes the transfers at `offsets`, batch by batch (the first one prepared already), each
+    /// call's time into `latencies_s`; returns the time in transfer calls and in the fences
+    /// between batches.
+    fn transfer_batches(
+        &mut self,
+        file: &mut File,
+        phase: Phase,
+        pass: &mut Pass,
+        offsets: &[u64],
+        latencies_s: &mut Vec<f64>,
+    ) -> (f64, f64) {
+        let (mut transfer_s, mut fences_s) = (0.0, 0.0);
+        for (index, batch) in offsets.chunks(self.options.batch_transfers()).enumerate() {
+            if index > 0 && (phase == Phase::Write || self.options.verify) {
+                let ((), fence_s, stop) = self.fenced(|runner| {
+                    runner.check_batch(pass);
+                    runner.prepare_batch(phase, pass, batch);
+                });
+                fences_s += fence_s;
+                pass.fail(stop);
+            }
+            for (slot, &offset) in batch.iter().enumerate() {
+                let took = self.transfer(file, phase, pass, slot, offset);
+                latencies_s.push(took);
+                transfer_s += took;
+            }
+        }
+        (transfer_s, fences_s)
     }
 
     /// Runs `step` between two barriers: it starts when every rank is done with its I/O and
