@@ -10,6 +10,11 @@ pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const MAX_REPS: u32 = 10_000;
 /// Iterations of one `mpiio` run (`-i`).
 pub const MAX_ITERATIONS: u32 = 1_000_000;
+/// Segments of one `mpiio` iteration (`-s`).
+pub const MAX_SEGMENTS: u32 = 1_000_000_000;
+/// Transfers of one rank in one `mpiio` phase (iterations x segments x transfers per block):
+/// each keeps its latency (8 bytes) until rank 0 has the percentiles.
+pub const MAX_TRANSFERS: u64 = 100_000_000;
 /// Ranks of one campaign run (a group's or a benchmark's `ranks`).
 pub const MAX_RANKS: u32 = 1_000_000;
 
@@ -36,6 +41,7 @@ mod tests {
         // The bounds docs/exit-codes.md states.
         assert_eq!(MAX_DURATION, Duration::from_secs(2_592_000), "30 days");
         assert_eq!((MAX_REPS, MAX_ITERATIONS, MAX_RANKS), (10_000, 1_000_000, 1_000_000));
+        assert_eq!((MAX_SEGMENTS, MAX_TRANSFERS), (1_000_000_000, 100_000_000));
         assert_eq!(duration("--timeout", MAX_DURATION), Ok(MAX_DURATION));
         let past = duration("--timeout", MAX_DURATION + Duration::from_nanos(1)).unwrap_err();
         assert_eq!(past, "--timeout: more than the 30 days a duration may be");

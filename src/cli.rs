@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::result::mpiio::Phase;
+use crate::result::mpiio::{Order, Phase};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -412,15 +412,25 @@ Layout: in iteration j, rank r of P owns bytes [(j*P + r)*b, (j*P + r + 1)*b) of
 Bandwidth: IOR's (bytes / (last close end - first open start), MiB/s, per iteration; stddev is
 the population one) and mpi-io-test's (all bytes / largest per-rank sum of transfer+sync times,
 MB/s = 10^6 bytes/s; open and close outside the timer).
+With -s S (IOR's segments) iteration j holds S stripe sets: segment s of rank r at
+((j*S + s)*P + r)*b, plus --offset. IOR-hard: -t 47008 -b 47008 -s 10000 (every 47008-byte
+transfer strided between the ranks'); random 4 KiB: -t 4k -b 4k -s 10000 --order random.
 Timed: open, transfers, sync, close, and nothing else. Filling and checking the pattern happen
-before the open and after the close, or, between the chunks of --transfer-size, in a step fenced
-by barriers whose length (excluded_s) is subtracted; so is agreeing on the open's outcome.
+before the open and after the close, or, between batches of transfers (up to 16 MiB of them),
+in a step fenced by barriers whose length (excluded_s) is subtracted; so is agreeing on the
+open's outcome. With more than one transfer per rank and iteration the phase is also reported as
+operations: IOPS (IOR's convention) and the p50, p99 and max latency of one transfer call over
+every transfer of every rank.
 
 Example (the 2008 study): mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2:/pvfs2/testfile")]
 pub struct MpiioArgs {
-    /// Bytes each rank writes per iteration.
+    /// Bytes each rank writes per iteration (per segment with -s).
     #[arg(short = 'b', long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     pub block_size: u64,
+    /// Segments per iteration (IOR -s): each holds one block of every rank, in rank order.
+    #[arg(short = 's', long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=crate::bounds::MAX_SEGMENTS as i64))]
+    pub segments: u32,
     /// Number of iterations (stripe sets).
     #[arg(short = 'i', long, value_name = "N", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(1..=crate::bounds::MAX_ITERATIONS as i64))]
@@ -430,9 +440,20 @@ pub struct MpiioArgs {
     /// several nodes give a path on a file system they share.
     #[arg(short = 'f', long, value_name = "PATH")]
     pub file: Option<String>,
-    /// Write each block in transfers of this size (default: the whole block in one call).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    /// Write each block in transfers of this size (IOR -t; default: the whole block in one call).
+    #[arg(short = 't', long, value_name = "SIZE", value_parser = parse_size)]
     pub transfer_size: Option<u64>,
+    /// Order of each rank's transfers in an iteration: `sequential`, or `random` (shuffled, as
+    /// IOR -z: the same bytes at the same offsets, visited in a seeded order).
+    #[arg(long, value_name = "ORDER", default_value = "sequential", value_parser = parse_order)]
+    pub order: Order,
+    /// Seed of --order random (default 1); the same seed gives the same order.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Bytes before the first block (fio's offset): `--offset 1` puts every transfer off the
+    /// file system's block boundaries. 0 by default.
+    #[arg(long, value_name = "SIZE", value_parser = parse_offset)]
+    pub offset: Option<u64>,
     /// Collective I/O, MPI_File_write_at_all / read_at_all (the default).
     #[arg(long, overrides_with = "independent")]
     pub collective: bool,
@@ -551,6 +572,19 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
+/// A byte offset: 0, or a size as [`parse_size`] reads it.
+pub fn parse_offset(text: &str) -> Result<u64, String> {
+    if text.trim() == "0" { Ok(0) } else { parse_size(text) }
+}
+
+fn parse_order(text: &str) -> Result<Order, String> {
+    match text.trim() {
+        "sequential" => Ok(Order::Sequential),
+        "random" => Ok(Order::Random),
+        other => Err(format!("unknown order {other:?} (orders: sequential, random)")),
+    }
+}
+
 fn parse_hint(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {
@@ -600,6 +634,20 @@ mod tests {
         for bad in ["0", "0MiB", "", "abc", "-5", "12x", "99999999999999999999t"] {
             assert!(parse_size(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn offsets_take_zero_and_orders_their_names() {
+        assert_eq!(parse_offset("0"), Ok(0));
+        assert_eq!(parse_offset(" 1 "), Ok(1));
+        assert_eq!(parse_offset("4k"), Ok(4096));
+        assert!(parse_offset("-1").is_err() && parse_offset("").is_err());
+        assert_eq!(parse_order("random"), Ok(Order::Random));
+        assert_eq!(parse_order("sequential"), Ok(Order::Sequential));
+        assert_eq!(
+            parse_order("shuffled").unwrap_err(),
+            "unknown order \"shuffled\" (orders: sequential, random)"
+        );
     }
 
     #[test]

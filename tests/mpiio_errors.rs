@@ -28,10 +28,14 @@ fn unparsable_and_zero_sizes_are_usage_errors() {
 /// wrapped offset.
 #[test]
 fn a_file_beyond_the_largest_offset_is_a_usage_error() {
-    let out = mpiexec(2, &["mpiio", "-b", "4611686018427387904", "--transfer-size", "1MiB", "-i", "1"]);
+    let out = mpiexec(2, &["mpiio", "-b", "1MiB", "-i", "1", "--offset", "9223372036854775000"]);
     assert_fails_with(&out, 2, "beyond the largest MPI-IO offset (9223372036854775807)");
-    let out = mpiexec(1, &["mpiio", "-b", "4611686018427387904", "--transfer-size", "1MiB", "-i", "3"]);
-    assert_fails_with(&out, 2, "3 iterations x 1 ranks");
+    let out =
+        mpiexec(1, &["mpiio", "-b", "1GiB", "-s", "1000", "-i", "3", "--offset", "9223372036000000000"]);
+    assert_fails_with(&out, 2, "3 iterations x 1000 segments x 1 ranks x block 1073741824 bytes + offset");
+    // A block of 2^62 bytes cannot be moved in few enough transfers of at most 2^31 - 1 bytes.
+    let out = mpiexec(2, &["mpiio", "-b", "4611686018427387904", "--transfer-size", "1MiB", "-i", "1"]);
+    assert_fails_with(&out, 2, "transfers per rank and phase: more than 100000000");
 }
 
 #[test]
@@ -224,7 +228,7 @@ fn buffers_larger_than_memory_are_refused() {
         .timeout(std::time::Duration::from_secs(120))
         .output()
         .unwrap();
-    assert_fails_with(&out, 1, "the transfer buffers: 32.0 GiB needed on host");
+    assert_fails_with(&out, 1, "the transfer buffers and latency samples: 32.0 GiB needed on host");
 }
 
 /// Runs `pvbench ARGS` under `mpiexec -n 2` as `nobody`, from a copy of the binary that

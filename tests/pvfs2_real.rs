@@ -177,6 +177,23 @@ fn pvbench_on_a_real_orangefs_server() {
         assert_exit(&stack.mpiio(2, &args), 0);
     }
 
+    // IOR-hard, collective, and random unaligned small transfers, independent: verified, and
+    // every transfer of every rank counted as an operation.
+    for extra in [&[][..], &["--independent", "--order", "random", "--offset", "1"]] {
+        let json = stack.dir.path().join("small.json");
+        let file = stack.file("small");
+        let mut args = vec!["-t", "47008", "-b", "47008", "-s", "50", "-i", "2", "-f", &file];
+        args.extend(["--json", json.to_str().unwrap(), "--force"]);
+        args.extend_from_slice(extra);
+        assert_exit(&stack.mpiio(2, &args), 0);
+        let doc = common::read_json(&json);
+        assert_eq!(doc["results"]["verification"]["bytes_checked"], 2 * 50 * 2 * 47008, "{extra:?}");
+        for phase in doc["results"]["phases"].as_array().unwrap() {
+            assert_eq!(phase["operations"]["count"], 2 * 50 * 2, "{extra:?}");
+            assert!(phase["operations"]["latency_p99_us"].as_f64().unwrap() > 0.0, "{extra:?}");
+        }
+    }
+
     // A flipped byte in the file on the server is found.
     let file = stack.file("kept");
     assert_exit(&stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &file, "--keep", "--phases", "write"]), 0);

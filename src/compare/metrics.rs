@@ -76,7 +76,9 @@ fn number(value: &Value, path: impl FnOnce() -> String, found: &mut Findings) ->
     }
 }
 
-/// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's.
+/// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's; for small transfers
+/// also the mean IOPS (higher is better) and the latency percentiles of one transfer call
+/// (lower is better: their ids say `latency`).
 fn mpiio(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut metrics = Vec::new();
@@ -101,6 +103,27 @@ fn mpiio(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
             "MB/s",
             mpi_io_test,
         ));
+        let operations = &phase["operations"];
+        if operations.is_null() {
+            continue;
+        }
+        let iops = number(&operations["mean_iops"], || format!("phases[{i}].operations.mean_iops"), found);
+        metrics.extend(metric(
+            format!("{name}_iops"),
+            format!("{name} operations (IOR convention)"),
+            "IOPS",
+            iops,
+        ));
+        for percentile in ["p50", "p99", "max"] {
+            let key = format!("latency_{percentile}_us");
+            let value = number(&operations[&key], || format!("phases[{i}].operations.{key}"), found);
+            metrics.extend(metric(
+                format!("{name}_{percentile}_latency_us"),
+                format!("{name} latency of one transfer, {percentile} (lower is better)"),
+                "µs",
+                value,
+            ));
+        }
     }
     metrics
 }
@@ -239,6 +262,28 @@ mod tests {
                 ("write_ior_mib_per_s".into(), 100.0),
                 ("write_mpi_io_test_mb_per_s".into(), 110.0),
                 ("read_ior_mib_per_s".into(), 200.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn mpiio_gives_iops_and_latency_percentiles_where_measured() {
+        let results = serde_json::json!({"phases": [
+            {"phase": "write", "ior": {"mean_mib_per_s": 100.0}, "mpi_io_test": null, "operations": {
+                "mean_iops": 2000.0, "latency_p50_us": 40.0, "latency_p99_us": 800.0, "latency_max_us": 9000.0}},
+            {"phase": "read", "ior": {"mean_mib_per_s": 200.0}, "mpi_io_test": null}
+        ]});
+        let got: Vec<(String, &str, f64)> =
+            mpiio(&results, &mut Findings::default()).into_iter().map(|m| (m.id, m.unit, m.value)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("write_ior_mib_per_s".into(), "MiB/s", 100.0),
+                ("write_iops".into(), "IOPS", 2000.0),
+                ("write_p50_latency_us".into(), "µs", 40.0),
+                ("write_p99_latency_us".into(), "µs", 800.0),
+                ("write_max_latency_us".into(), "µs", 9000.0),
+                ("read_ior_mib_per_s".into(), "MiB/s", 200.0),
             ]
         );
     }

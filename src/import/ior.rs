@@ -11,7 +11,7 @@ use super::{Imported, Stated};
 use crate::result::Ranks;
 use crate::result::imported::IorParameters;
 use crate::result::mpiio::{
-    IorSummary, IterationResult, MpiioParameters, MpiioResults, Phase, PhaseResult, Verification,
+    IorSummary, IterationResult, MpiioParameters, MpiioResults, Order, Phase, PhaseResult, Verification,
 };
 
 pub fn recognise(text: &str) -> Option<&'static str> {
@@ -101,6 +101,11 @@ fn test_document(
             file: p["testFileName"].as_str().unwrap_or_default().to_string(),
             block_size_bytes: block,
             transfer_size_bytes: integer(p, "transferSize", what)?,
+            // IOR's segments and order are in `segment_count` and its own command line.
+            segments: 1,
+            order: Order::Sequential,
+            seed: None,
+            offset_bytes: 0,
             iterations: repetitions as u32,
             collective: flag("collective")?,
             hints: Vec::new(),
@@ -161,6 +166,7 @@ fn test_document(
             ior: Some(summary),
             mpi_io_test: None,
             iterations,
+            operations: None,
         });
     }
     let summary = format!(

@@ -208,6 +208,7 @@ fn document(run: Run, last_line: usize) -> Result<Imported, ParseError> {
                 var_time_s2: Some(times[3]),
             }),
             iterations: Vec::new(),
+            operations: None,
         });
     }
     if phases.is_empty() {

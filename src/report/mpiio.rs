@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::size;
 use crate::result::Document;
-use crate::result::mpiio::{MpiioParameters, MpiioResults, Phase};
+use crate::result::mpiio::{MpiioParameters, MpiioResults, Order, Phase};
 
 type MpiioDocument = Document<MpiioParameters, MpiioResults>;
 
@@ -15,6 +15,9 @@ pub fn table(doc: &MpiioDocument) -> String {
     out.push_str(&iterations(doc));
     let _ = writeln!(out);
     out.push_str(&summary(doc));
+    if doc.parameters.small_io() {
+        out.push_str(&operations(doc));
+    }
     out
 }
 
@@ -34,14 +37,31 @@ fn header(doc: &MpiioDocument) -> String {
     let _ = writeln!(out, "  ranks       {} on {}", doc.ranks.count, distinct_hosts(&doc.ranks.hosts));
     let _ = writeln!(
         out,
-        "  block       {} per rank per iteration, transfer {}, {} iterations, {mode}{}{}",
-        size(p.block_size_bytes),
-        size(p.transfer_size_bytes),
+        "  block       {} per rank per {}, transfer {}, {} iterations, {mode}{}{}",
+        exact_size(p.block_size_bytes, p.small_io()),
+        if p.segments > 1 { format!("segment, {} segments", p.segments) } else { "iteration".into() },
+        exact_size(p.transfer_size_bytes, p.small_io()),
         p.iterations,
         if p.sync { ", sync" } else { "" },
         if p.reorder_read { ", reorder-read" } else { "" },
     );
-    let needed = p.block_size_bytes * u64::from(p.iterations) * u64::from(doc.ranks.count);
+    if p.order == Order::Random || p.offset_bytes > 0 {
+        let _ = writeln!(
+            out,
+            "  order       {}{}",
+            match p.seed {
+                Some(seed) if p.order == Order::Random => format!("random (seed {seed})"),
+                _ => p.order.name().into(),
+            },
+            if p.offset_bytes > 0 {
+                format!(", first block at byte {}", p.offset_bytes)
+            } else {
+                String::new()
+            }
+        );
+    }
+    let needed = p.offset_bytes
+        + p.bytes_per_rank_and_iteration() * u64::from(p.iterations) * u64::from(doc.ranks.count);
     let _ = writeln!(
         out,
         "  space       {} written{}",
@@ -146,6 +166,48 @@ fn summary(doc: &MpiioDocument) -> String {
     out
 }
 
+/// Per phase: IOPS in IOR's convention and the latency percentiles of one transfer call.
+fn operations(doc: &MpiioDocument) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<6} {:>10} {:>10} {:>10} {:>10}   {:>9} {:>9} {:>9} {:>10}",
+        "phase", "max_IOPS", "min_IOPS", "mean_IOPS", "stddev", "p50_us", "p99_us", "max_us", "transfers"
+    );
+    for phase in &doc.results.phases {
+        let Some(ops) = &phase.operations else { continue };
+        let _ = writeln!(
+            out,
+            "{:<6} {:>10.1} {:>10.1} {:>10.1} {:>10.1}   {:>9.1} {:>9.1} {:>9.1} {:>10}",
+            phase.phase.name(),
+            ops.max_iops,
+            ops.min_iops,
+            ops.mean_iops,
+            ops.stddev_iops,
+            ops.latency_p50_us,
+            ops.latency_p99_us,
+            ops.latency_max_us,
+            ops.count,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "IOPS: IOR's convention, transfers of all ranks / elapsed time per iteration. Latency: one transfer\n\
+         call, nearest-rank percentiles over every transfer of every rank."
+    );
+    out
+}
+
+/// A size as `size` gives it, with the exact bytes beside it where asked and it is not whole
+/// KiB ("45.9 KiB (47008 bytes)": IOR-hard's transfer is not 46 KiB).
+fn exact_size(bytes: u64, exact: bool) -> String {
+    if exact && bytes >= 1024 && !bytes.is_multiple_of(1024) {
+        format!("{} ({bytes} bytes)", size(bytes))
+    } else {
+        size(bytes)
+    }
+}
+
 /// The first line of an MPI library version string, plus MPICH's device when it names one:
 /// "MPICH Version: 4.0.2, device ch4:ucx".
 fn mpi_summary(version: &str) -> String {
@@ -168,13 +230,14 @@ fn distinct_hosts(hosts: &[String]) -> String {
 pub fn mpi_io_test(doc: &MpiioDocument) -> String {
     let p = &doc.parameters;
     let mut out = String::from("# Using mpi-io calls.\n");
-    let total = p.block_size_bytes * u64::from(doc.ranks.count) * u64::from(p.iterations);
+    let block = p.bytes_per_rank_and_iteration();
+    let total = block * u64::from(doc.ranks.count) * u64::from(p.iterations);
     let _ = writeln!(
         out,
         "nr_procs = {}, nr_iter = {}, blk_sz = {}, coll = {}",
         doc.ranks.count,
         p.iterations,
-        p.block_size_bytes,
+        block,
         u8::from(p.collective)
     );
     let _ = writeln!(out, "# total_size = {total}");

@@ -1,5 +1,5 @@
-//! Parameters and results of `pvbench mpiio`, and the two bandwidth conventions computed from
-//! per-rank timings.
+//! Parameters and results of `pvbench mpiio`, the two bandwidth conventions computed from
+//! per-rank timings, and the operation rate and latency percentiles of small transfers.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +24,42 @@ impl Phase {
     }
 }
 
+/// In which order each rank issues its transfers of an iteration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Ascending file offsets (IOR's default).
+    #[default]
+    Sequential,
+    /// The same transfers, shuffled by a seed (IOR's `-z`).
+    Random,
+}
+
+impl Order {
+    pub fn name(self) -> &'static str {
+        match self {
+            Order::Sequential => "sequential",
+            Order::Random => "random",
+        }
+    }
+
+    fn is_sequential(&self) -> bool {
+        *self == Order::Sequential
+    }
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+fn one() -> u32 {
+    1
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hint {
     pub key: String,
@@ -35,8 +71,22 @@ pub struct Hint {
 pub struct MpiioParameters {
     /// As given to MPI_File_open (ROMIO prefix included); with `file_per_process`, the base.
     pub file: String,
+    /// Bytes of one rank's block in one segment.
     pub block_size_bytes: u64,
     pub transfer_size_bytes: u64,
+    /// IOR's segments: each iteration holds this many stripe sets of every rank's block.
+    /// Left out when 1, so a run without the small-I/O options reads as before.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub segments: u32,
+    #[serde(default, skip_serializing_if = "Order::is_sequential")]
+    pub order: Order,
+    /// The seed of `order = random`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Where the first block starts in the file (fio's `offset`), so transfers can sit off
+    /// the file system's block boundaries.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub offset_bytes: u64,
     pub iterations: u32,
     pub collective: bool,
     /// Hints requested with `--hint`; the ones in effect are in the results.
@@ -48,6 +98,20 @@ pub struct MpiioParameters {
     pub file_per_process: bool,
     pub reorder_read: bool,
     pub pvfs2tab: Option<String>,
+}
+
+impl MpiioParameters {
+    /// Bytes one rank moves in one iteration: its block in every segment.
+    pub fn bytes_per_rank_and_iteration(&self) -> u64 {
+        self.block_size_bytes * u64::from(self.segments)
+    }
+
+    /// Whether the run asked for the small-I/O layout or order (segments, random order, an
+    /// offset): only then does the table show the operations, so that the output of a run
+    /// without them stays as it was.
+    pub fn small_io(&self) -> bool {
+        self.segments > 1 || self.order == Order::Random || self.offset_bytes > 0
+    }
 }
 
 /// One rank's clock marks for one iteration of one phase. Times are seconds relative to a
@@ -113,6 +177,63 @@ pub struct PhaseResult {
     /// Null for an imported IOR output (it prints no per-rank transfer times).
     pub mpi_io_test: Option<MpiIoTestSummary>,
     pub iterations: Vec<IterationResult>,
+    /// Null where each rank moved its data of an iteration in one transfer (an operation
+    /// rate of such a run says nothing the bandwidth does not), and for imported documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Operations>,
+}
+
+/// The phase as operations: IOPS in IOR's convention (per iteration, transfers of all ranks /
+/// the iteration's elapsed time; max, min, mean, population stddev over iterations) and the
+/// latency of single transfer calls over every rank's every transfer (nearest-rank percentiles).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operations {
+    /// Transfers of all ranks in all iterations: the number of latency samples.
+    pub count: u64,
+    pub transfer_size_bytes: u64,
+    pub max_iops: f64,
+    pub min_iops: f64,
+    pub mean_iops: f64,
+    pub stddev_iops: f64,
+    pub latency_p50_us: f64,
+    pub latency_p99_us: f64,
+    pub latency_max_us: f64,
+}
+
+impl Operations {
+    /// From the phase's iterations and every transfer call's duration in seconds (all ranks).
+    pub fn from_samples(
+        transfer_size_bytes: u64,
+        iterations: &[IterationResult],
+        mut latencies_s: Vec<f64>,
+    ) -> Self {
+        let per_iteration = latencies_s.len() as f64 / iterations.len().max(1) as f64;
+        let iops: Vec<f64> = iterations.iter().map(|i| per_iteration / i.elapsed_s).collect();
+        let mean_iops = mean(&iops);
+        latencies_s.sort_unstable_by(f64::total_cmp);
+        let us = |p: f64| nearest_rank(&latencies_s, p) * 1e6;
+        Operations {
+            count: latencies_s.len() as u64,
+            transfer_size_bytes,
+            max_iops: fold(&iops, f64::max),
+            min_iops: fold(&iops, f64::min),
+            mean_iops,
+            stddev_iops: mean(&iops.iter().map(|x| (x - mean_iops).powi(2)).collect::<Vec<_>>()).sqrt(),
+            latency_p50_us: us(50.0),
+            latency_p99_us: us(99.0),
+            latency_max_us: us(100.0),
+        }
+    }
+}
+
+/// The `p`-th percentile of `sorted` by the nearest-rank method: the smallest sample with at
+/// least p % of the samples at or below it (always a sample, so p50 <= p99 <= max holds).
+fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,7 +311,14 @@ impl PhaseResult {
                 0.0
             }),
         };
-        PhaseResult { phase, bytes, ior: Some(ior), mpi_io_test: Some(mpi_io_test), iterations }
+        PhaseResult {
+            phase,
+            bytes,
+            ior: Some(ior),
+            mpi_io_test: Some(mpi_io_test),
+            iterations,
+            operations: None,
+        }
     }
 }
 
@@ -226,6 +354,24 @@ mod tests {
         assert_eq!((m.min_time_s, m.max_time_s, m.mean_time_s), (Some(1.0), Some(1.5), Some(1.25)));
         assert_eq!(m.var_time_s2, Some(0.125));
         assert!((m.bandwidth_mb_per_s - 4.0 * mib as f64 / 1e6 / 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn operations_are_per_iteration_rates_and_nearest_rank_percentiles() {
+        // Two iterations of 1 and 2 s, 100 transfers each (all ranks): 100 and 50 IOPS.
+        let timings = vec![vec![rank(0, 0.0, 0.5, 1.0, 0.0)], vec![rank(0, 2.0, 0.5, 4.0, 0.0)]];
+        let phase = PhaseResult::from_timings(Phase::Write, 4096, timings);
+        let latencies: Vec<f64> = (1..=200).rev().map(|us| f64::from(us) * 1e-6).collect();
+        let ops = Operations::from_samples(4096, &phase.iterations, latencies);
+        assert_eq!(ops.count, 200);
+        assert_eq!((ops.max_iops, ops.min_iops, ops.mean_iops, ops.stddev_iops), (100.0, 50.0, 75.0, 25.0));
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(ops.latency_p50_us, 100.0), "{}", ops.latency_p50_us);
+        assert!(close(ops.latency_p99_us, 198.0), "{}", ops.latency_p99_us);
+        assert!(close(ops.latency_max_us, 200.0), "{}", ops.latency_max_us);
+        assert_eq!(nearest_rank(&[7.0], 50.0), 7.0);
+        assert_eq!(nearest_rank(&[1.0, 2.0], 50.0), 1.0);
+        assert_eq!(nearest_rank(&[1.0, 2.0], 99.0), 2.0);
     }
 
     #[test]

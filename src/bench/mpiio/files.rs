@@ -26,10 +26,14 @@ pub(super) fn local_path(path: &str) -> Option<&Path> {
     }
 }
 
-/// Where each rank's data lives: file name and offset of (writer rank, iteration).
+/// Where each rank's data lives: file name and offset of (writer rank, iteration, segment).
 pub(super) struct Layout {
     pub file: String,
     pub block_size: u64,
+    /// Segments per iteration (IOR's `-s`).
+    pub segments: u64,
+    /// Bytes before the first block (`--offset`).
+    pub start: u64,
     pub ranks: u64,
     pub file_per_process: bool,
 }
@@ -39,15 +43,22 @@ impl Layout {
         if self.file_per_process { format!("{}.{writer:08}", self.file) } else { self.file.clone() }
     }
 
-    /// mpi-io-test's striping: iteration j, rank r at (j*P + r)*b; one file per rank holds
-    /// its own blocks back to back.
-    pub fn offset(&self, writer: u32, iteration: u32) -> u64 {
-        let slot = if self.file_per_process {
-            u64::from(iteration)
-        } else {
-            u64::from(iteration) * self.ranks + u64::from(writer)
-        };
-        slot * self.block_size
+    /// mpi-io-test's striping with IOR's segments: iteration j, segment s, rank r at
+    /// ((j*S + s)*P + r)*b after the start; one file per rank holds its own blocks back to
+    /// back.
+    pub fn offset(&self, writer: u32, iteration: u32, segment: u64) -> u64 {
+        let stripe_set = u64::from(iteration) * self.segments + segment;
+        let slot =
+            if self.file_per_process { stripe_set } else { stripe_set * self.ranks + u64::from(writer) };
+        self.start + slot * self.block_size
+    }
+
+    /// The segment and the byte within its block of a file offset.
+    pub fn locate(&self, file_offset: u64) -> (u64, u64) {
+        let from_start = file_offset - self.start;
+        let slot = from_start / self.block_size;
+        let stripe_set = if self.file_per_process { slot } else { slot / self.ranks };
+        (stripe_set % self.segments, from_start % self.block_size)
     }
 
     /// The files this rank is responsible for creating and deleting.
@@ -209,15 +220,48 @@ mod tests {
 
     #[test]
     fn layout_is_mpi_io_test_striping() {
-        let shared = Layout { file: "f".into(), block_size: 10, ranks: 3, file_per_process: false };
-        assert_eq!(shared.offset(0, 0), 0);
-        assert_eq!(shared.offset(2, 0), 20);
-        assert_eq!(shared.offset(1, 2), 70);
+        let shared = Layout {
+            file: "f".into(),
+            block_size: 10,
+            segments: 1,
+            start: 0,
+            ranks: 3,
+            file_per_process: false,
+        };
+        assert_eq!(shared.offset(0, 0, 0), 0);
+        assert_eq!(shared.offset(2, 0, 0), 20);
+        assert_eq!(shared.offset(1, 2, 0), 70);
         assert_eq!(shared.own_files(0), vec!["f"]);
         assert!(shared.own_files(1).is_empty());
         let fpp = Layout { file_per_process: true, ..shared };
-        assert_eq!(fpp.offset(2, 3), 30);
+        assert_eq!(fpp.offset(2, 3, 0), 30);
         assert_eq!(fpp.path(2), "f.00000002");
         assert_eq!(fpp.own_files(1), vec!["f.00000001"]);
+    }
+
+    /// IOR-hard: -t 47008 -b 47008 -s S puts transfer i of rank r at (i*P + r)*47008, each
+    /// iteration after the last; --offset shifts everything.
+    #[test]
+    fn segments_are_ior_stripe_sets_after_the_start() {
+        let b = 47008;
+        let hard = Layout {
+            file: "f".into(),
+            block_size: b,
+            segments: 4,
+            start: 0,
+            ranks: 2,
+            file_per_process: false,
+        };
+        assert_eq!(hard.offset(0, 0, 3), 6 * b);
+        assert_eq!(hard.offset(1, 0, 3), 7 * b);
+        assert_eq!(hard.offset(1, 1, 0), 9 * b);
+        assert_eq!(hard.locate(7 * b + 5), (3, 5));
+        assert_eq!(hard.locate(9 * b), (0, 0));
+        let shifted = Layout { start: 1, ..hard };
+        assert_eq!(shifted.offset(1, 0, 3), 7 * b + 1);
+        assert_eq!(shifted.locate(7 * b + 1), (3, 0));
+        let fpp = Layout { file_per_process: true, ..shifted };
+        assert_eq!(fpp.offset(1, 1, 2), 6 * b + 1);
+        assert_eq!(fpp.locate(6 * b + 1), (2, 0));
     }
 }

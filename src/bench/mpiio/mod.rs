@@ -15,8 +15,8 @@ use anyhow::{Context, anyhow, bail};
 use mpi::topology::{Communicator, SimpleCommunicator};
 
 use self::files::{Layout, delete_if_present, local_path, remove_after_failure};
-use self::runner::{Runner, flatten, unflatten};
-use crate::buffer::AlignedBuffer;
+use self::runner::{Measured, Runner, flatten, unflatten};
+use crate::buffer::{ALIGNMENT, AlignedBuffer};
 use crate::cli::{MpiioArgs, TextFormat, parse_time};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
@@ -25,10 +25,15 @@ use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::mpiio::{
-    Hint, MpiioParameters, MpiioResults, Phase, PhaseResult, RankTiming, Verification,
+    Hint, MpiioParameters, MpiioResults, Operations, Order, Phase, PhaseResult, Verification,
 };
 use crate::result::outputs::{self, Output};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+
+/// The most transfer memory filled or checked between two fences (see `Runner::fenced`):
+/// large enough that small transfers are not each fenced by barriers, which would be most of
+/// their time.
+const BATCH_BYTES: usize = 16 << 20;
 
 /// Validated options of one `pvbench mpiio` run.
 #[derive(Debug)]
@@ -37,6 +42,11 @@ pub struct Options {
     file: Option<String>,
     block_size: u64,
     transfer_size: u64,
+    segments: u32,
+    order: Order,
+    /// The seed of `Order::Random`, `None` for sequential.
+    seed: Option<u64>,
+    offset: u64,
     iterations: u32,
     collective: bool,
     hints: Vec<(String, String)>,
@@ -85,6 +95,26 @@ impl Options {
             },
             None => None,
         };
+        let seed = match (args.order, args.seed) {
+            (Order::Random, seed) => Some(seed.unwrap_or(1)),
+            (Order::Sequential, None) => None,
+            (Order::Sequential, Some(_)) => {
+                return Err(UsageError("--seed only applies to --order random".into()));
+            }
+        };
+        let transfers = u128::from(args.iterations)
+            * u128::from(args.segments)
+            * u128::from(args.block_size / transfer_size);
+        if transfers > u128::from(crate::bounds::MAX_TRANSFERS) {
+            return Err(UsageError(format!(
+                "{} iterations x {} segments x {} transfers per block = {transfers} transfers per rank and phase: \
+                 more than {}, the most one run may hold (each keeps its latency)",
+                args.iterations,
+                args.segments,
+                args.block_size / transfer_size,
+                crate::bounds::MAX_TRANSFERS
+            )));
+        }
         if args.file.is_none() && !phases.contains(&Phase::Write) {
             return Err(UsageError("--phases without write needs -f FILE written by an earlier run".into()));
         }
@@ -92,6 +122,10 @@ impl Options {
             file: args.file,
             block_size: args.block_size,
             transfer_size,
+            segments: args.segments,
+            order: args.order,
+            seed,
+            offset: args.offset.unwrap_or(0),
             iterations: args.iterations,
             collective: !args.independent,
             hints: args.hints,
@@ -122,13 +156,21 @@ impl Options {
         Ok(())
     }
 
-    /// The shared file ends at iterations × ranks × block: that must be a valid `MPI_Offset`
-    /// (a signed 64-bit integer), or offsets would wrap. Every rank finds the same answer.
+    /// The shared file ends at offset + iterations × segments × ranks × block: that must be a
+    /// valid `MPI_Offset` (a signed 64-bit integer), or offsets would wrap. Every rank finds
+    /// the same answer.
     fn check_file_size(&self, ranks: u64) -> Result<(), UsageError> {
-        let end = u128::from(self.block_size) * u128::from(self.iterations) * u128::from(ranks);
+        let end = u128::from(self.offset)
+            + u128::from(self.block_size)
+                * u128::from(self.segments)
+                * u128::from(self.iterations)
+                * u128::from(ranks);
         if end > i64::MAX as u128 {
+            let segments =
+                if self.segments > 1 { format!(" x {} segments", self.segments) } else { String::new() };
+            let offset = if self.offset > 0 { format!(" + offset {}", self.offset) } else { String::new() };
             return Err(UsageError(format!(
-                "{} iterations x {ranks} ranks x block {} bytes = {end} bytes, beyond the largest MPI-IO offset ({})",
+                "{} iterations{segments} x {ranks} ranks x block {} bytes{offset} = {end} bytes, beyond the largest MPI-IO offset ({})",
                 self.iterations,
                 self.block_size,
                 i64::MAX
@@ -137,11 +179,51 @@ impl Options {
         Ok(())
     }
 
+    /// Bytes one rank moves in one iteration.
+    fn bytes_per_iteration(&self) -> u64 {
+        self.block_size * u64::from(self.segments)
+    }
+
+    /// Transfer calls of one rank in one iteration.
+    fn transfers_per_iteration(&self) -> u64 {
+        u64::from(self.segments) * (self.block_size / self.transfer_size)
+    }
+
+    /// Where transfer `i` of a batch sits in the buffer: transfers start on a page each, so
+    /// that every transfer's memory is page-aligned whatever its size (only file offsets are
+    /// unaligned).
+    fn slot_stride(&self) -> usize {
+        (self.transfer_size as usize).next_multiple_of(ALIGNMENT)
+    }
+
+    /// Transfers filled or checked at once between two fences: as many as fit in
+    /// [`BATCH_BYTES`], at least one, at most an iteration's.
+    fn batch_transfers(&self) -> usize {
+        (BATCH_BYTES / self.slot_stride()).clamp(1, self.transfers_per_iteration() as usize)
+    }
+
+    /// This rank's memory: the batch buffer, a latency per transfer of a phase (all phases
+    /// are kept until the end), the offsets of one iteration, and on rank 0 every rank's
+    /// latencies of one phase.
+    fn memory_needed(&self, rank: u32, ranks: u64) -> u64 {
+        let buffer = (self.batch_transfers() * self.slot_stride()) as u64;
+        let per_phase = u64::from(self.iterations) * self.transfers_per_iteration();
+        let mut samples = per_phase * self.phases.len() as u64 + self.transfers_per_iteration();
+        if rank == 0 {
+            samples = samples.saturating_add(per_phase.saturating_mul(ranks));
+        }
+        buffer.saturating_add(samples.saturating_mul(8))
+    }
+
     fn parameters(&self, file: &str) -> MpiioParameters {
         MpiioParameters {
             file: file.to_string(),
             block_size_bytes: self.block_size,
             transfer_size_bytes: self.transfer_size,
+            segments: self.segments,
+            order: self.order,
+            seed: self.seed,
+            offset_bytes: self.offset,
             iterations: self.iterations,
             collective: self.collective,
             hints: self
@@ -203,7 +285,8 @@ fn preflight(options: &Options, layout: &Layout) -> anyhow::Result<Option<u64>> 
         reclaimed += std::fs::metadata(path).map_or(0, |m| m.len());
     }
     let free = crate::env::free_bytes(dir).with_context(|| format!("{}: statvfs", dir.display()))?;
-    let needed = options.block_size * u64::from(options.iterations) * layout.ranks;
+    let needed =
+        options.offset + options.bytes_per_iteration() * u64::from(options.iterations) * layout.ranks;
     if options.phases.contains(&Phase::Write) && needed > free + reclaimed {
         bail!(
             "{}: the write phase needs {} but the file system has {} free",
@@ -258,8 +341,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let (layout, info, free_space_bytes) = prepare(session, &options)?;
     let file = layout.file.clone();
     let hosts = session.hosts();
-    let buffer = AlignedBuffer::zeroed(options.transfer_size as usize)
-        .ok_or_else(|| anyhow!("cannot allocate a transfer buffer of {} bytes", options.transfer_size));
+    let buffer_bytes = options.batch_transfers() * options.slot_stride();
+    let buffer = AlignedBuffer::zeroed(buffer_bytes)
+        .ok_or_else(|| anyhow!("cannot allocate a transfer buffer of {buffer_bytes} bytes"));
     let buffer = mpi_util::agree(world, buffer)?;
     mpi_util::barrier(world);
     let mut runner = Runner {
@@ -281,10 +365,18 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let ranks = world.size() as usize;
     let phases: Vec<PhaseResult> = measured
         .into_iter()
-        .map(|(phase, timings)| {
-            let all = mpi_util::all_gather(world, &flatten(&timings)[..]);
+        .map(|measured| {
+            let all = mpi_util::all_gather(world, &flatten(&measured.timings)[..]);
             let timings = unflatten(&all, ranks, options.iterations as usize);
-            PhaseResult::from_timings(phase, options.block_size, timings)
+            let mut result =
+                PhaseResult::from_timings(measured.phase, options.bytes_per_iteration(), timings);
+            // Every rank's latencies to rank 0 only: they can be many.
+            let latencies = mpi_util::gather_to_root(world, &measured.latencies_s);
+            if options.transfers_per_iteration() > 1 {
+                result.operations =
+                    Some(Operations::from_samples(options.transfer_size, &result.iterations, latencies));
+            }
+            result
         })
         .collect();
     let bytes_checked: u64 = mpi_util::all_gather(world, &[runner.bytes_checked]).iter().sum();
@@ -331,11 +423,15 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
 fn prepare(session: &Session, options: &Options) -> anyhow::Result<(Layout, Info, Option<u64>)> {
     let world = session.world();
     options.check_file_size(world.size() as u64)?;
-    mpi_util::check_memory_per_host(session, options.transfer_size, "the transfer buffers")?;
+    let ranks = world.size() as u64;
+    let memory = options.memory_needed(world.rank() as u32, ranks);
+    mpi_util::check_memory_per_host(session, memory, "the transfer buffers and latency samples")?;
     let layout = Layout {
         file: options.file.clone().unwrap_or_else(|| default_file(world)),
         block_size: options.block_size,
-        ranks: world.size() as u64,
+        segments: u64::from(options.segments),
+        start: options.offset,
+        ranks,
         file_per_process: options.file_per_process,
     };
     let mut free_bytes = None;
@@ -351,11 +447,11 @@ fn prepare(session: &Session, options: &Options) -> anyhow::Result<(Layout, Info
 
 /// Runs every phase, each write phase on a fresh file, then removes this rank's files unless
 /// `--keep`; this rank's marks per phase.
-fn measure(runner: &mut Runner) -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>> {
+fn measure(runner: &mut Runner) -> anyhow::Result<Vec<Measured>> {
     let world = runner.session.world();
     let options = runner.options;
     let own_files = runner.layout.own_files(runner.rank);
-    let mut measure_phases = || -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>> {
+    let mut measure_phases = || -> anyhow::Result<Vec<Measured>> {
         let mut measured = Vec::new();
         for &phase in &options.phases {
             if phase == Phase::Write {
@@ -363,7 +459,7 @@ fn measure(runner: &mut Runner) -> anyhow::Result<Vec<(Phase, Vec<RankTiming>)>>
                 watchdog::enter(Stage::part("removal of an old test file"));
                 mpi_util::agree(world, own_files.iter().try_for_each(|f| delete_if_present(f)))?;
             }
-            measured.push((phase, runner.run_phase(phase)?));
+            measured.push(runner.run_phase(phase)?);
         }
         Ok(measured)
     };

@@ -2,6 +2,9 @@
 //! no rank waits forever.
 
 use anyhow::anyhow;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 
 use super::files::{Layout, describe};
 use super::{Options, pattern};
@@ -41,39 +44,69 @@ impl Runner<'_> {
         }
     }
 
-    /// One phase, all iterations: this rank's clock marks per iteration.
-    pub fn run_phase(&mut self, phase: Phase) -> anyhow::Result<Vec<RankTiming>> {
+    /// One phase, all iterations: this rank's clock marks per iteration and its latencies.
+    pub fn run_phase(&mut self, phase: Phase) -> anyhow::Result<Measured> {
         let ranks = self.layout.ranks as u32;
-        (0..self.options.iterations)
+        let mut latencies_s = Vec::new();
+        let timings = (0..self.options.iterations)
             .map(|iteration| {
                 let writer = match phase {
                     Phase::Read if self.options.reorder_read => (self.rank + 1) % ranks,
                     _ => self.rank,
                 };
-                self.run_iteration(phase, iteration, writer)
+                self.run_iteration(phase, iteration, writer, &mut latencies_s)
             })
-            .collect()
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Measured { phase, timings, latencies_s })
     }
 
-    /// One iteration: open, transfer the block in chunks, sync, close; this rank's marks.
+    /// The file offsets of `writer`'s transfers in `iteration`, in the order this rank makes
+    /// them: ascending, or shuffled by the seed. ChaCha8 gives the same order for a seed on
+    /// every platform and rand version; each phase, iteration and writer has its own stream.
+    fn transfer_offsets(&self, phase: Phase, iteration: u32, writer: u32) -> Vec<u64> {
+        let opts = self.options;
+        let per_block = opts.block_size / opts.transfer_size;
+        let mut offsets: Vec<u64> = (0..self.layout.segments)
+            .flat_map(|segment| {
+                let block = self.layout.offset(writer, iteration, segment);
+                (0..per_block).map(move |k| block + k * opts.transfer_size)
+            })
+            .collect();
+        if let Some(seed) = opts.seed {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(
+                (u64::from(iteration) << 33) | (u64::from(writer) << 1) | u64::from(phase == Phase::Read),
+            );
+            offsets.shuffle(&mut rng);
+        }
+        offsets
+    }
+
+    /// One iteration: open, the transfers in batches, sync, close; this rank's marks.
     ///
     /// The window a bandwidth is computed from holds only open, transfers, sync and close.
     /// Pattern work and bookkeeping happen before the open, after the close, or in steps
     /// fenced by barriers on both sides (see [`Runner::fenced`]), whose length is subtracted.
-    fn run_iteration(&mut self, phase: Phase, iteration: u32, writer: u32) -> anyhow::Result<RankTiming> {
+    fn run_iteration(
+        &mut self,
+        phase: Phase,
+        iteration: u32,
+        writer: u32,
+        latencies_s: &mut Vec<f64>,
+    ) -> anyhow::Result<RankTiming> {
         let opts = self.options;
         let world = self.session.world();
         let mut pass = Pass {
             path: self.layout.path(writer),
             writer,
             iteration,
-            block_offset: self.layout.offset(writer, iteration),
             key: pattern::block_key(writer, iteration),
             failure: None,
             mismatch: None,
-            unchecked: None,
+            unchecked: Vec::new(),
         };
-        let chunks = opts.block_size / opts.transfer_size;
+        let offsets = self.transfer_offsets(phase, iteration, writer);
+        let batch = opts.batch_transfers();
         let part = match phase {
             Phase::Write => "write phase",
             Phase::Read => "read phase",
@@ -83,7 +116,7 @@ impl Runner<'_> {
             iteration: Some((iteration + 1, opts.iterations)),
             call: None,
         });
-        self.prepare_chunk(phase, &pass, 0);
+        self.prepare_batch(phase, &pass, &offsets[..batch.min(offsets.len())]);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };
 
         // Starts together, and stops together when a signal came (see `interrupt`).
@@ -106,18 +139,9 @@ impl Runner<'_> {
         let mut file = opened?;
         pass.fail(stop);
 
-        let mut transfer_s = 0.0;
-        for k in 0..chunks {
-            if k > 0 && (phase == Phase::Write || opts.verify) {
-                let ((), fence_s, stop) = self.fenced(|runner| {
-                    runner.check_chunk(&mut pass);
-                    runner.prepare_chunk(phase, &pass, k);
-                });
-                excluded_s += fence_s;
-                pass.fail(stop);
-            }
-            transfer_s += self.transfer(&mut file, phase, &mut pass, k);
-        }
+        let (transfer_s, fences_s) =
+            self.transfer_batches(&mut file, phase, &mut pass, &offsets, latencies_s);
+        excluded_s += fences_s;
         let transfer_end = self.now();
         if phase == Phase::Write && opts.sync {
             watchdog::calling("MPI_File_sync");
@@ -129,9 +153,9 @@ impl Runner<'_> {
         let closed = file.close().map_err(|e| describe(e, &pass.path));
         let close_end_s = self.now();
         pass.fail(closed);
-        self.check_chunk(&mut pass);
+        self.check_batch(&mut pass);
         watchdog::calling("a barrier after MPI_File_close");
-        let outcome = pass.outcome(self.rank, opts.block_size).map_err(|e| {
+        let outcome = pass.outcome(self.rank, &self.layout, opts.bytes_per_iteration()).map_err(|e| {
             if e.is::<VerificationError>() {
                 return e; // it names its iteration and block already
             }
@@ -152,6 +176,36 @@ impl Runner<'_> {
         })
     }
 
+    /// Makes the transfers at `offsets`, batch by batch (the first one prepared already), each
+    /// call's time into `latencies_s`; returns the time in transfer calls and in the fences
+    /// between batches.
+    fn transfer_batches(
+        &mut self,
+        file: &mut File,
+        phase: Phase,
+        pass: &mut Pass,
+        offsets: &[u64],
+        latencies_s: &mut Vec<f64>,
+    ) -> (f64, f64) {
+        let (mut transfer_s, mut fences_s) = (0.0, 0.0);
+        for (index, batch) in offsets.chunks(self.options.batch_transfers()).enumerate() {
+            if index > 0 && (phase == Phase::Write || self.options.verify) {
+                let ((), fence_s, stop) = self.fenced(|runner| {
+                    runner.check_batch(pass);
+                    runner.prepare_batch(phase, pass, batch);
+                });
+                fences_s += fence_s;
+                pass.fail(stop);
+            }
+            for (slot, &offset) in batch.iter().enumerate() {
+                let took = self.transfer(file, phase, pass, slot, offset);
+                latencies_s.push(took);
+                transfer_s += took;
+            }
+        }
+        (transfer_s, fences_s)
+    }
+
     /// Runs `step` between two barriers: it starts when every rank is done with its I/O and
     /// ends when every rank is done with the step, so no rank's I/O call waits for another
     /// rank's pattern work, and the length returned is the same on every rank. The closing
@@ -165,39 +219,56 @@ impl Runner<'_> {
         (value, self.now() - start, stop)
     }
 
-    /// Gets the buffer ready for chunk `k`: the pattern to write, or poison before a read
-    /// that is checked (so a read that moves no data cannot pass).
-    fn prepare_chunk(&mut self, phase: Phase, pass: &Pass, k: u64) {
+    /// The buffer's slot of transfer `slot` of a batch: page-aligned, one transfer long.
+    fn slot_range(&self, slot: usize) -> std::ops::Range<usize> {
+        let start = slot * self.options.slot_stride();
+        start..start + self.options.transfer_size as usize
+    }
+
+    /// Gets the buffer ready for the transfers at `offsets`: the pattern to write, or poison
+    /// before reads that are checked (so a read that moves no data cannot pass).
+    fn prepare_batch(&mut self, phase: Phase, pass: &Pass, offsets: &[u64]) {
         if pass.failure.is_some() {
             return;
         }
         match phase {
             Phase::Write => {
-                pattern::fill(&mut self.buffer, pass.block_offset + k * self.options.transfer_size, pass.key)
+                for (slot, &offset) in offsets.iter().enumerate() {
+                    let range = self.slot_range(slot);
+                    pattern::fill(&mut self.buffer[range], offset, pass.key);
+                }
             }
             Phase::Read if self.options.verify => self.buffer.fill(pattern::POISON),
             Phase::Read => {}
         }
     }
 
-    /// Checks the chunk the last read brought in, if it is still unchecked.
-    fn check_chunk(&mut self, pass: &mut Pass) {
-        let Some(offset) = pass.unchecked.take() else { return };
-        if let Some(bad) = pattern::check(&self.buffer, offset, pass.key) {
-            pass.mismatch.get_or_insert((bad, 0)).1 += bad.bad_bytes;
+    /// Checks the transfers the last reads brought in that are still unchecked.
+    fn check_batch(&mut self, pass: &mut Pass) {
+        for (slot, offset) in std::mem::take(&mut pass.unchecked) {
+            let range = self.slot_range(slot);
+            if let Some(bad) = pattern::check(&self.buffer[range.clone()], offset, pass.key) {
+                let first = pass.mismatch.get_or_insert((bad, 0));
+                first.0.first_bad_offset = first.0.first_bad_offset.min(bad.first_bad_offset);
+                first.1 += bad.bad_bytes;
+            }
+            self.bytes_checked += range.len() as u64;
         }
-        self.bytes_checked += self.buffer.len() as u64;
     }
 
-    /// Moves chunk `k` and returns how long the call took. After a failure a rank keeps
-    /// taking part in collective calls with empty transfers, so that no rank waits forever.
-    fn transfer(&mut self, file: &mut File, phase: Phase, pass: &mut Pass, k: u64) -> f64 {
+    /// Moves the transfer in buffer slot `slot` to or from `offset` and returns how long the
+    /// call took. After a failure a rank keeps taking part in collective calls with empty
+    /// transfers, so that no rank waits forever.
+    fn transfer(&mut self, file: &mut File, phase: Phase, pass: &mut Pass, slot: usize, offset: u64) -> f64 {
         let opts = self.options;
         if pass.failure.is_some() && !opts.collective {
             return 0.0;
         }
-        let offset = pass.block_offset + k * opts.transfer_size;
-        let len = if pass.failure.is_some() { 0 } else { self.buffer.len() };
+        let mut range = self.slot_range(slot);
+        if pass.failure.is_some() {
+            range.end = range.start;
+        }
+        let len = range.len();
         watchdog::calling(match (phase, opts.collective) {
             (Phase::Write, true) => "MPI_File_write_at_all",
             (Phase::Write, false) => "MPI_File_write_at",
@@ -206,8 +277,8 @@ impl Runner<'_> {
         });
         let start = self.now();
         let moved = match phase {
-            Phase::Write => file.write_at(offset, &self.buffer[..len], opts.collective),
-            Phase::Read => file.read_at(offset, &mut self.buffer[..len], opts.collective),
+            Phase::Write => file.write_at(offset, &self.buffer[range], opts.collective),
+            Phase::Read => file.read_at(offset, &mut self.buffer[range], opts.collective),
         };
         let took = self.now() - start;
         if pass.failure.is_some() {
@@ -229,26 +300,33 @@ impl Runner<'_> {
                     .into(),
                 )
             }
-            Ok(_) if phase == Phase::Read && opts.verify => pass.unchecked = Some(offset),
+            Ok(_) if phase == Phase::Read && opts.verify => pass.unchecked.push((slot, offset)),
             Ok(_) => {}
         }
         took
     }
 }
 
+/// One phase's measurements on one rank.
+pub(super) struct Measured {
+    pub phase: Phase,
+    pub timings: Vec<RankTiming>,
+    /// Every transfer call's duration, in the order made: as many on every rank.
+    pub latencies_s: Vec<f64>,
+}
+
 /// One iteration's state on one rank while its file is open.
 struct Pass {
     path: String,
-    /// Whose block of which iteration this is.
+    /// Whose blocks of which iteration these are.
     writer: u32,
     iteration: u32,
-    block_offset: u64,
     key: u64,
     failure: Option<anyhow::Error>,
-    /// The first mismatch and the number of bad bytes over all chunks.
+    /// The lowest bad file offset and the number of bad bytes over all transfers.
     mismatch: Option<(pattern::Mismatch, u64)>,
-    /// The file offset of a chunk read into the buffer and not yet checked.
-    unchecked: Option<u64>,
+    /// Buffer slot and file offset of transfers read and not yet checked.
+    unchecked: Vec<(usize, u64)>,
 }
 
 impl Pass {
@@ -259,20 +337,19 @@ impl Pass {
         }
     }
 
-    /// The iteration's outcome on this rank: the first failure, else a verification failure.
-    fn outcome(self, rank: u32, block_size: u64) -> anyhow::Result<()> {
+    /// The iteration's outcome on this rank: the first failure, else a verification failure
+    /// naming the lowest bad offset (`bytes`: what the writer wrote in the iteration).
+    fn outcome(self, rank: u32, layout: &Layout, bytes: u64) -> anyhow::Result<()> {
         if let Some(failure) = self.failure {
             return Err(failure);
         }
         let Some((first, bad_bytes)) = self.mismatch else { return Ok(()) };
+        let (segment, byte) = layout.locate(first.first_bad_offset);
+        let segment = if layout.segments > 1 { format!(" in segment {segment}") } else { String::new() };
         Err(VerificationError(format!(
             "verification failed: {}, iteration {}, block of rank {} read by rank {rank}: \
-             first bad byte at file offset {} (byte {} of the block), {bad_bytes} of {block_size} bytes differ",
-            self.path,
-            self.iteration,
-            self.writer,
-            first.first_bad_offset,
-            first.first_bad_offset - self.block_offset,
+             first bad byte at file offset {} (byte {byte} of the block{segment}), {bad_bytes} of {bytes} bytes differ",
+            self.path, self.iteration, self.writer, first.first_bad_offset,
         ))
         .into())
     }
