@@ -26,6 +26,8 @@ pub struct Value {
     pub metric: String,
     pub unit: &'static str,
     pub value: f64,
+    /// A time (a round trip, a latency): the guest keeps the host's over its own.
+    pub lower_is_better: bool,
 }
 
 /// A host name as a net cell names it (`node7`, or `node7:3` for one of several ranks).
@@ -36,41 +38,76 @@ fn host_of(key: &AxisKey) -> Option<&str> {
     }
 }
 
+/// A net table that is a primary figure: its name there, and whether lower is better. TCP_RR's
+/// rate is left out beside its round trip (one is the other's inverse: counted twice, it
+/// would weigh double), and of the MPI latencies the smallest message's, osu_latency's headline.
+fn net_figure(table: &str) -> Option<(&'static str, bool)> {
+    match table {
+        "throughput" => Some(("throughput", false)),
+        "TCP_RR round trip p50" => Some(("round trip", true)),
+        "MPI latency 0 B" => Some(("MPI latency", true)),
+        _ => None,
+    }
+}
+
+/// Whether an mpiio run asked for small I/O (IOR's segments, a random order, an offset): its
+/// primary figures are then its operations per second, not its bandwidth.
+fn small_io(run: &Run) -> bool {
+    let p = &run.parameters;
+    p.get("segments").and_then(|s| s.as_u64()).is_some_and(|s| s > 1)
+        || p.get("order").and_then(|o| o.as_str()) == Some("random")
+        || p.get("offset_bytes").and_then(|o| o.as_u64()).is_some_and(|o| o > 0)
+}
+
 /// The primary figures of a run of `family` from a group on `hosts`.
 pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) -> Vec<Value> {
-    // Per figure: unit, sum, count (several cells or pairs give one figure's mean).
-    let mut sums: Vec<(String, &'static str, f64, u32)> = Vec::new();
+    // Per figure: unit, sum, count, lower-is-better (several cells or pairs give one figure's mean).
+    let mut sums: Vec<(String, &'static str, f64, u32, bool)> = Vec::new();
     let has_ior = run.metrics.iter().any(|m| m.id.ends_with("_ior_mib_per_s"));
-    let mut mean_into =
-        |metric: &str, unit: &'static str, value: f64| match sums.iter_mut().find(|s| s.0 == metric) {
-            Some(s) => {
-                s.2 += value;
-                s.3 += 1;
-            }
-            None => sums.push((metric.to_string(), unit, value, 1)),
-        };
+    let small = family == Family::Mpiio && small_io(run);
+    let mut mean_into = |metric: &str, unit: &'static str, value: f64, lower: bool| match sums
+        .iter_mut()
+        .find(|s| s.0 == metric)
+    {
+        Some(s) => {
+            s.2 += value;
+            s.3 += 1;
+        }
+        None => sums.push((metric.to_string(), unit, value, 1, lower)),
+    };
     for m in &run.metrics {
         match family {
+            Family::Mpiio if small => {
+                if let Some(phase) = m.id.strip_suffix("_iops") {
+                    mean_into(&format!("{phase} IOPS"), m.unit, m.value, false);
+                }
+            }
             Family::Mpiio => {
                 // IOR's convention; a document with mpi-io-test's figure only (the study's) gives that.
                 let own = m.id.strip_suffix("_ior_mib_per_s");
                 let imported = m.id.strip_suffix("_mpi_io_test_mb_per_s").filter(|_| !has_ior);
                 if let Some(phase) = own.or(imported) {
-                    mean_into(phase, m.unit, m.value);
+                    mean_into(phase, m.unit, m.value, false);
                 }
             }
             Family::Partdiff => {
                 if m.id == "mlup_per_s" {
-                    mean_into("rate", m.unit, m.value);
+                    mean_into("rate", m.unit, m.value, false);
                 }
             }
             Family::Fs => {
                 if let Some(cell) = &m.cell {
-                    mean_into(&cell.table, m.unit, m.value);
+                    mean_into(&cell.table, m.unit, m.value, false);
+                }
+            }
+            Family::Meta => {
+                if let Some(phase) = m.id.strip_suffix("_ops_per_s") {
+                    mean_into(&phase.replace('_', " "), m.unit, m.value, false);
                 }
             }
             Family::Net => {
                 let Some(cell) = &m.cell else { continue };
+                let Some((figure, lower)) = net_figure(&cell.table) else { continue };
                 let (Some(from), Some(to)) = (host_of(&cell.row), host_of(&cell.column)) else { continue };
                 let is = |list: &[String], h: &str| list.iter().any(|x| x == h);
                 let between = if peers.is_empty() {
@@ -79,12 +116,19 @@ pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) 
                     (is(hosts, from) && is(peers, to)) || (is(peers, from) && is(hosts, to))
                 };
                 if between {
-                    mean_into("throughput", m.unit, m.value);
+                    mean_into(figure, m.unit, m.value, lower);
                 }
             }
         }
     }
-    sums.into_iter().map(|(metric, unit, sum, n)| Value { metric, unit, value: sum / f64::from(n) }).collect()
+    sums.into_iter()
+        .map(|(metric, unit, sum, n, lower_is_better)| Value {
+            metric,
+            unit,
+            value: sum / f64::from(n),
+            lower_is_better,
+        })
+        .collect()
 }
 
 /// Per (benchmark, group) of a plan: the primary figures of every usable run, in run order,
@@ -120,6 +164,15 @@ impl Measured {
             }
         }
         out
+    }
+
+    /// Whether a figure of a benchmark is a time (lower is better).
+    fn lower_is_better(&self, benchmark: usize, metric: &str) -> bool {
+        self.runs
+            .iter()
+            .filter(|((b, _), _)| *b == benchmark)
+            .flat_map(|(_, runs)| runs.iter().flatten())
+            .any(|v| v.metric == metric && v.lower_is_better)
     }
 
     pub(super) fn values(&self, benchmark: usize, group: usize, metric: &str) -> Vec<f64> {
@@ -239,9 +292,12 @@ impl Measured {
                         continue;
                     }
                 };
-                let ratio = stats::ratio(&g, &h);
+                // What the guest keeps: of a rate its own over the host's, of a time the host's
+                // over its own (a round trip twice the host's keeps 50 %).
+                let lower_is_better = self.lower_is_better(b, &metric);
+                let ratio = if lower_is_better { stats::ratio(&h, &g) } else { stats::ratio(&g, &h) };
                 if !ratio.value.is_finite() {
-                    let means = format!("{} over {} {unit}", g.mean, h.mean);
+                    let means = format!("guest {} and host {} {unit}", g.mean, h.mean);
                     leave_out(Some(&metric), format!("the ratio of the means is not a number ({means})"));
                     continue;
                 }
@@ -255,6 +311,7 @@ impl Measured {
                     guest_runs: g.n,
                     host_mean: h.mean,
                     host_runs: h.n,
+                    lower_is_better,
                     ratio,
                 });
             }

@@ -111,7 +111,7 @@ pub fn launch_words(plan: &Plan, slot: &Slot, hostfile: &Path, result: &Path) ->
 
 /// Whether the benchmark's pvbench ends a whole job at its own `--timeout`.
 fn has_own_timeout(bench: &Benchmark) -> bool {
-    matches!(bench.family, Family::Mpiio | Family::Net)
+    matches!(bench.family, Family::Mpiio | Family::Net | Family::Meta)
 }
 
 /// Appends a line to the log.

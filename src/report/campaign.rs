@@ -36,6 +36,17 @@ fn without_interval(why: Option<NoInterval>) -> &'static str {
     }
 }
 
+/// A factor for people: `2.8`, `0.85`, `14`.
+fn times(factor: f64) -> String {
+    if factor >= 10.0 {
+        format!("{factor:.0}")
+    } else if factor >= 1.0 {
+        format!("{factor:.1}")
+    } else {
+        format!("{factor:.2}")
+    }
+}
+
 /// How many benchmarks the index is over: `over 3 benchmarks`, `over 2 of 3 benchmarks`.
 pub fn index_scope(o: &Overhead) -> String {
     if o.families.len() == o.benchmarks {
@@ -60,14 +71,21 @@ pub fn sentence(o: &Overhead) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut benchmark = "";
     for f in &o.figures {
+        // A time says how many times the host's it took: what it keeps is the inverse.
+        let (keeps, what) = match f.lower_is_better {
+            true => {
+                (ratio(&f.ratio), format!("{} ({}× the host's)", f.metric, times(f.guest_mean / f.host_mean)))
+            }
+            false => (ratio(&f.ratio), f.metric.clone()),
+        };
         if f.benchmark == benchmark {
             let last = parts.last_mut().expect("a figure before");
-            last.push_str(&format!(", {} {}", ratio(&f.ratio), f.metric));
+            last.push_str(&format!(", {keeps} {what}"));
         } else {
             parts.push(if parts.is_empty() {
-                format!("{} of {}'s {} {}", ratio(&f.ratio), o.host, f.title, f.metric)
+                format!("{keeps} of {}'s {} {what}", o.host, f.title)
             } else {
-                format!("{} {} {}", f.title, ratio(&f.ratio), f.metric)
+                format!("{} {keeps} {what}", f.title)
             });
             benchmark = &f.benchmark;
         }

@@ -145,7 +145,10 @@ pub struct Figure {
     pub guest_runs: usize,
     pub host_mean: f64,
     pub host_runs: usize,
-    /// Guest over host, with Fieller's 95 % interval.
+    /// A time (round trip, latency): `ratio` is then the host's mean over the guest's.
+    pub lower_is_better: bool,
+    /// What the guest keeps, with Fieller's 95 % interval: guest over host, of a time host
+    /// over guest.
     pub ratio: Ratio,
 }
 

@@ -192,6 +192,7 @@ pub enum Family {
     Fs,
     Net,
     Partdiff,
+    Meta,
 }
 
 impl Family {
@@ -201,6 +202,7 @@ impl Family {
             Family::Fs => "fs",
             Family::Net => "net",
             Family::Partdiff => "partdiff",
+            Family::Meta => "meta",
         }
     }
 
@@ -211,6 +213,7 @@ impl Family {
             Family::Fs => "file I/O",
             Family::Net => "network",
             Family::Partdiff => "CPU (partdiff)",
+            Family::Meta => "metadata",
         }
     }
 }
