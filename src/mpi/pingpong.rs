@@ -64,7 +64,8 @@ fn hop(
     mpi::request::scope(|scope| {
         let receive = (me == to)
             .then(|| comm.process_at_rank(from).immediate_receive_into_with_tag(scope, incoming, tag));
-        let send = (me == from).then(|| comm.process_at_rank(to).immediate_send_with_tag(scope, outgoing, tag));
+        let send =
+            (me == from).then(|| comm.process_at_rank(to).immediate_send_with_tag(scope, outgoing, tag));
         send.into_iter().for_each(wait_spinning);
         receive.into_iter().for_each(wait_spinning);
     });

@@ -62,13 +62,8 @@ impl Recorder {
     }
 
     pub fn histogram(&self) -> Histogram {
-        let counts = self
-            .counts
-            .iter()
-            .enumerate()
-            .filter(|&(_, &c)| c > 0)
-            .map(|(i, &c)| (i as u32, c))
-            .collect();
+        let counts =
+            self.counts.iter().enumerate().filter(|&(_, &c)| c > 0).map(|(i, &c)| (i as u32, c)).collect();
         Histogram { counts, ..self.histogram.clone() }
     }
 }

@@ -46,8 +46,11 @@ pub fn run(
                 continue;
             }
             watchdog::enter(Stage {
-                part: format!("pair {s}→{r} ({} → {}), latency of {size} B", hosts[s as usize], hosts[r as usize])
-                    .into(),
+                part: format!(
+                    "pair {s}→{r} ({} → {}), latency of {size} B",
+                    hosts[s as usize], hosts[r as usize]
+                )
+                .into(),
                 iteration: None,
                 call: Some("the MPI ping-pong"),
             });

@@ -144,9 +144,8 @@ impl Options {
             pairs: pairs.iter().map(|&(s, r)| [s, r]).collect(),
             timeout_s: self.timeout.as_secs_f64(),
             keep_going: self.keep_going,
-            tests: (self.tests != [NetTest::Stream]).then(|| {
-                self.tests.iter().map(|t| format!("{t:?}").to_lowercase()).collect()
-            }),
+            tests: (self.tests != [NetTest::Stream])
+                .then(|| self.tests.iter().map(|t| format!("{t:?}").to_lowercase()).collect()),
             latency_iterations: self.tests.contains(&NetTest::Latency).then_some(self.latency_iterations),
         }
     }
@@ -211,7 +210,8 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     }
     let steal = StealClock::start();
     let plan = |test| Plan { test, options: &options, identities: &identities, hosts: &hosts, listen_on };
-    let round_tests: Vec<NetTest> = options.tests.iter().copied().filter(|t| *t != NetTest::Latency).collect();
+    let round_tests: Vec<NetTest> =
+        options.tests.iter().copied().filter(|t| *t != NetTest::Latency).collect();
     let latency = options.tests.contains(&NetTest::Latency);
     let steps = rounds.len() * round_tests.len() + if latency { pairs.len() } else { 0 };
     // Progress by round on rank 0, on a terminal only (a 5-host matrix of 10 s pairs takes 5 min).
