@@ -112,8 +112,9 @@ pub struct PairResult {
 /// response before the next (netperf's TCP_RR; 1 byte each way unless imported otherwise).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestResponse {
-    pub request_bytes: u64,
-    pub response_bytes: u64,
+    /// Null where the tool's output does not say (netperf's `-v 0`).
+    pub request_bytes: Option<u64>,
+    pub response_bytes: Option<u64>,
     /// Median over the repetitions.
     pub transactions_per_s: f64,
     /// netperf's mean latency: 1 / `transactions_per_s`, in µs.

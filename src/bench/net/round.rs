@@ -486,8 +486,8 @@ fn request_response(client: &Report, server: &Report) -> Option<RequestResponse>
     rates.sort_by(f64::total_cmp);
     let transactions_per_s = median(&rates)?;
     Some(RequestResponse {
-        request_bytes: 1,
-        response_bytes: 1,
+        request_bytes: Some(1),
+        response_bytes: Some(1),
         transactions_per_s,
         mean_rtt_us: 1e6 / transactions_per_s,
         round_trip: client.round_trips.as_ref().and_then(|h| h.percentiles(1.0)),
