@@ -182,7 +182,7 @@ fn first_line(n: usize, words: &[&str], unit: String) -> Result<Figures, ParseEr
         request: Some(request),
         response: Some(response),
         elapsed_s: Some(elapsed_s),
-        transactions_per_s: rate(n, words[5], &unit, request + response)?,
+        transactions_per_s: rate(n, words[5], &unit, request.saturating_add(response))?,
         cpu,
         unit,
         ..Figures::default()
@@ -264,5 +264,77 @@ pub fn document(
         tool_command_line: None,
         lines,
         summary: format!("net, {client} → {server} {rate:.2} transactions/s (TCP_RR)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use crate::import::Stated;
+    use crate::import::text::ParseError;
+
+    const TITLE: &str = "\
+MIGRATED TCP REQUEST/RESPONSE TEST from 0.0.0.0 (0.0.0.0) port 0 AF_INET to node6 (10.0.0.6) port 0 AF_INET : first burst 0
+Local /Remote
+Socket Size   Request  Resp.   Elapsed  Trans.
+Send   Recv   Size     Size    Time     Rate         
+bytes  Bytes  bytes    bytes   secs.    per sec   
+
+";
+
+    fn run(figures: &str) -> String {
+        format!("{TITLE}{figures}\n16384  131072\n")
+    }
+
+    fn rate(text: &str) -> Result<f64, ParseError> {
+        let docs = parse(text, &Stated::host(None))?;
+        Ok(docs[0].results["pairs"][0]["rr"]["transactions_per_s"].as_f64().unwrap())
+    }
+
+    /// `-f m` prints the throughput of requests and responses together: the rate is recovered.
+    #[test]
+    fn a_throughput_title_gives_the_rate_back() {
+        let band = TITLE
+            .replace("Elapsed  Trans.", "Elapsed  ")
+            .replace("Time     Rate         ", "Time     Throughput ")
+            .replace("secs.    per sec   ", "secs.    10^6bits/sec   ");
+        let text = format!("{band}16384  131072 1        1       10.00    0.37   \n16384  131072\n");
+        let got = rate(&text).unwrap();
+        assert!((got - 0.37 * 1e6 / 8.0 / 2.0).abs() < 1e-6, "{got}");
+        let furlongs = text.replace("10^6bits/sec", "furlongs/sec");
+        assert!(rate(&furlongs).unwrap_err().message.contains("\"furlongs\" is not one netperf prints"));
+    }
+
+    #[test]
+    fn figures_that_are_no_measurement_are_refused_at_their_line() {
+        assert_eq!(rate(&run("16384  131072 1        1       10.00    23340.87   ")).unwrap(), 23340.87);
+        for (figures, message) in [
+            ("16384  131072 1        1       10.00    nan   ", "transaction rate nan: not a measurement"),
+            (
+                "16384  131072 1        1       10.00    0.00   ",
+                "transaction rate 0.00: the test did not run",
+            ),
+            ("16384  131072 1        1       0.00    5.00   ", "elapsed time 0.00: the test did not run"),
+            ("16384  131072 1        1       10.00    -5   ", "transaction rate -5: not a measurement"),
+            ("16384  131072 1  1  10.00  5.0  1.0  2.0  3.0  4.0", "10 figures, the title promises 6"),
+            ("16384  131072 1  1  10.00", "5 figures: not a TCP_RR result line (6, or 10 with CPU)"),
+            ("16384  131072 18446744073709551615 18446744073709551615 10.00 5.0", ""),
+        ] {
+            let got = rate(&run(figures));
+            if message.is_empty() {
+                assert!(got.is_ok(), "{figures}: {got:?}");
+            } else {
+                assert_eq!(got.unwrap_err(), ParseError::at(7, message), "{figures}");
+            }
+        }
+        let v0_with_cpu = TITLE.lines().next().unwrap().to_string() + "\n21.770 S \n";
+        assert!(rate(&v0_with_cpu).unwrap_err().message.contains("prints a service demand"));
+        let no_sizes = format!("{TITLE}16384  131072 1        1       10.00    23340.87   \n1 2 3\n");
+        assert_eq!(
+            rate(&no_sizes).unwrap_err(),
+            ParseError::at(8, "3 figures where the remote socket sizes belong")
+        );
+        let two_titles = format!("{TITLE}{TITLE}");
+        assert!(rate(&two_titles).unwrap_err().message.contains("truncated"));
     }
 }
