@@ -248,7 +248,7 @@ fn wait_spinning<'a, D: ?Sized, S: Scope<'a>>(request: Request<'a, D, S>) {
     let polls = std::cell::Cell::new(0u32);
     wait_polling(request, || {
         polls.set(polls.get().wrapping_add(1));
-        if polls.get() % 256 == 0 {
+        if polls.get().is_multiple_of(256) {
             std::thread::yield_now();
         }
     });

@@ -44,7 +44,7 @@ pub fn ping_pong(
             round_trip(now.duration_since(last).as_nanos() as u64);
             last = now;
         }
-        if i % 1024 == 0 {
+        if i.is_multiple_of(1024) {
             super::watchdog::progress();
         }
     }
