@@ -487,7 +487,7 @@ fn numjobs_with_and_without_group_reporting_compare_near_one() {
 }
 
 /// netperf's TCP_RR in every shape pvbench reads (-v 1 with and without -c/-C, -v 2's
-/// alignment block, -P 0, -v 0): each run one document with the rate netperf printed, which
+/// alignment block and histogram, -P 0, -v 0): each run one document with the rate netperf printed, which
 /// compare shows as a TCP_RR cell; a cut run names its line.
 #[test]
 fn netperf_tcp_rr_outputs_round_trip_into_compare() {
@@ -499,6 +499,10 @@ fn netperf_tcp_rr_outputs_round_trip_into_compare() {
     import("netperf-2.7-tcp-rr.txt", "rr");
     import("netperf-2.7-tcp-rr-P0.txt", "p0");
     import("netperf-2.7-tcp-rr-v0.txt", "v0");
+    // A real netperf 2.7 (built with --enable-histogram) at -v 2: alignment block and histogram.
+    import("netperf-2.7-tcp-rr-v2-histogram-real.txt", "real");
+    let real = read_json(&dir.path().join("real/netperf-2.7-tcp-rr-v2-histogram-real.json"));
+    assert_eq!(real["results"]["pairs"][0]["rr"]["transactions_per_s"], 62297.63);
     let doc = |path: &str| read_json(&dir.path().join(path));
     let first = doc("rr/netperf-2.7-tcp-rr-01.json");
     assert_eq!(first["parameters"]["test"], "TCP_RR");

@@ -62,8 +62,9 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let lines = complete_lines(text)?;
     let mut documents = Vec::new();
     let mut run = Run::default();
-    // -v 2 prints an alignment block of 4 lines after a TCP_RR result; its figures repeat it.
-    let (mut after_rr, mut alignment_left) = (false, 0);
+    // -v 2 prints an alignment block of 4 lines after a TCP_RR result (its figures repeat the
+    // result's), and a histogram where netperf was built with one.
+    let (mut after_rr, mut alignment_left, mut in_histogram) = (false, 0, false);
     for &(n, line) in &lines {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with("!!!") {
@@ -75,6 +76,11 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
         }
         if std::mem::take(&mut after_rr) && trimmed.starts_with("Alignment") {
             alignment_left = 3;
+            continue;
+        }
+        // -v 2 of a netperf built with --enable-histogram: its buckets, up to their total.
+        if in_histogram || trimmed.starts_with("Histogram of") {
+            in_histogram = !trimmed.starts_with("HIST_TOTAL:");
             continue;
         }
         let pending = run.title.is_some() || run.rr.as_ref().is_some_and(|r| r.figures.is_some());
