@@ -180,6 +180,16 @@ pub struct FsArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum NetTest {
+    /// Throughput of a stream over --transport (netperf's TCP_STREAM, osu_bw).
+    Stream,
+    /// TCP request/response, 1 byte each way (netperf's TCP_RR).
+    Rr,
+    /// MPI ping-pong latency per message size (osu_latency).
+    Latency,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Transport {
     /// A plain TCP stream between the two ranks' hosts (the virtual NIC and bridge included).
@@ -198,6 +208,16 @@ receiver. CPU: busy share of all CPUs of each host over the repetition (/proc/st
 service demand: µs of CPU per KiB moved (netperf: util% × 10000 × CPUs / KiB/s). CPU seen inside a
 guest misses the work its hypervisor does for it.")]
 pub struct NetArgs {
+    /// What to measure per pair, one or several (stream,rr,latency): stream = throughput over
+    /// --transport (netperf TCP_STREAM, osu_bw); rr = 1-byte request/response transactions over
+    /// TCP for --duration (netperf TCP_RR): rate and round-trip percentiles; latency = MPI
+    /// ping-pong, 0 B to 64 KiB (osu_latency).
+    #[arg(long = "test", value_name = "TEST", value_enum, value_delimiter = ',', default_value = "stream")]
+    pub tests: Vec<NetTest>,
+    /// latency: timed round trips per message size up to 8 KiB, a tenth of them above
+    /// (osu_latency's -i; after 100 untimed ones, 10 above 8 KiB).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub iterations: Option<u32>,
     /// What carries the stream between two ranks.
     #[arg(long, value_enum, default_value = "tcp")]
     pub transport: Transport,

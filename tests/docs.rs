@@ -25,6 +25,7 @@ use common::{pvbench, stderr, stdout};
 const NOT_RUN: &[(&str, &str, &str)] = &[
     ("README.md", "mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2:/pvfs2/testfile", PVFS2),
     ("README.md", "mpiexec -hosts node6,node7,vm3 -n 3 pvbench net --duration 10", CLUSTER),
+    ("README.md", "mpiexec -hosts node6,node7,vm3 -n 3 pvbench net --test rr,latency", CLUSTER),
     ("README.md", "pvbench fs --dir /partition --max-file 5g -i 0 -i 1 -i 2", PARTITION),
     ("README.md", "mpiexec -f hostfiles/domU pvbench env", CLUSTER),
     ("README.md", "pvbench campaign run examples/cluster.toml --results results/cluster", CLUSTER),

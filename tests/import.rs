@@ -491,3 +491,64 @@ fn numjobs_with_and_without_group_reporting_compare_near_one() {
         / row(&c, metric, "separate")["mean"].as_f64().unwrap();
     assert!((0.5..2.0).contains(&ratio), "grouped / separate = {ratio}");
 }
+
+/// netperf's TCP_RR in every shape pvbench reads (-v 1 with and without -c/-C, -v 2's
+/// alignment block and histogram, -P 0, -v 0): each run one document with the rate netperf printed, which
+/// compare shows as a TCP_RR cell; a cut run names its line.
+#[test]
+fn netperf_tcp_rr_outputs_round_trip_into_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = |file: &str, out: &str| {
+        let args = ["import", "netperf", &sample(file), "--host", "node7", "--label", "rr", "--out", out];
+        assert_exit(&run_in(dir.path(), &args), 0);
+    };
+    import("netperf-2.7-tcp-rr.txt", "rr");
+    import("netperf-2.7-tcp-rr-P0.txt", "p0");
+    import("netperf-2.7-tcp-rr-v0.txt", "v0");
+    // A real netperf 2.7 (built with --enable-histogram) at -v 2: alignment block and histogram.
+    import("netperf-2.7-tcp-rr-v2-histogram-real.txt", "real");
+    let real = read_json(&dir.path().join("real/netperf-2.7-tcp-rr-v2-histogram-real.json"));
+    assert_eq!(real["results"]["pairs"][0]["rr"]["transactions_per_s"], 62297.63);
+    let doc = |path: &str| read_json(&dir.path().join(path));
+    let first = doc("rr/netperf-2.7-tcp-rr-01.json");
+    assert_eq!(first["parameters"]["test"], "TCP_RR");
+    let pair = &first["results"]["pairs"][0];
+    assert_eq!(
+        (pair["sender_host"].as_str(), pair["receiver_host"].as_str()),
+        (Some("node7"), Some("node6"))
+    );
+    assert_eq!(pair["rr"]["transactions_per_s"], 23340.87);
+    assert!((pair["rr"]["mean_rtt_us"].as_f64().unwrap() - 1e6 / 23340.87).abs() < 1e-9);
+    assert_eq!(
+        (pair["rr"]["request_bytes"].as_u64(), pair["rr"]["response_bytes"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(pair["receiver_socket"]["receive_buffer_bytes"], 131072);
+    assert!(pair["rr"]["round_trip"].is_null(), "netperf's default output has no percentiles");
+    let cpu = &doc("rr/netperf-2.7-tcp-rr-02.json")["results"]["pairs"][0]["rr"]["repetitions"][0];
+    assert_eq!(
+        (cpu["client_cpu_percent"].as_f64(), cpu["server_service_demand_us_per_tr"].as_f64()),
+        (Some(25.03), Some(52.85))
+    );
+    assert_eq!(
+        doc("rr/netperf-2.7-tcp-rr-03.json")["results"]["pairs"][0]["rr"]["transactions_per_s"],
+        23010.52
+    );
+    let second = &doc("p0/netperf-2.7-tcp-rr-P0-02.json")["results"]["pairs"][0]["rr"];
+    assert_eq!(
+        (second["transactions_per_s"].as_f64(), second["request_bytes"].as_u64()),
+        (Some(15011.2), Some(64))
+    );
+    let alone = &doc("v0/netperf-2.7-tcp-rr-v0.json")["results"]["pairs"][0]["rr"];
+    assert!(alone["request_bytes"].is_null() && alone["repetitions"][0]["elapsed_s"].is_null(), "{alone}");
+    let c = comparison(dir.path(), &["rr/netperf-2.7-tcp-rr-01.json", "rr/netperf-2.7-tcp-rr-03.json"]);
+    let row = row(&c, "node7_to_node6_rr_transactions_per_s", "rr");
+    assert_eq!(row["n"], 2);
+    assert!((row["mean"].as_f64().unwrap() - (23340.87 + 23010.52) / 2.0).abs() < 1e-6, "{row}");
+
+    let text = std::fs::read_to_string(sample("netperf-2.7-tcp-rr.txt")).unwrap();
+    let cut: String = text.lines().take(7).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("cut.txt"), cut).unwrap();
+    let out = run_in(dir.path(), &["import", "netperf", "cut.txt", "--out", "o"]);
+    assert_fails_with(&out, 1, "cut.txt:7: truncated: the last TCP_RR test printed no remote socket sizes");
+}

@@ -1,6 +1,7 @@
 //! `pvbench net` under the real launcher: loopback on 1 and 2 ranks over both transports, a
 //! real path between network namespaces (through a bridge and over a plain veth pair) shaped
-//! with `tc tbf`, and a rank that dies mid-matrix.
+//! with `tc tbf`, and a rank that dies mid-matrix; request/response (TCP_RR) and MPI latency
+//! (osu_latency) matrices on loopback and across namespaces.
 
 mod common;
 
@@ -77,6 +78,77 @@ fn loopback_matrix_over_tcp_on_one_and_two_ranks() {
     }
 }
 
+/// Every ordered pair has its TCP_RR figures and its MPI latency at every size, ordered as
+/// percentiles are, and consistent with each other: the rate is 1 / the mean round trip, and the
+/// timed round trips fit in the time they were timed over.
+fn assert_rr_and_latency(doc: &Value, ranks: u32) {
+    let pairs = doc["results"]["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), (ranks * ranks) as usize);
+    let ordered = |p: &Value| {
+        let f = |k: &str| p[k].as_f64().unwrap();
+        assert!(f("samples") >= 1.0, "{p}");
+        assert!(
+            f("min_us") <= f("p50_us") && f("p50_us") <= f("p99_us") && f("p99_us") <= f("max_us"),
+            "{p}"
+        );
+        assert!(f("min_us") <= f("mean_us") && f("mean_us") <= f("max_us"), "{p}");
+    };
+    for (i, pair) in pairs.iter().enumerate() {
+        let (s, r) = (i as u32 / ranks, i as u32 % ranks);
+        assert_eq!((pair["sender"].as_u64(), pair["receiver"].as_u64()), (Some(s.into()), Some(r.into())));
+        assert_eq!(pair["status"], "ok", "{pair}");
+        let rr = &pair["rr"];
+        let rate = rr["transactions_per_s"].as_f64().unwrap();
+        let mean = rr["mean_rtt_us"].as_f64().unwrap();
+        assert!(rate > 0.0 && (rate * mean / 1e6 - 1.0).abs() < 1e-9, "rate × mean round trip = 1: {rr}");
+        let trip = &rr["round_trip"];
+        ordered(trip);
+        let reps = rr["repetitions"].as_array().unwrap();
+        let total = |k: &str| reps.iter().map(|r| r[k].as_f64().unwrap()).sum::<f64>();
+        let transactions = total("transactions");
+        assert_eq!(trip["samples"].as_f64(), Some(transactions), "every transaction timed once: {rr}");
+        let elapsed_per_transaction_us = total("elapsed_s") * 1e6 / transactions;
+        assert!(
+            trip["mean_us"].as_f64().unwrap() <= elapsed_per_transaction_us * (1.0 + 1e-9),
+            "round trips timed within the elapsed time: {rr}"
+        );
+        let points = pair["latency"].as_array().unwrap();
+        let sizes: Vec<u64> = points.iter().map(|p| p["size_bytes"].as_u64().unwrap()).collect();
+        let expected: Vec<u64> = std::iter::once(0).chain((0..=16).map(|k| 1 << k)).collect();
+        assert_eq!(sizes, expected);
+        for point in points {
+            ordered(&point["one_way"]);
+            let (latency, half) = (point["latency_us"].as_f64().unwrap(), &point["one_way"]);
+            assert!(latency >= half["mean_us"].as_f64().unwrap() * (1.0 - 1e-9), "{point}");
+            assert_eq!(half["samples"], point["iterations"]);
+        }
+    }
+}
+
+#[test]
+fn rr_and_latency_matrices_on_one_and_two_ranks() {
+    for ranks in [1, 2] {
+        let args =
+            ["--test", "latency,rr,stream", "--duration", "200ms", "--iterations", "100", "--repeat", "2"];
+        let doc = net_json(ranks, &args);
+        assert_complete(&doc, ranks);
+        assert_rr_and_latency(&doc, ranks);
+        assert_eq!(doc["parameters"]["tests"], serde_json::json!(["stream", "rr", "latency"]));
+        assert_eq!(doc["results"]["pairs"][0]["rr"]["repetitions"].as_array().unwrap().len(), 2);
+        let point = &doc["results"]["pairs"][0]["latency"][17];
+        assert_eq!((point["iterations"].as_u64(), point["skipped"].as_u64()), (Some(10), Some(10)));
+    }
+    // Alone, and as text: the matrices, without the throughput's.
+    let out = mpiexec(2, &["net", "--test", "rr,latency", "--duration", "100ms", "--iterations", "10"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    for title in ["TCP_RR transactions/s", "TCP_RR round trip µs, p99", "MPI latency µs (half a round trip"]
+    {
+        assert!(text.contains(title), "{title}: {text}");
+    }
+    assert!(!text.contains("MiB/s (2^20"), "{text}");
+}
+
 #[test]
 fn loopback_matrix_over_mpi_on_one_and_two_ranks() {
     for ranks in [1, 2] {
@@ -113,6 +185,10 @@ fn bad_options_are_usage_errors() {
         (vec!["net", "--transport", "mpi", "--concurrent"], "--concurrent runs over TCP only"),
         (vec!["net", "-m", "1"], "--send-size 1: between 64 bytes and 1 GiB"),
         (vec!["net", "--address-from", "nonexistent0"], "--address-from nonexistent0: no such address"),
+        (vec!["net", "--test", "rr", "--bytes", "1MiB"], "--bytes is a stream's length"),
+        (vec!["net", "--iterations", "5"], "--iterations counts the round trips of --test latency"),
+        (vec!["net", "--test", "latency", "--concurrent"], "--test latency runs one pair at a time"),
+        (vec!["net", "--test", "ping"], "invalid value 'ping'"),
     ] {
         let out = mpiexec(2, &args);
         let code = if message.starts_with("--address-from") { 1 } else { 2 };
@@ -166,6 +242,22 @@ fn shaped_links_through_a_bridge_and_a_veth_pair() {
             }
         }
     }
+}
+
+/// TCP_RR and MPI latency between two namespaces (MPI over its TCP netmod, the rr over the veth
+/// pair): every pair, and the default run's parameters as they were (no `tests`).
+#[test]
+fn rr_and_latency_across_two_namespaces() {
+    if !may_create_namespaces() {
+        return;
+    }
+    let hosts = Hosts::new("nr", false);
+    let doc = hosts.run("a0", &["net", "--test", "rr,latency", "--duration", "200ms", "--iterations", "50"]);
+    assert_rr_and_latency(&doc, 2);
+    assert!(doc["results"]["pairs"][1]["rr"]["repetitions"][0]["transactions"].as_u64().unwrap() >= 1);
+    let plain = hosts.run("a0", &["net", "--duration", "100ms"]);
+    assert!(plain["parameters"].get("tests").is_none(), "{}", plain["parameters"]);
+    assert!(plain["results"]["pairs"][0].get("rr").is_none());
 }
 
 /// Receivers that listen where the sender cannot reach them (each namespace's own 127.0.0.1):

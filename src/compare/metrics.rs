@@ -148,9 +148,12 @@ fn partdiff(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     .collect()
 }
 
-/// Every measured cell of the matrix: the median MiB/s of the pair. Cells are named by host,
-/// so that the study's node6 → vm2 meets today's node6 → vm2 whatever the ranks were; a host
-/// with several ranks in one document names its cells `host:rank`.
+/// Every measured cell of the matrices: the median MiB/s of the pair; where they ran, its
+/// TCP_RR transactions per second and round-trip p50 and p99 (`…_rr_p50_us`), and its MPI
+/// latency per message size (`…_latency_8b_us`, osu_latency's figure). Times are lower-is-better
+/// and say so by their unit, µs. Cells are named by host, so that the study's node6 → vm2
+/// meets today's node6 → vm2 whatever the ranks were; a host with several ranks in one
+/// document names its cells `host:rank`.
 fn net(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let pairs = results["pairs"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut ranks_of_host: Vec<(&str, u64)> = Vec::new();
@@ -170,25 +173,59 @@ fn net(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
             host.to_string()
         }
     };
-    pairs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, pair)| {
-            let s = name(pair["sender_host"].as_str()?, pair["sender"].as_u64()?);
-            let r = name(pair["receiver_host"].as_str()?, pair["receiver"].as_u64()?);
-            let id = format!("{}_to_{}_mib_per_s", s.replace(' ', "_"), r.replace(' ', "_"));
-            let value = number(&pair["median_mib_per_s"], || format!("pairs[{i}].median_mib_per_s"), found);
-            let mut m = metric(id, format!("{s} → {r} throughput"), "MiB/s", value)?;
-            m.cell = Some(GridCell {
-                table: "throughput".into(),
-                rows: "sender",
-                columns: "receiver",
-                row: AxisKey::Name(s),
-                column: AxisKey::Name(r),
-            });
-            Some(m)
-        })
-        .collect()
+    let mut metrics = Vec::new();
+    for (i, pair) in pairs.iter().enumerate() {
+        let end = |end: &str| Some(name(pair[format!("{end}_host")].as_str()?, pair[end].as_u64()?));
+        let (Some(s), Some(r)) = (end("sender"), end("receiver")) else {
+            continue;
+        };
+        let prefix = format!("{}_to_{}", s.replace(' ', "_"), r.replace(' ', "_"));
+        // One cell of the table `what`: the value at `path` below the pair.
+        let mut add = |path: String, value: &Value, suffix: String, what: String, unit: &'static str| {
+            let value = number(value, || format!("pairs[{i}].{path}"), found);
+            if let Some(mut m) =
+                metric(format!("{prefix}_{suffix}"), format!("{s} → {r} {what}"), unit, value)
+            {
+                m.cell = Some(GridCell {
+                    table: what,
+                    rows: "sender",
+                    columns: "receiver",
+                    row: AxisKey::Name(s.clone()),
+                    column: AxisKey::Name(r.clone()),
+                });
+                metrics.push(m);
+            }
+        };
+        let throughput = "median_mib_per_s".to_string();
+        add(throughput.clone(), &pair[&throughput], "mib_per_s".into(), "throughput".into(), "MiB/s");
+        let rr = &pair["rr"];
+        let rate = &rr["transactions_per_s"];
+        add(
+            "rr.transactions_per_s".into(),
+            rate,
+            "rr_transactions_per_s".into(),
+            "TCP_RR rate".into(),
+            "trans/s",
+        );
+        for q in ["p50", "p99"] {
+            let value = &rr["round_trip"][format!("{q}_us")];
+            let what = format!("TCP_RR round trip {q}");
+            add(format!("rr.round_trip.{q}_us"), value, format!("rr_{q}_us"), what, "µs");
+        }
+        let points = pair["latency"].as_array().map(Vec::as_slice).unwrap_or_default();
+        for (k, point) in points.iter().enumerate() {
+            let Some(size) = point["size_bytes"].as_u64() else { continue };
+            let what = format!("MPI latency {size} B");
+            add(
+                format!("latency[{k}].latency_us"),
+                &point["latency_us"],
+                format!("latency_{size}b_us"),
+                what,
+                "µs",
+            );
+        }
+    }
+    metrics
 }
 
 /// Every cell of the sweep: pass × file size × record size, MiB/s, the mean over the ranks
@@ -341,6 +378,43 @@ mod tests {
 
     fn name(text: &str) -> AxisKey {
         AxisKey::Name(text.into())
+    }
+
+    /// A pair's TCP_RR rate and round trips and its MPI latency per size are cells of their own
+    /// tables, beside the throughput; a pair without them has none.
+    #[test]
+    fn net_gives_request_response_and_latency_cells() {
+        let results = serde_json::json!({"pairs": [
+            {"sender": 0, "receiver": 1, "sender_host": "node6", "receiver_host": "vm1", "median_mib_per_s": null,
+             "rr": {"transactions_per_s": 20000.0, "round_trip": {"p50_us": 45.0, "p99_us": 90.0}},
+             "latency": [{"size_bytes": 0, "latency_us": 3.5}, {"size_bytes": 8, "latency_us": 3.75}]},
+            {"sender": 1, "receiver": 0, "sender_host": "vm1", "receiver_host": "node6", "median_mib_per_s": 10.0,
+             "rr": {"transactions_per_s": 100.0, "round_trip": null}}
+        ]});
+        let got = (kind("net").unwrap().metrics)(&results, &mut Findings::default());
+        let ids: Vec<(&str, f64, &str)> = got.iter().map(|m| (m.id.as_str(), m.value, m.unit)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("node6_to_vm1_rr_transactions_per_s", 20000.0, "trans/s"),
+                ("node6_to_vm1_rr_p50_us", 45.0, "µs"),
+                ("node6_to_vm1_rr_p99_us", 90.0, "µs"),
+                ("node6_to_vm1_latency_0b_us", 3.5, "µs"),
+                ("node6_to_vm1_latency_8b_us", 3.75, "µs"),
+                ("vm1_to_node6_mib_per_s", 10.0, "MiB/s"),
+                ("vm1_to_node6_rr_transactions_per_s", 100.0, "trans/s"),
+            ]
+        );
+        let tables: Vec<&str> = got.iter().map(|m| m.cell.as_ref().unwrap().table.as_str()).collect();
+        assert_eq!(
+            tables[..4],
+            ["TCP_RR rate", "TCP_RR round trip p50", "TCP_RR round trip p99", "MPI latency 0 B"]
+        );
+        let mut found = Findings::default();
+        let bad = serde_json::json!({"pairs": [{"sender": 0, "receiver": 1, "sender_host": "a",
+            "receiver_host": "b", "latency": [{"size_bytes": 8, "latency_us": -1.0}]}]});
+        assert!(net(&bad, &mut found).is_empty());
+        assert_eq!(found.not_measurements, ["results.pairs[0].latency[0].latency_us is -1.0"]);
     }
 
     #[test]

@@ -60,5 +60,7 @@ fn pair(sender: u32, receiver: u32, way: OneWay) -> PairResult {
         intervals: way.intervals,
         streams: way.streams,
         datagrams: way.datagrams,
+        rr: None,
+        latency: None,
     }
 }

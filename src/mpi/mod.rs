@@ -9,6 +9,7 @@ pub mod environment;
 pub mod io;
 mod launch;
 pub mod p2p;
+pub mod pingpong;
 mod romio;
 pub mod stream;
 pub mod watchdog;
@@ -238,6 +239,19 @@ pub fn settle_before_exit() {
 /// Completes a request by polling, yielding the core between polls.
 fn wait_yielding<'a, D: ?Sized, S: Scope<'a>>(request: Request<'a, D, S>) {
     wait_polling(request, std::thread::yield_now);
+}
+
+/// Completes a request by polling, yielding the core only every 256 polls: a round trip of a
+/// few µs would otherwise pay a yield (and, on a busy host, another process's time slice) in
+/// each wait, which osu_latency's blocking calls do not.
+fn wait_spinning<'a, D: ?Sized, S: Scope<'a>>(request: Request<'a, D, S>) {
+    let polls = std::cell::Cell::new(0u32);
+    wait_polling(request, || {
+        polls.set(polls.get().wrapping_add(1));
+        if polls.get().is_multiple_of(256) {
+            std::thread::yield_now();
+        }
+    });
 }
 
 fn wait_polling<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>, pause: impl Fn()) {

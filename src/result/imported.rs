@@ -67,6 +67,24 @@ pub struct NetperfParameters {
     pub printed_unit: String,
 }
 
+/// What netperf's TCP_RR output prints of its setup; null where it does not (`-v 0`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetperfRrParameters {
+    /// `TCP_RR`.
+    pub test: String,
+    pub request_size_bytes: Option<u64>,
+    pub response_size_bytes: Option<u64>,
+    /// The client's (local) and the server's (remote) socket buffers.
+    pub local_send_buffer_bytes: Option<u64>,
+    pub local_receive_buffer_bytes: Option<u64>,
+    pub remote_send_buffer_bytes: Option<u64>,
+    pub remote_receive_buffer_bytes: Option<u64>,
+    /// `-c`/`-C`: CPU utilisation and service demand measured.
+    pub cpu_measured: bool,
+    /// `Trans` (transactions per second), or the unit of a throughput (`-f`), e.g. `10^6bits`.
+    pub printed_unit: String,
+}
+
 /// What iozone's auto mode output says of the sweep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IozoneParameters {

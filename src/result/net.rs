@@ -1,6 +1,8 @@
 //! Parameters and results of `pvbench net`. Throughput in MiB/s (2^20 bytes/s, what netperf's
 //! `-f M` prints) and Mbit/s (10^6 bits/s); CPU in percent of all CPUs of a host; service
-//! demand in µs of CPU per KiB moved (netperf's definition).
+//! demand in µs of CPU per KiB moved (netperf's definition). Request/response (netperf's
+//! TCP_RR) in transactions per second and round trips in µs; MPI latency (osu_latency) in µs,
+//! half a round trip.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,13 @@ pub struct NetParameters {
     pub pairs: Vec<[u32; 2]>,
     pub timeout_s: f64,
     pub keep_going: bool,
+    /// What was measured per pair: `stream`, `rr`, `latency`; absent: the stream alone (the
+    /// documents before rr and latency, and the default run, which writes what they wrote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<Vec<String>>,
+    /// latency: timed round trips per message size up to 8 KiB (a tenth of them above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_iterations: Option<u32>,
 }
 
 /// The socket options in effect on one end (getsockopt).
@@ -56,7 +65,7 @@ pub struct Repetition {
     pub receiver_service_demand_us_per_kib: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PairResult {
     pub sender: u32,
     pub receiver: u32,
@@ -91,6 +100,68 @@ pub struct PairResult {
     /// A datagram test's loss and jitter, as the receiver counted them (iperf3's UDP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datagrams: Option<Datagrams>,
+    /// Request/response over TCP (`--test rr`, netperf's TCP_RR): the sender is the client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rr: Option<RequestResponse>,
+    /// MPI ping-pong per message size (`--test latency`, osu_latency): the sender pings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Vec<LatencyPoint>>,
+}
+
+/// Request/response transactions, one at a time: the client sends a request and waits for its
+/// response before the next (netperf's TCP_RR; 1 byte each way unless imported otherwise).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestResponse {
+    /// Null where the tool's output does not say (netperf's `-v 0`).
+    pub request_bytes: Option<u64>,
+    pub response_bytes: Option<u64>,
+    /// Median over the repetitions.
+    pub transactions_per_s: f64,
+    /// netperf's mean latency: 1 / `transactions_per_s`, in µs.
+    pub mean_rtt_us: f64,
+    /// Every timed transaction of every repetition, on the client; null where the tool prints
+    /// only the rate (netperf's default output).
+    pub round_trip: Option<Percentiles>,
+    pub repetitions: Vec<RrRepetition>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RrRepetition {
+    /// Null where the tool prints only the rate.
+    pub transactions: Option<u64>,
+    pub elapsed_s: Option<f64>,
+    pub transactions_per_s: f64,
+    /// Null where not measured (netperf without `-c`/`-C`).
+    pub client_cpu_percent: Option<f64>,
+    pub server_cpu_percent: Option<f64>,
+    /// µs of CPU per transaction (netperf's `us/Tr`).
+    pub client_service_demand_us_per_tr: Option<f64>,
+    pub server_service_demand_us_per_tr: Option<f64>,
+}
+
+/// One message size of a ping-pong, as osu_latency measures it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LatencyPoint {
+    pub size_bytes: u64,
+    /// Round trips timed, after `skipped` untimed ones (osu_latency's warm-up).
+    pub iterations: u32,
+    pub skipped: u32,
+    /// osu_latency's figure: the timed loop's time / (2 × iterations), in µs.
+    pub latency_us: f64,
+    /// Each timed round trip halved.
+    pub one_way: Percentiles,
+}
+
+/// The distribution of timed samples, in µs. Percentiles by nearest rank, within 1 % of the
+/// sample's value (kept in buckets 1 % wide, so a long run needs no more memory).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub samples: u64,
+    pub min_us: f64,
+    pub mean_us: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
 }
 
 /// One of a pair's parallel streams, as the tool reported it at the end.
@@ -145,8 +216,12 @@ pub struct NetResults {
 
 /// netperf's service demand: µs of CPU per KiB, from the host's busy share of all CPUs.
 pub fn service_demand_us_per_kib(cpu_percent: f64, cpus: u32, bytes: u64, elapsed_s: f64) -> f64 {
-    let kib_per_s = bytes as f64 / 1024.0 / elapsed_s;
-    if kib_per_s > 0.0 { cpu_percent * 10_000.0 * f64::from(cpus) / kib_per_s } else { 0.0 }
+    service_demand_us_per_unit(cpu_percent, cpus, bytes as f64 / 1024.0 / elapsed_s)
+}
+
+/// µs of CPU per unit of work (a KiB, a transaction) done at `units_per_s`.
+pub fn service_demand_us_per_unit(cpu_percent: f64, cpus: u32, units_per_s: f64) -> f64 {
+    if units_per_s > 0.0 { cpu_percent * 10_000.0 * f64::from(cpus) / units_per_s } else { 0.0 }
 }
 
 #[cfg(test)]

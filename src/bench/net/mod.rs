@@ -1,7 +1,11 @@
 //! `pvbench net`: the bandwidth matrix of the study's Tables 3.1/3.2 (there: rows =
 //! receiver) in one `mpiexec`: every ordered pair of ranks, over TCP between their hosts or
-//! over MPI, with each host's CPU utilisation and netperf's service demand.
+//! over MPI, with each host's CPU utilisation and netperf's service demand; and, with `--test`,
+//! the same pairs' request/response transactions over TCP (netperf's TCP_RR) and their MPI
+//! ping-pong latency (osu_latency).
 
+mod histogram;
+mod latency;
 mod round;
 mod schedule;
 mod tcp;
@@ -13,14 +17,14 @@ use anyhow::Context;
 use mpi::topology::Communicator;
 
 use crate::buffer::AlignedBuffer;
-use crate::cli::{NetArgs, Transport, parse_time};
+use crate::cli::{NetArgs, NetTest, Transport, parse_time};
 use crate::env::{Identity, Live};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::watchdog;
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
-use crate::result::net::{NetParameters, NetResults, PairResult};
+use crate::result::net::{LatencyPoint, NetParameters, NetResults, PairResult};
 use crate::result::{self, Document, JsonTarget, Ranks, Tool};
 use round::Plan;
 pub use tcp::Stop;
@@ -30,6 +34,9 @@ inside a guest it misses the work the hypervisor does for the guest (its virtual
 
 #[derive(Debug)]
 pub struct Options {
+    /// Sorted, each once: stream, rr, latency.
+    tests: Vec<NetTest>,
+    latency_iterations: u32,
     transport: Transport,
     stop: Stop,
     warmup: Duration,
@@ -52,6 +59,18 @@ pub struct Options {
 
 impl Options {
     pub fn from_args(args: NetArgs) -> Result<Self, UsageError> {
+        let mut tests = args.tests.clone();
+        tests.sort();
+        tests.dedup();
+        if args.bytes.is_some() && tests != [NetTest::Stream] {
+            return Err(UsageError("--bytes is a stream's length: rr and latency run without it".into()));
+        }
+        if args.iterations.is_some() && !tests.contains(&NetTest::Latency) {
+            return Err(UsageError("--iterations counts the round trips of --test latency".into()));
+        }
+        if args.concurrent && tests.contains(&NetTest::Latency) {
+            return Err(UsageError("--concurrent: --test latency runs one pair at a time".into()));
+        }
         let stop = match (args.duration.as_deref(), args.bytes) {
             (_, Some(0)) => return Err(UsageError("--bytes 0: nothing to move".into())),
             (_, Some(bytes)) => Stop::Bytes(bytes),
@@ -79,6 +98,8 @@ impl Options {
             return Err(UsageError(format!("--timeout {:?}: at least 100ms", args.timeout)));
         }
         Ok(Options {
+            tests,
+            latency_iterations: args.iterations.unwrap_or(10_000),
             transport: args.transport,
             stop,
             warmup,
@@ -123,6 +144,9 @@ impl Options {
             pairs: pairs.iter().map(|&(s, r)| [s, r]).collect(),
             timeout_s: self.timeout.as_secs_f64(),
             keep_going: self.keep_going,
+            tests: (self.tests != [NetTest::Stream])
+                .then(|| self.tests.iter().map(|t| format!("{t:?}").to_lowercase()).collect()),
+            latency_iterations: self.tests.contains(&NetTest::Latency).then_some(self.latency_iterations),
         }
     }
 }
@@ -173,22 +197,26 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let buffers = allocate(session, &options);
     let mut buffers = mpi_util::agree(world, buffers)?;
 
-    if options.transport == Transport::Mpi {
+    let streams_over_mpi = options.transport == Transport::Mpi && options.tests.contains(&NetTest::Stream);
+    if streams_over_mpi || options.tests.contains(&NetTest::Latency) {
         // TCP has socket timeouts; a wait inside the MPI library has only this.
         let limit = watchdog::Limit {
             given: humantime::format_duration(options.timeout).to_string(),
             after: options.timeout,
-            target: "the MPI transport".into(),
+            target: if streams_over_mpi { "the MPI transport" } else { "the MPI ping-pong" }.into(),
             kind: watchdog::Kind::Progress,
         };
         watchdog::start(limit, session.rank()).context("starting the --timeout watchdog")?;
     }
     let steal = StealClock::start();
-    let plan = Plan { options: &options, identities: &identities, hosts: &hosts, listen_on };
-    let mut results: Vec<PairResult> = Vec::new();
+    let plan = |test| Plan { test, options: &options, identities: &identities, hosts: &hosts, listen_on };
+    let round_tests: Vec<NetTest> =
+        options.tests.iter().copied().filter(|t| *t != NetTest::Latency).collect();
+    let latency = options.tests.contains(&NetTest::Latency);
+    let steps = rounds.len() * round_tests.len() + if latency { pairs.len() } else { 0 };
     // Progress by round on rank 0, on a terminal only (a 5-host matrix of 10 s pairs takes 5 min).
     let progress = if session.is_root() {
-        let bar = indicatif::ProgressBar::new(rounds.len() as u64);
+        let bar = indicatif::ProgressBar::new(steps as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rounds, ETA {eta}")
                 .expect("a valid template"),
@@ -197,12 +225,25 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     } else {
         indicatif::ProgressBar::hidden()
     };
-    for (index, round) in rounds.iter().enumerate() {
-        let pairs: Vec<String> = round.iter().map(|(s, r)| format!("{s}→{r}")).collect();
-        progress.set_message(format!("pairs {}", pairs.join(" ")));
-        let outcome = round::run(session, &plan, round, index as u32, &mut buffers)?;
-        results.extend(outcome);
-        progress.inc(1);
+    let mut results: Vec<PairResult> = Vec::new();
+    for test in round_tests {
+        for (index, round) in rounds.iter().enumerate() {
+            let names: Vec<String> = round.iter().map(|(s, r)| format!("{s}→{r}")).collect();
+            let what = if test == NetTest::Rr { "rr " } else { "" };
+            progress.set_message(format!("{what}pairs {}", names.join(" ")));
+            let outcome = round::run(session, &plan(test), round, index as u32, &mut buffers)?;
+            for pair in outcome {
+                merge(&mut results, pair);
+            }
+            progress.inc(1);
+        }
+    }
+    if latency {
+        progress.set_message("latency");
+        let points = latency::run(session, &pairs, options.latency_iterations, &progress)?;
+        for (&pair, points) in pairs.iter().zip(points) {
+            attach_latency(&mut results, pair, &hosts, points);
+        }
     }
     progress.finish_and_clear();
     let Some(environment) = environment::gather(session, Some(&steal), Extent::Result)? else {
@@ -228,6 +269,49 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         imported_from: None,
     };
     report::publish(&report::net::text(&document), options.json.as_ref(), &document)
+}
+
+/// Puts a pair's request/response result beside its stream's; a failure of either fails the
+/// pair, naming both.
+fn merge(results: &mut Vec<PairResult>, pair: PairResult) {
+    let Some(known) = results.iter_mut().find(|p| (p.sender, p.receiver) == (pair.sender, pair.receiver))
+    else {
+        results.push(pair);
+        return;
+    };
+    known.rr = pair.rr;
+    if let Some(error) = pair.error {
+        known.status = "failed".into();
+        known.error = Some(match known.error.take() {
+            Some(before) => format!("{before}; rr: {error}"),
+            None => format!("rr: {error}"),
+        });
+    }
+}
+
+/// A pair's latency points, beside its other figures (or alone, when nothing else ran).
+fn attach_latency(
+    results: &mut Vec<PairResult>,
+    (s, r): schedule::Pair,
+    hosts: &[String],
+    points: Vec<LatencyPoint>,
+) {
+    let index = match results.iter().position(|p| (p.sender, p.receiver) == (s, r)) {
+        Some(index) => index,
+        None => {
+            results.push(PairResult {
+                sender: s,
+                receiver: r,
+                sender_host: hosts[s as usize].clone(),
+                receiver_host: hosts[r as usize].clone(),
+                round: results.len() as u32,
+                status: "ok".into(),
+                ..PairResult::default()
+            });
+            results.len() - 1
+        }
+    };
+    results[index].latency = Some(points);
 }
 
 /// The send buffer and the receive buffer (a window of messages for MPI), page-aligned, after

@@ -1,23 +1,29 @@
-//! One round of pairs: connect (TCP), warm up, run the repetitions, and put each pair's result
-//! together on rank 0. Every rank takes part in every collective of a round, idle or not, so a
+//! One round of pairs: connect (TCP), warm up, run the repetitions of a stream or of
+//! request/response, and put each pair's result together on rank 0. Every rank takes part in every collective of a round, idle or not, so a
 //! failure on one pair is known to all ranks at the same point and nobody waits forever.
 
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mpi::topology::Communicator;
 use serde::{Deserialize, Serialize};
 
+use super::histogram::{Histogram, Recorder};
 use super::schedule::Pair;
 use super::tcp::{self, Settings, Stop};
 use super::{Buffers, Options};
-use crate::cli::Transport;
+use crate::cli::{NetTest, Transport};
 use crate::env::{CpuTimes, Identity, Live};
 use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
-use crate::result::net::{PairResult, Repetition, SocketOptions, service_demand_us_per_kib};
+use crate::result::net::{
+    PairResult, Repetition, RequestResponse, RrRepetition, SocketOptions, service_demand_us_per_kib,
+    service_demand_us_per_unit,
+};
 
 pub struct Plan<'a> {
+    /// `Stream` or `Rr`: what each repetition does.
+    pub test: NetTest,
     pub options: &'a Options,
     pub identities: &'a [Identity],
     pub hosts: &'a [String],
@@ -27,7 +33,8 @@ pub struct Plan<'a> {
 /// What one rank measured in one repetition, in one role.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Side {
-    bytes: u64,
+    /// Bytes (a stream) or transactions (request/response).
+    moved: u64,
     elapsed_s: f64,
     cpu_percent: f64,
 }
@@ -42,6 +49,8 @@ struct Report {
     sent: Vec<Side>,
     received: Vec<Side>,
     cpus: u32,
+    /// request/response: the client's round trips over all repetitions.
+    round_trips: Option<Histogram>,
 }
 
 /// Failures of one rank in one step: as the sender of its pair, as the receiver of its pair.
@@ -92,7 +101,8 @@ pub fn run(
         timeout: options.timeout,
     };
     let mut connections: (Option<TcpStream>, Option<TcpStream>) = (None, None);
-    if options.transport == Transport::Tcp {
+    let mut round_trips = Recorder::default();
+    if options.transport == Transport::Tcp || plan.test == NetTest::Rr {
         connections = connect(session, plan, &roles, &settings, &mut report, &mut failed, round)?;
     }
     // The warm-up (not kept), then the repetitions.
@@ -107,11 +117,19 @@ pub fn run(
         mpi_util::barrier_sleeping(world);
         let started = Instant::now();
         let cpu_before = CpuTimes::read(&Live);
-        let (sent, received) = match options.transport {
-            Transport::Tcp => {
+        let (sent, received) = match (plan.test, options.transport) {
+            (NetTest::Rr, _) => {
+                let Stop::After(duration) = stop else { unreachable!("rr runs for a time (checked)") };
+                let outcome = rr_repetition(&mut connections, sending, receiving, duration, &mut round_trips);
+                if repetition == 0 {
+                    round_trips.clear();
+                }
+                outcome
+            }
+            (_, Transport::Tcp) => {
                 tcp_repetition(&mut connections, sending, receiving, buffers, &settings, stop, started)
             }
-            Transport::Mpi => {
+            (_, Transport::Mpi) => {
                 let pair = sending.or(receiving);
                 if let Some((s, r)) = pair {
                     let (from, to) = (&plan.hosts[s as usize], &plan.hosts[r as usize]);
@@ -137,8 +155,8 @@ pub fn run(
                     into: &mut Vec<Side>,
                     error: &mut Option<String>| {
             match outcome {
-                Some(Ok((bytes, elapsed_s))) if repetition > 0 => {
-                    into.push(Side { bytes, elapsed_s, cpu_percent })
+                Some(Ok((moved, elapsed_s))) if repetition > 0 => {
+                    into.push(Side { moved, elapsed_s, cpu_percent })
                 }
                 Some(Err(e)) => *error = Some(e),
                 _ => {}
@@ -150,6 +168,9 @@ pub fn run(
         exchange(session, plan, round, failures, &mut failed)?;
     }
     drop(connections);
+    if plan.test == NetTest::Rr && roles.send_to.is_some() {
+        report.round_trips = Some(round_trips.histogram());
+    }
 
     let reports = mpi_util::all_gather_strings(world, &serde_json::to_string(&report)?);
     if !session.is_root() {
@@ -271,6 +292,33 @@ fn tcp_repetition(
     }
 }
 
+/// Request/response: the client (sender) times each transaction, the server (receiver) answers.
+fn rr_repetition(
+    connections: &mut (Option<TcpStream>, Option<TcpStream>),
+    sending: Option<Pair>,
+    receiving: Option<Pair>,
+    duration: Duration,
+    round_trips: &mut Recorder,
+) -> (Outcome, Outcome) {
+    let started = Instant::now();
+    let (client, server) = connections;
+    let client = sending.and(client.as_mut());
+    let server = receiving.and(server.as_mut());
+    let done = |result: std::io::Result<u64>| {
+        Some(result.map(|n| (n, started.elapsed().as_secs_f64())).map_err(|e| e.to_string()))
+    };
+    match (client, server) {
+        (Some(client), Some(server)) => std::thread::scope(|scope| {
+            let serving = scope.spawn(|| done(tcp::respond(server)));
+            let asked = done(tcp::request(client, duration, round_trips));
+            (asked, serving.join().expect("the serving thread does not panic"))
+        }),
+        (Some(client), None) => (done(tcp::request(client, duration, round_trips)), None),
+        (None, Some(server)) => (None, done(tcp::respond(server))),
+        (None, None) => (None, None),
+    }
+}
+
 fn mpi_repetition(
     session: &Session,
     pair: Option<Pair>,
@@ -335,6 +383,24 @@ fn exchange(
 fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed: &Failed) -> PairResult {
     let (sender, receiver) = (&reports[s as usize], &reports[r as usize]);
     let error = failed.0.iter().find(|(p, _)| *p == (s, r)).map(|(_, e)| e.clone());
+    let skeleton = PairResult {
+        sender: s,
+        receiver: r,
+        sender_host: plan.hosts[s as usize].clone(),
+        receiver_host: plan.hosts[r as usize].clone(),
+        round,
+        status: if error.is_some() { "failed" } else { "ok" }.into(),
+        error: error.clone(),
+        receiver_address: receiver.listen.clone(),
+        sender_address: sender.local_address.clone(),
+        sender_socket: sender.sender_socket.clone(),
+        receiver_socket: receiver.receiver_socket.clone(),
+        ..PairResult::default()
+    };
+    if plan.test == NetTest::Rr {
+        let rr = error.is_none().then(|| request_response(sender, receiver));
+        return PairResult { rr: rr.flatten(), ..skeleton };
+    }
     let repetitions: Vec<Repetition> = if error.is_some() {
         Vec::new()
     } else {
@@ -343,26 +409,26 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
             .iter()
             .zip(&receiver.received)
             .map(|(tx, rx)| {
-                let mib_per_s = rx.bytes as f64 / rx.elapsed_s / (1 << 20) as f64;
+                let mib_per_s = rx.moved as f64 / rx.elapsed_s / (1 << 20) as f64;
                 Repetition {
-                    bytes: Some(rx.bytes),
+                    bytes: Some(rx.moved),
                     elapsed_s: rx.elapsed_s,
-                    sender_bytes: Some(tx.bytes),
+                    sender_bytes: Some(tx.moved),
                     sender_elapsed_s: Some(tx.elapsed_s),
                     mib_per_s,
-                    mbit_per_s: rx.bytes as f64 * 8.0 / rx.elapsed_s / 1e6,
+                    mbit_per_s: rx.moved as f64 * 8.0 / rx.elapsed_s / 1e6,
                     sender_cpu_percent: Some(tx.cpu_percent),
                     receiver_cpu_percent: Some(rx.cpu_percent),
                     sender_service_demand_us_per_kib: Some(service_demand_us_per_kib(
                         tx.cpu_percent,
                         sender.cpus,
-                        tx.bytes,
+                        tx.moved,
                         tx.elapsed_s,
                     )),
                     receiver_service_demand_us_per_kib: Some(service_demand_us_per_kib(
                         rx.cpu_percent,
                         receiver.cpus,
-                        rx.bytes,
+                        rx.moved,
                         rx.elapsed_s,
                     )),
                 }
@@ -371,32 +437,62 @@ fn pair_result(plan: &Plan, (s, r): Pair, round: u32, reports: &[Report], failed
     };
     let mut rates: Vec<f64> = repetitions.iter().map(|r| r.mib_per_s).collect();
     rates.sort_by(f64::total_cmp);
-    let median = (!rates.is_empty()).then(|| {
-        let n = rates.len();
-        if n % 2 == 1 { rates[n / 2] } else { (rates[n / 2 - 1] + rates[n / 2]) / 2.0 }
-    });
+    let median = median(&rates);
     PairResult {
-        sender: s,
-        receiver: r,
-        sender_host: plan.hosts[s as usize].clone(),
-        receiver_host: plan.hosts[r as usize].clone(),
-        round,
-        status: if error.is_some() { "failed" } else { "ok" }.into(),
-        error,
-        receiver_address: receiver.listen.clone(),
-        sender_address: sender.local_address.clone(),
-        sender_socket: sender.sender_socket.clone(),
-        receiver_socket: receiver.receiver_socket.clone(),
         min_mib_per_s: rates.first().copied(),
         max_mib_per_s: rates.last().copied(),
         median_mbit_per_s: median.map(|m| m * (1 << 20) as f64 * 8.0 / 1e6),
         median_mib_per_s: median,
         repetitions,
-        source: None,
-        intervals: None,
-        streams: None,
-        datagrams: None,
+        ..skeleton
     }
+}
+
+/// The median of sorted values.
+fn median(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    (n > 0).then(|| if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 })
+}
+
+/// A pair's transactions: the client's count and time per repetition (the server's CPU beside
+/// it), the median rate, and the client's round trips.
+fn request_response(client: &Report, server: &Report) -> Option<RequestResponse> {
+    let repetitions: Vec<RrRepetition> = client
+        .sent
+        .iter()
+        .zip(&server.received)
+        .map(|(asked, served)| {
+            let rate = asked.moved as f64 / asked.elapsed_s;
+            RrRepetition {
+                transactions: Some(asked.moved),
+                elapsed_s: Some(asked.elapsed_s),
+                transactions_per_s: rate,
+                client_cpu_percent: Some(asked.cpu_percent),
+                server_cpu_percent: Some(served.cpu_percent),
+                client_service_demand_us_per_tr: Some(service_demand_us_per_unit(
+                    asked.cpu_percent,
+                    client.cpus,
+                    rate,
+                )),
+                server_service_demand_us_per_tr: Some(service_demand_us_per_unit(
+                    served.cpu_percent,
+                    server.cpus,
+                    rate,
+                )),
+            }
+        })
+        .collect();
+    let mut rates: Vec<f64> = repetitions.iter().map(|r| r.transactions_per_s).collect();
+    rates.sort_by(f64::total_cmp);
+    let transactions_per_s = median(&rates)?;
+    Some(RequestResponse {
+        request_bytes: Some(1),
+        response_bytes: Some(1),
+        transactions_per_s,
+        mean_rtt_us: 1e6 / transactions_per_s,
+        round_trip: client.round_trips.as_ref().and_then(|h| h.percentiles(1.0)),
+        repetitions,
+    })
 }
 
 /// The host's CPUs, as `/proc/stat` counts them (not this process's affinity or quota).

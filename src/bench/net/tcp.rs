@@ -2,6 +2,8 @@
 //! TCP_STREAM), reused for every repetition. Each send starts with an 8-byte word, 1 on the
 //! last send of a repetition, so the receiver knows where a repetition ends without a second
 //! channel; the sender starts the next only after the ranks have met again over MPI.
+//! Request/response (netperf's TCP_RR) runs over the same connection: a 1-byte request, 1 on
+//! the last of a repetition, answered by a 1-byte response.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
+use super::histogram::Recorder;
 use crate::buffer::AlignedBuffer;
 use crate::result::net::SocketOptions;
 
@@ -173,6 +176,42 @@ fn whole_send(stream: &mut TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
     if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
 }
 
+/// One repetition of request/response as the client: transactions one at a time until `stop`,
+/// each round trip recorded in ns. Returns the transactions made.
+pub fn request(stream: &mut TcpStream, stop: Duration, round_trips: &mut Recorder) -> io::Result<u64> {
+    let started = Instant::now();
+    let mut transactions: u64 = 0;
+    let mut now = started;
+    loop {
+        let last = now.duration_since(started) >= stop;
+        let mut byte = [u8::from(last)];
+        stream.write_all(&byte).map_err(|e| timed_out(e, "sending a request"))?;
+        stream.read_exact(&mut byte).map_err(|e| timed_out(e, "waiting for a response"))?;
+        let answered = Instant::now();
+        round_trips.record(answered.duration_since(now).as_nanos() as u64);
+        now = answered;
+        transactions += 1;
+        if last {
+            return Ok(transactions);
+        }
+    }
+}
+
+/// One repetition of request/response as the server: answers every request until the one
+/// marked last. Returns the transactions served.
+pub fn respond(stream: &mut TcpStream) -> io::Result<u64> {
+    let mut transactions: u64 = 0;
+    loop {
+        let mut byte = [0u8];
+        stream.read_exact(&mut byte).map_err(|e| timed_out(e, "waiting for a request"))?;
+        stream.write_all(&byte).map_err(|e| timed_out(e, "sending a response"))?;
+        transactions += 1;
+        if byte[0] == 1 {
+            return Ok(transactions);
+        }
+    }
+}
+
 fn timed_out(error: io::Error, doing: &str) -> io::Error {
     match error.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
@@ -257,6 +296,25 @@ mod tests {
             "250 ms of sending moves more than a few sends, however busy the machine: {sent}"
         );
         assert_eq!(options.send_buffer_bytes, Some(2 * 65536));
+    }
+
+    /// Every request is answered, the last one ends the server's repetition, and each
+    /// transaction's round trip is recorded once.
+    #[test]
+    fn request_response_counts_every_transaction_on_both_ends() {
+        let s = settings(1);
+        let (listener, address) = listen(IpAddr::from([127, 0, 0, 1]), &s).unwrap();
+        let server = std::thread::spawn(move || {
+            let mut stream = accept(&listener, &settings(1)).unwrap();
+            (respond(&mut stream).unwrap(), respond(&mut stream).unwrap())
+        });
+        let mut stream = connect(address, &s).unwrap();
+        let mut round_trips = Recorder::default();
+        let first = request(&mut stream, Duration::from_millis(50), &mut round_trips).unwrap();
+        let second = request(&mut stream, Duration::ZERO, &mut round_trips).unwrap();
+        assert_eq!(server.join().unwrap(), (first, second));
+        assert_eq!(second, 1, "a zero-length repetition is its one last transaction");
+        assert_eq!(round_trips.histogram().percentiles(1.0).unwrap().samples, first + second);
     }
 
     #[test]

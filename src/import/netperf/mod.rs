@@ -1,8 +1,10 @@
-//! netperf's TCP_STREAM output (src/nettest_bsd.c, and nettest_omni.c's "MIGRATED" legacy
+//! netperf's TCP_STREAM output, and its TCP_RR output (rr.rs) (src/nettest_bsd.c, and nettest_omni.c's "MIGRATED" legacy
 //! output): an optional banner naming the receiver, the title block (with `-c`/`-C` the CPU and
 //! service demand columns), and one data line. The title names the unit netperf printed
 //! (`-f`), converted here as netlib.c's `calc_thruput_interval` computes it. Every run in a
 //! file (several concatenated) is one document of the `net` kind with the one pair.
+
+mod rr;
 
 use super::text::{ParseError, complete_lines, number};
 use super::two_hosts::{self, OneWay};
@@ -17,6 +19,10 @@ pub fn recognise(text: &str) -> Option<&'static str> {
     let head: Vec<&str> = text.lines().take(50).collect();
     if head.iter().any(|l| l.contains("TCP STREAM TEST")) {
         Some("its TCP STREAM TEST banner")
+    } else if head.iter().any(|l| l.contains("TCP REQUEST/RESPONSE TEST")) {
+        Some("its TCP REQUEST/RESPONSE TEST banner")
+    } else if head.iter().any(|l| l.starts_with("Local /Remote")) {
+        Some("its Local /Remote socket title")
     } else if head.iter().any(|l| l.starts_with("Recv   Send    Send")) {
         Some("its Recv/Send socket title")
     } else {
@@ -48,29 +54,67 @@ struct Run {
     receiver_address: Option<String>,
     /// The title's line, its unit and whether it has the CPU columns.
     title: Option<(usize, String, bool)>,
+    /// A TCP_RR run (from its banner, its title, or its untitled figures).
+    rr: Option<rr::Run>,
 }
 
 pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
     let lines = complete_lines(text)?;
     let mut documents = Vec::new();
     let mut run = Run::default();
+    // -v 2 prints an alignment block of 4 lines after a TCP_RR result (its figures repeat the
+    // result's), and a histogram where netperf was built with one.
+    let (mut after_rr, mut alignment_left, mut in_histogram) = (false, 0, false);
     for &(n, line) in &lines {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with("!!!") {
             continue; // confidence-interval warnings
         }
+        if alignment_left > 0 {
+            alignment_left -= 1;
+            continue;
+        }
+        if std::mem::take(&mut after_rr) && trimmed.starts_with("Alignment") {
+            alignment_left = 3;
+            continue;
+        }
+        // -v 2 of a netperf built with --enable-histogram: its buckets, up to their total.
+        if in_histogram || trimmed.starts_with("Histogram of") {
+            in_histogram = !trimmed.starts_with("HIST_TOTAL:");
+            continue;
+        }
+        let pending = run.title.is_some() || run.rr.as_ref().is_some_and(|r| r.figures.is_some());
         if trimmed.contains(" TEST") && (trimmed.contains(" to ") || trimmed.contains(" from ")) {
-            if run.title.is_some() {
+            if pending || run.rr.as_ref().is_some_and(|r| r.title.is_some()) {
                 return Err(ParseError::at(
                     n,
                     "truncated: a new test begins before the last one printed its figures",
                 ));
             }
-            if !trimmed.contains("TCP STREAM TEST") {
-                return Err(ParseError::at(n, format!("not a TCP_STREAM test: {trimmed:?}")));
+            let request_response = trimmed.contains("TCP REQUEST/RESPONSE TEST");
+            if !request_response && !trimmed.contains("TCP STREAM TEST") {
+                return Err(ParseError::at(n, format!("not a TCP_STREAM or TCP_RR test: {trimmed:?}")));
             }
-            run = Run { first_line: n, ..Run::default() };
+            run = Run { first_line: n, rr: request_response.then(rr::Run::default), ..Run::default() };
             (run.receiver, run.receiver_address) = banner_receiver(trimmed);
+        } else if trimmed.starts_with("Local /Remote") {
+            if pending || run.rr.as_ref().is_some_and(|r| r.title.is_some()) {
+                return Err(ParseError::at(
+                    n,
+                    "truncated: a new title before the last test printed its figures",
+                ));
+            }
+            if run.first_line == 0 {
+                run.first_line = n;
+            }
+            run.rr = Some(rr::Run { title: Some(rr::Title::default()), figures: None });
+        } else if let Some(rr_run) = run.rr.as_mut() {
+            if let Some(figures) = rr::line(rr_run, n, trimmed)? {
+                let banner = (run.receiver.take(), run.receiver_address.take());
+                documents.push(rr::document([run.first_line, n], banner, figures, stated));
+                run = Run::default();
+                after_rr = true;
+            }
         } else if trimmed.starts_with("Recv") && trimmed.contains("Send") {
             if run.title.is_some() {
                 return Err(ParseError::at(
@@ -93,6 +137,13 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             *unit = title_unit(n, trimmed)?;
         } else if trimmed.starts_with(|c: char| c.is_ascii_digit()) {
             let Some((title_line, unit, cpu)) = run.title.take() else {
+                if rr::untitled(trimmed) {
+                    // -P 0: TCP_RR's figures without banner and title.
+                    let mut untitled = rr::Run::default();
+                    rr::line(&mut untitled, n, trimmed)?;
+                    run = Run { first_line: n, rr: Some(untitled), ..Run::default() };
+                    continue;
+                }
                 return Err(ParseError::at(
                     n,
                     "figures without netperf's title (-P 0 output): the unit is unknown, print the titles",
@@ -113,8 +164,15 @@ pub fn parse(text: &str, stated: &Stated) -> Result<Vec<Imported>, ParseError> {
             "truncated: the last test printed no figures",
         ));
     }
+    if let Some(rr_run) = &run.rr {
+        let what = if rr_run.figures.is_some() { "no remote socket sizes" } else { "no figures" };
+        return Err(ParseError::at(
+            lines.last().map_or(1, |l| l.0).max(run.first_line),
+            format!("truncated: the last TCP_RR test printed {what}"),
+        ));
+    }
     if documents.is_empty() {
-        return Err(ParseError::whole("no netperf TCP_STREAM result in the file"));
+        return Err(ParseError::whole("no netperf TCP_STREAM or TCP_RR result in the file"));
     }
     Ok(documents)
 }
@@ -390,8 +448,8 @@ bytes  bytes   bytes    secs.    10^6bits/sec
         let cut =
             format!("{}{STUDY_RUN}", STUDY_RUN.lines().take(5).map(|l| format!("{l}\n")).collect::<String>());
         assert_eq!(parse(&cut, &stated(None)).unwrap_err().line, Some(6));
-        let rr = STUDY_RUN.replace("TCP STREAM TEST", "TCP REQUEST/RESPONSE TEST");
-        assert!(parse(&rr, &stated(None)).unwrap_err().message.contains("not a TCP_STREAM test"));
+        let udp = STUDY_RUN.replace("TCP STREAM TEST", "UDP REQUEST/RESPONSE TEST");
+        assert!(parse(&udp, &stated(None)).unwrap_err().message.contains("not a TCP_STREAM or TCP_RR test"));
         let unit = STUDY_RUN.replace("MBytes  /s", "Furlongs/s");
         assert_eq!(parse(&unit, &stated(None)).unwrap_err().line, Some(5));
         let headless = " 87380  16384  16384    10.00    940.12\n";
