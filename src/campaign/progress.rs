@@ -215,7 +215,11 @@ mod tests {
         let mut measured = Measured::default();
         for (group, values) in [a, b].into_iter().enumerate() {
             for &value in values {
-                measured.add(0, group, vec![Value { metric: "rate".into(), unit: "MLUP/s", value }]);
+                measured.add(
+                    0,
+                    group,
+                    vec![Value { metric: "rate".into(), unit: "MLUP/s", value, lower_is_better: false }],
+                );
             }
         }
         measured

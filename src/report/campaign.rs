@@ -131,6 +131,7 @@ mod tests {
             guest_runs: 3,
             host_mean: 2.0,
             host_runs: 3,
+            lower_is_better: false,
             ratio,
         }
     }

@@ -25,7 +25,12 @@ fn cell(benchmark: usize, group: usize) -> impl Strategy<Value = Cell> {
         let count = columns.iter().map(Vec::len).max().unwrap_or(0);
         let run = |i: usize| {
             let figure = |(values, metric): (&Vec<f64>, &&str)| {
-                values.get(i).map(|&value| Value { metric: metric.to_string(), unit: "MiB/s", value })
+                values.get(i).map(|&value| Value {
+                    metric: metric.to_string(),
+                    unit: "MiB/s",
+                    value,
+                    lower_is_better: false,
+                })
             };
             columns.iter().zip(metrics).filter_map(figure).collect()
         };

@@ -2,9 +2,13 @@ use super::*;
 use crate::compare::load::{Grouping, Reduced, reduce};
 
 fn run(kind: &str, results: serde_json::Value) -> Run {
+    run_with(kind, serde_json::json!({}), results)
+}
+
+fn run_with(kind: &str, parameters: serde_json::Value, results: serde_json::Value) -> Run {
     let doc = serde_json::json!({
         "schema_version": 3, "tool": {"name": "pvbench", "version": "0"}, "kind": kind, "label": "g",
-        "started_at": "t", "parameters": {}, "ranks": {"count": 1, "hosts": []},
+        "started_at": "t", "parameters": parameters, "ranks": {"count": 1, "hosts": []},
         "environment": {"hosts": []}, "results": results,
     });
     match reduce(std::path::Path::new("d.json"), doc.to_string().as_bytes(), &Grouping::Label).unwrap() {
@@ -98,8 +102,17 @@ fn measured(a: &[f64], b: &[f64]) -> Measured {
     let mut m = Measured::default();
     for (group, values) in [(0, a), (1, b)] {
         for &v in values {
-            m.add(0, group, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: v }]);
-            let io = |metric: &str, value: f64| Value { metric: metric.into(), unit: "MiB/s", value };
+            m.add(
+                0,
+                group,
+                vec![Value { metric: "rate".into(), unit: "MLUP/s", value: v, lower_is_better: false }],
+            );
+            let io = |metric: &str, value: f64| Value {
+                metric: metric.into(),
+                unit: "MiB/s",
+                value,
+                lower_is_better: false,
+            };
             m.add(1, group, vec![io("write", v * 2.0), io("read", v * 4.0)]);
         }
     }
@@ -253,10 +266,23 @@ fn a_net_whose_runs_have_no_pair_with_its_peers_says_so() {
 fn every_benchmark_and_figure_not_in_the_index_is_named_with_why() {
     let p = three();
     let mut m = Measured::default();
-    let io = |metric: &str, value: f64| Value { metric: metric.into(), unit: "MiB/s", value };
+    let io = |metric: &str, value: f64| Value {
+        metric: metric.into(),
+        unit: "MiB/s",
+        value,
+        lower_is_better: false,
+    };
     for _ in 0..3 {
-        m.add(0, 0, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: 100.0 }]);
-        m.add(0, 1, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: 0.0 }]);
+        m.add(
+            0,
+            0,
+            vec![Value { metric: "rate".into(), unit: "MLUP/s", value: 100.0, lower_is_better: false }],
+        );
+        m.add(
+            0,
+            1,
+            vec![Value { metric: "rate".into(), unit: "MLUP/s", value: 0.0, lower_is_better: false }],
+        );
         m.add(1, 0, vec![io("write", 100.0), io("read", 100.0)]);
         m.add(1, 1, vec![io("write", 50.0)]);
         // net: runs of both, no pair between the group's hosts and another.
@@ -287,7 +313,7 @@ fn every_benchmark_and_figure_not_in_the_index_is_named_with_why() {
 fn a_group_without_a_run_is_named_with_its_attempts() {
     let p = three();
     let mut m = Measured::default();
-    m.add(0, 0, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: 100.0 }]);
+    m.add(0, 0, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: 100.0, lower_is_better: false }]);
     m.leave_out(0, 1, "noisy: CPU steal 40.0 % > 10 %".into());
     m.leave_out(0, 1, "noisy: CPU steal 40.0 % > 10 %".into());
     let attempt = |benchmark: &str, group: &str, outcome: &str| RunRecord {
@@ -324,14 +350,22 @@ fn until_ci_on_a_mean_of_0_names_the_interval_in_its_unit() {
     let mut m = Measured::default();
     for (group, values) in [(0, [1.0, 1.0, 1.0]), (1, [0.0, 0.0, 0.0])] {
         for v in values {
-            m.add(0, group, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: v }]);
+            m.add(
+                0,
+                group,
+                vec![Value { metric: "rate".into(), unit: "MLUP/s", value: v, lower_is_better: false }],
+            );
         }
     }
     // Every figure 0: no spread, within any share.
     assert!(!m.imprecise(&p, 0.05).iter().any(|l| l.contains("partdiff")), "{:?}", m.imprecise(&p, 0.05));
     let mut spread = Measured::default();
     for v in [-1.0, 0.0, 1.0] {
-        spread.add(0, 1, vec![Value { metric: "rate".into(), unit: "MLUP/s", value: v }]);
+        spread.add(
+            0,
+            1,
+            vec![Value { metric: "rate".into(), unit: "MLUP/s", value: v, lower_is_better: false }],
+        );
     }
     let lines = spread.imprecise(&p, 0.05);
     assert!(
@@ -339,4 +373,80 @@ fn until_ci_on_a_mean_of_0_names_the_interval_in_its_unit() {
         "{lines:?}"
     );
     assert!(!lines.iter().any(|l| l.contains("inf")), "{lines:?}");
+}
+
+fn lower(values: Vec<Value>) -> Vec<(String, f64, bool)> {
+    values.into_iter().map(|v| (v.metric, v.value, v.lower_is_better)).collect()
+}
+
+#[test]
+fn the_new_families_give_rates_and_times() {
+    let none: &[String] = &[];
+    // Small I/O: operations per second, not bandwidth.
+    let phases = serde_json::json!({"phases": [
+        {"phase": "write", "ior": {"mean_mib_per_s": 10.0}, "operations": {"mean_iops": 2000.0, "latency_p50_us": 40.0}},
+        {"phase": "read", "ior": {"mean_mib_per_s": 20.0}, "operations": {"mean_iops": 4000.0}}]});
+    let hard = run_with("mpiio", serde_json::json!({"segments": 100}), phases.clone());
+    assert_eq!(
+        lower(primaries(Family::Mpiio, none, none, &hard)),
+        [("write IOPS".into(), 2000.0, false), ("read IOPS".into(), 4000.0, false)]
+    );
+    let random = run_with("mpiio", serde_json::json!({"order": "random"}), phases.clone());
+    assert_eq!(primaries(Family::Mpiio, none, none, &random).len(), 2);
+    let offset = run_with("mpiio", serde_json::json!({"offset_bytes": 1}), phases.clone());
+    assert_eq!(primaries(Family::Mpiio, none, none, &offset)[0].metric, "write IOPS");
+    // A run of large transfers keeps its bandwidth, whatever operations it counted.
+    let plain = run_with("mpiio", serde_json::json!({"segments": 1, "offset_bytes": 0}), phases);
+    assert_eq!(
+        figures(primaries(Family::Mpiio, none, none, &plain)),
+        [("write".into(), 10.0), ("read".into(), 20.0)]
+    );
+    let meta = run(
+        "meta",
+        serde_json::json!({"phases": [{"phase": "file_create", "mean_ops_per_s": 2500.0},
+                                      {"phase": "dir_stat", "mean_ops_per_s": 9000.0}]}),
+    );
+    assert_eq!(
+        lower(primaries(Family::Meta, none, none, &meta)),
+        [("file create".into(), 2500.0, false), ("dir stat".into(), 9000.0, false)]
+    );
+    let mut cell = pair("node7", "node6", (0, 1), 100.0);
+    cell["rr"] =
+        serde_json::json!({"transactions_per_s": 5000.0, "round_trip": {"p50_us": 200.0, "p99_us": 900.0}});
+    cell["latency"] =
+        serde_json::json!([{"size_bytes": 0, "latency_us": 30.0}, {"size_bytes": 8, "latency_us": 31.0}]);
+    let net = run("net", serde_json::json!({"pairs": [cell]}));
+    let (node7, node6) = (vec!["node7".to_string()], vec!["node6".to_string()]);
+    assert_eq!(
+        lower(primaries(Family::Net, &node7, &node6, &net)),
+        [
+            ("throughput".into(), 100.0, false),
+            ("round trip".into(), 200.0, true),
+            ("MPI latency".into(), 30.0, true)
+        ],
+        "the throughput from its own cells; a rate beside its round trip would count twice"
+    );
+}
+
+#[test]
+fn a_time_twice_the_hosts_keeps_half() {
+    let p = plan();
+    let mut m = Measured::default();
+    let time =
+        |v: f64| vec![Value { metric: "round trip".into(), unit: "µs", value: v, lower_is_better: true }];
+    for v in [100.0, 100.0, 100.0] {
+        m.add(0, 0, time(v));
+    }
+    for v in [200.0, 200.0, 200.0] {
+        m.add(0, 1, time(v));
+    }
+    let o = m.overhead(&p, &p.file.overheads[0], "this campaign", true, &[]);
+    assert_eq!(o.figures[0].ratio.value, 0.5);
+    assert!(o.figures[0].lower_is_better);
+    assert_eq!((o.figures[0].guest_mean, o.figures[0].host_mean), (200.0, 100.0));
+    let sentence = crate::report::campaign::sentence(&o);
+    assert!(
+        sentence.starts_with("b keeps 50 % [50, 50] of a's partdiff round trip (2.0× the host's)"),
+        "{sentence}"
+    );
 }

@@ -264,6 +264,7 @@ fn figure(benchmark: &str, metric: &str, ratio: Ratio) -> Figure {
         guest_runs: 3,
         host_mean: 100.0,
         host_runs: 3,
+        lower_is_better: false,
         ratio,
     }
 }
