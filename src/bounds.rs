@@ -10,6 +10,8 @@ pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const MAX_REPS: u32 = 10_000;
 /// Iterations of one `mpiio` run (`-i`).
 pub const MAX_ITERATIONS: u32 = 1_000_000;
+/// Items per rank of one `meta` run (`-n`): 10^8 files a rank is beyond any mdtest run.
+pub const MAX_META_ITEMS: u64 = 100_000_000;
 /// Ranks of one campaign run (a group's or a benchmark's `ranks`).
 pub const MAX_RANKS: u32 = 1_000_000;
 

@@ -32,6 +32,9 @@ pub enum Command {
     /// The iozone-style file system sweep: every file size × record size, write/rewrite,
     /// read/reread, random read/write, pwrite, pread, on every rank's own file at once.
     Fs(FsArgs),
+    /// mdtest's metadata rates: directory create/stat/remove and file create/stat/read/remove,
+    /// N items per rank, every rank at once between barriers; ops/s and each operation's latency.
+    Meta(MetaArgs),
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
@@ -176,6 +179,49 @@ pub struct FsArgs {
     /// Write the grids as CSV in the layout of iozone's -R report (one block per pass).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Phases in mdtest's order, each fenced by barriers: directory create, stat, remove; file create
+(written with --write-bytes), stat, read (--read-bytes), remove. Rate (ops/s) of an iteration: every
+rank's items over the longest rank's time between the barriers (mdtest's); latency percentiles over
+every operation of every rank. DIR must be empty or new (it is made, and removed at the end); items
+are removed at the end, also after a failure, an interrupt or a --timeout.
+pvfs2:DIR (ROMIO, no kernel module) runs the file phases only (-F): MPI-IO makes no directories.")]
+pub struct MetaArgs {
+    /// The test directory: empty or new; `pvfs2:/…` through ROMIO (with -F).
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub dir: Option<String>,
+    /// Items (directories, files) per rank and phase (mdtest -n).
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=crate::bounds::MAX_META_ITEMS))]
+    pub items: u64,
+    /// Run all phases this many times (mdtest -i).
+    #[arg(short = 'i', long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=crate::bounds::MAX_ITERATIONS as i64))]
+    pub iterations: u32,
+    /// Each rank works in its own directory (mdtest -u); default: all ranks in DIR.
+    #[arg(short = 'u', long)]
+    pub unique_dir: bool,
+    /// Directory phases only (mdtest -D).
+    #[arg(short = 'D', long, conflicts_with = "files_only")]
+    pub dirs_only: bool,
+    /// File phases only (mdtest -F).
+    #[arg(short = 'F', long)]
+    pub files_only: bool,
+    /// Bytes written into each file at its creation (mdtest -w).
+    #[arg(short = 'w', long, value_name = "SIZE", default_value = "0", value_parser = parse_size_or_zero)]
+    pub write_bytes: u64,
+    /// Bytes read from each file in the read phase (mdtest -e); at most --write-bytes.
+    #[arg(short = 'e', long, value_name = "SIZE", default_value = "0", value_parser = parse_size_or_zero)]
+    pub read_bytes: u64,
+    /// End the whole job if the run takes longer than this (20s, 10m): one line names the
+    /// phase, iteration and item; what was made is removed (local paths); exit code 124.
+    #[arg(long, value_name = "TIME")]
+    pub timeout: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -522,6 +568,11 @@ pub fn parse_time(flag: &str, text: &str) -> Result<std::time::Duration, crate::
 
 /// Parses a byte size: plain bytes, units as bytesize reads them (`100MiB`, `1.5GB`), or a
 /// single-letter suffix `k`/`m`/`g`/`t` meaning powers of 1024 (IOR's and fio's reading).
+/// A size as [`parse_size`] takes it, or 0.
+pub fn parse_size_or_zero(text: &str) -> Result<u64, String> {
+    if text.trim() == "0" { Ok(0) } else { parse_size(text) }
+}
+
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
     let binary_suffix = trimmed.char_indices().last().and_then(|(i, c)| {

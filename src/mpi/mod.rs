@@ -277,6 +277,26 @@ where
     received
 }
 
+/// `MPI_Gather` to rank 0, waiting by yielding: every rank's `send` (all of one length)
+/// concatenated in rank order on rank 0; empty on the others. Where only rank 0 needs the
+/// data (every operation's time), so the other ranks hold none of it.
+pub fn gather_to_root<T>(comm: &SimpleCommunicator, send: &[T]) -> Vec<T>
+where
+    T: Clone + Default,
+    [T]: Buffer + BufferMut,
+{
+    let root = comm.process_at_rank(0);
+    if comm.rank() != 0 {
+        mpi::request::scope(|scope| wait_yielding(root.immediate_gather_into(scope, send)));
+        return Vec::new();
+    }
+    let mut received = vec![T::default(); send.len() * comm.size() as usize];
+    mpi::request::scope(|scope| {
+        wait_yielding(root.immediate_gather_into_root(scope, send, &mut received[..]));
+    });
+    received
+}
+
 /// `MPI_Bcast` from `root`, waiting by yielding.
 pub fn broadcast<T: ?Sized + BufferMut>(comm: &SimpleCommunicator, root: Rank, data: &mut T) {
     let root_process = comm.process_at_rank(root);

@@ -82,6 +82,7 @@ impl Runner<'_> {
             part: part.into(),
             iteration: Some((iteration + 1, opts.iterations)),
             call: None,
+            item: None,
         });
         self.prepare_chunk(phase, &pass, 0);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };

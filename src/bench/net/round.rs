@@ -123,6 +123,7 @@ pub fn run(
                         part: part.into(),
                         iteration: None,
                         call: Some("the MPI stream"),
+                        item: None,
                     });
                 }
                 mpi_repetition(session, pair, buffers, options, stop, started)
