@@ -102,9 +102,33 @@ fn update(change: impl FnOnce(&mut Stage)) {
     };
     // The watchdog ends the process; this thread does nothing more until then.
     if fired {
+        PARKED.store(true, std::sync::atomic::Ordering::SeqCst);
         loop {
             std::thread::park();
         }
+    }
+}
+
+/// Set once the benchmark's thread has stopped for good after the limit passed.
+static PARKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How long the watchdog waits for the benchmark's thread to stop before it removes files: its
+/// call in flight (one small file operation) ends; a call that hangs (a stopped server) does not.
+const WAIT_FOR_PARKING: Duration = Duration::from_secs(1);
+
+fn wait_until_parked() {
+    let deadline = Instant::now() + WAIT_FOR_PARKING;
+    while !PARKED.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs what the benchmark asked to be done when the limit passes.
+fn clean_up() {
+    if let Ok(cleanup) = CLEANUP.lock()
+        && let Some(cleanup) = cleanup.as_ref()
+    {
+        cleanup();
     }
 }
 
@@ -186,11 +210,16 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
     }
     std::thread::Builder::new().name("pvbench-watchdog".into()).spawn(move || {
         wait_for_deadline();
-        // Every rank's whole-run limit passes at once: rank 0 says where the run was.
-        if rank != 0 && limit.kind == Kind::WholeRun {
+        // Every rank stops at once, so that none makes a file while files are removed.
+        let stage = fire();
+        wait_until_parked();
+        // Every rank's whole-run limit passes at once: rank 0 says where the run was, and ends
+        // the job; the others clean up before they wait for that.
+        let waits_for_rank_0 = rank != 0 && limit.kind == Kind::WholeRun;
+        if waits_for_rank_0 {
+            clean_up();
             std::thread::sleep(GRACE_FOR_RANK_0);
         }
-        let stage = fire();
         let what = match limit.kind {
             Kind::WholeRun => format!("the time limit (--timeout {}) passed", limit.given),
             Kind::Progress => format!("nothing moved within --timeout {}", limit.given),
@@ -201,10 +230,8 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
             limit.target
         );
         crate::console::to_stderr(&line);
-        if let Ok(cleanup) = CLEANUP.lock()
-            && let Some(cleanup) = cleanup.as_ref()
-        {
-            cleanup();
+        if !waits_for_rank_0 {
+            clean_up();
         }
         let _ = std::thread::Builder::new().spawn(|| {
             std::thread::sleep(GRACE_FOR_ABORT);

@@ -211,7 +211,7 @@ fn finish(session: &Session, layout: &Layout, made_dir: bool) {
     }
 }
 
-/// On a `--timeout`: this rank's items by name, and rank 0 also those of the ranks on its host
+/// On a `--timeout`: this rank's items, and rank 0 also those of the ranks on its host
 /// (the job ends before theirs run), then the test directory if rank 0 made it.
 fn clean_up_on_timeout(session: &Session, layout: &Layout, made_dir: bool) {
     let hosts = session.hosts();
@@ -223,7 +223,7 @@ fn clean_up_on_timeout(session: &Session, layout: &Layout, made_dir: bool) {
     };
     let layout = layout.clone();
     watchdog::clean_up_on_timeout(move || {
-        ranks.iter().for_each(|&rank| layout.sweep(rank));
+        layout.sweep(&ranks);
         if made_dir {
             let _ = std::fs::remove_dir(&layout.dir);
         }
@@ -238,7 +238,7 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         watchdog::start(limit, session.rank()).context("starting the --timeout watchdog")?;
     }
     let started_at = result::now_rfc3339();
-    let layout = Layout { dir: options.dir.clone(), unique_dir: options.unique_dir, items: options.items };
+    let layout = Layout { dir: options.dir.clone(), unique_dir: options.unique_dir };
     let (interface, made_dir) = prepare(session, &options, &layout)?;
     if options.is_local() {
         clean_up_on_timeout(session, &layout, made_dir);

@@ -13,7 +13,6 @@ use crate::result::meta::Phase;
 pub(super) struct Layout {
     pub dir: String,
     pub unique_dir: bool,
-    pub items: u64,
 }
 
 impl Layout {
@@ -32,15 +31,29 @@ impl Layout {
         format!("{}/{kind}.{rank}.{index}", self.parent(rank))
     }
 
-    /// Removes every item rank `rank` may have made, by name, and its own directory: after a
-    /// `--timeout`, on a local directory that held nothing of anyone else's when the run began.
-    pub fn sweep(&self, rank: u32) {
-        for index in 0..self.items {
-            let _ = std::fs::remove_file(self.item(Phase::FileCreate, rank, index));
-            let _ = std::fs::remove_dir(self.item(Phase::DirCreate, rank, index));
-        }
-        if self.unique_dir {
-            let _ = std::fs::remove_dir(self.own_dir(rank));
+    /// Removes every item of `ranks` and their own directories: after a `--timeout`, on a
+    /// local directory that held nothing of anyone else's when the run began (so what is
+    /// there by these names is the run's). Reads the directories rather than trying every
+    /// name: the items left are few, the names many.
+    pub fn sweep(&self, ranks: &[u32]) {
+        let parents: Vec<String> = if self.unique_dir {
+            ranks.iter().map(|&r| self.own_dir(r)).collect()
+        } else {
+            vec![self.dir.clone()]
+        };
+        for parent in &parents {
+            let Ok(entries) = std::fs::read_dir(parent) else { continue };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let owner = name.split('.').nth(1).and_then(|r| r.parse::<u32>().ok());
+                if owner.is_some_and(|r| ranks.contains(&r)) {
+                    let path = entry.path();
+                    let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir(&path));
+                }
+            }
+            if self.unique_dir {
+                let _ = std::fs::remove_dir(parent);
+            }
         }
     }
 }
@@ -194,7 +207,7 @@ mod tests {
 
     #[test]
     fn names_carry_the_rank_and_a_unique_dir_holds_them() {
-        let shared = Layout { dir: "/d".into(), unique_dir: false, items: 3 };
+        let shared = Layout { dir: "/d".into(), unique_dir: false };
         assert_eq!(shared.item(Phase::FileRead, 1, 2), "/d/file.1.2");
         let unique = Layout { unique_dir: true, ..shared };
         assert_eq!(unique.item(Phase::DirStat, 0, 0), "/d/rank.0/dir.0.0");
