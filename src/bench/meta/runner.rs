@@ -50,14 +50,8 @@ impl<'a> Runner<'a> {
 
     /// Every iteration of every phase, in mdtest's order.
     pub fn run_all(&mut self) -> anyhow::Result<Vec<Measured>> {
-        let iterations = self.options.iterations as usize;
-        let items = self.options.items as usize;
         let mut measured: Vec<Measured> = (self.options.phases.iter())
-            .map(|&phase| Measured {
-                phase,
-                seconds: Vec::with_capacity(iterations),
-                samples: Vec::with_capacity(iterations * items),
-            })
+            .map(|&phase| Measured { phase, seconds: Vec::new(), samples: Vec::new() })
             .collect();
         for iteration in 0..self.options.iterations {
             for m in &mut measured {
@@ -81,6 +75,8 @@ impl<'a> Runner<'a> {
             call: None,
             item: None,
         });
+        // Room for this phase's times before the clock starts: no reallocation inside it.
+        samples.reserve(items as usize);
         // The opening barrier; a signal that came before it stops every rank here.
         mpi_util::agree(world, interrupt::check().map_err(anyhow::Error::from))?;
         let start = self.session.time();
