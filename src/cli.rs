@@ -376,13 +376,15 @@ pub enum ImportFormat {
     Fio,
     /// iperf3 -J, TCP or UDP (several tests appended to one file are one document each).
     Iperf3,
+    /// mdtest's text output: its SUMMARY rate table (one document per `N tasks` block).
+    Mdtest,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Each file becomes one document (one per run of a netperf or mpi-io-test file with several, one
 per test of an IOR file), of the kind compare reads: iozone and fio -> fs, netperf and iperf3 -> net,
-mpi-io-test and IOR -> mpiio.
+mpi-io-test and IOR -> mpiio, mdtest -> meta.
 Each says where it came from (imported_from: format, file, SHA-256, the tool's version and
 command line where printed); its environment is only what --host and --role state.
 Example: pvbench import netperf node7-to-node6.txt --host node7 --role dom0 --label 2008 --out imported/")]
