@@ -224,7 +224,7 @@ fn pvbench_on_a_real_orangefs_server() {
     assert_eq!(phases.len(), 4);
     assert!(phases.iter().all(|p| p["items"] == 50 && p["latency"]["samples"] == 100), "{phases:?}");
     let listed = stack.orangefs_tool("pvfs2-ls", &[&stack.mount()]);
-    assert!(!listed.contains("file.") && listed.contains("flipped"), "{listed}");
+    assert!(!listed.contains("file.") && listed.contains("kept"), "{listed}");
 
     // A campaign: reset before every run, 2 groups x 2 repetitions, server stopped at the end.
     let results = stack.dir.path().join("results");
