@@ -217,6 +217,20 @@ mod tests {
         assert_eq!(doc.tool_version.as_deref(), Some("4.1.0+dev"));
     }
 
+    /// A real mdtest 4.1 run (2 tasks, -n 500): its warning is passed over, its directory
+    /// rename (which pvbench does not run) left out.
+    #[test]
+    fn a_real_output_imports() {
+        let real = include_str!("../../tests/data/import/mdtest-4.1-real.txt");
+        assert_eq!(recognise(real), Some("its mdtest banner and SUMMARY table"));
+        let doc = &parse(real, &Stated::host(None)).unwrap()[0];
+        assert_eq!(doc.parameters["items_per_rank"], 500);
+        assert_eq!(doc.parameters["unique_dir"], false);
+        assert_eq!(doc.results["phases"].as_array().unwrap().len(), 7);
+        assert_eq!(doc.results["phases"][2]["phase"], "dir_remove");
+        assert_eq!(doc.lines, [9, 24]);
+    }
+
     #[test]
     fn a_broken_table_names_its_line() {
         let bad = SAMPLE.replace("2338.500", "-2338.500");
