@@ -54,7 +54,7 @@ pub fn parse(text: &str, _stated: &Stated) -> Result<Vec<Imported>, ParseError> 
         {
             let tasks: u32 = number(n, tasks, "tasks")?;
             let items: u64 = number(n, items, "files/directories")?;
-            if tasks == 0 || items % u64::from(tasks) != 0 {
+            if tasks == 0 || !items.is_multiple_of(u64::from(tasks)) {
                 return Err(ParseError::at(
                     n,
                     format!("{items} items over {tasks} tasks: not mdtest's count"),
