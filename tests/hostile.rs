@@ -124,11 +124,14 @@ fn every_file_argument_refuses_hostile_files_in_one_line() {
         assert_one_clear_line(&["campaign", "run", f, "--results", s(&results)]);
         assert_one_clear_line(&["campaign", "status", f]);
         // meta's test directory is a hostile file, or holds one: refused, nothing touched.
-        if file.is_dir() {
-            assert_one_clear_line(&["meta", "-d", s(file.parent().unwrap()), "-n", "1"]);
+        let (dir, refusal) = if file.is_dir() {
+            (s(file.parent().unwrap()), "pvbench meta did not make")
         } else {
-            assert_one_clear_line(&["meta", "-d", f, "-n", "1"]);
-        }
+            (f, "not a directory")
+        };
+        let meta = ["meta", "-d", dir, "-n", "1"];
+        assert_one_clear_line(&meta);
+        assert!(stderr(&answer(&meta, Stdio::piped()).0).contains(refusal), "{meta:?}");
         assert_one_clear_line(&["compare", f]);
         for format in ["auto", "iozone", "netperf", "iperf3", "mpi-io-test", "ior", "fio"] {
             assert_one_clear_line(&["import", format, f, "--host", "h", "--role", "dom0", "--out", s(&out)]);
