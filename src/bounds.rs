@@ -15,6 +15,8 @@ pub const MAX_SEGMENTS: u32 = 1_000_000_000;
 /// Transfers of one rank in one `mpiio` phase (iterations x segments x transfers per block):
 /// each keeps its latency (8 bytes) until rank 0 has the percentiles.
 pub const MAX_TRANSFERS: u64 = 100_000_000;
+/// Items per rank of one `meta` run (`-n`): 10^8 files a rank is beyond any mdtest run.
+pub const MAX_META_ITEMS: u64 = 100_000_000;
 /// Ranks of one campaign run (a group's or a benchmark's `ranks`).
 pub const MAX_RANKS: u32 = 1_000_000;
 

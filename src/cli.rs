@@ -32,6 +32,9 @@ pub enum Command {
     /// The iozone-style file system sweep: every file size × record size, write/rewrite,
     /// read/reread, random read/write, pwrite, pread, on every rank's own file at once.
     Fs(FsArgs),
+    /// mdtest's metadata rates: directory create/stat/remove and file create/stat/read/remove,
+    /// N items per rank, every rank at once between barriers; ops/s and each operation's latency.
+    Meta(MetaArgs),
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
@@ -188,6 +191,49 @@ pub enum NetTest {
     Rr,
     /// MPI ping-pong latency per message size (osu_latency).
     Latency,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Phases in mdtest's order, each fenced by barriers: directory create, stat, remove; file create
+(written with --write-bytes), stat, read (--read-bytes), remove. Rate (ops/s) of an iteration: every
+rank's items over the longest rank's time between the barriers (mdtest's); latency percentiles over
+every operation of every rank. DIR must be empty or new (it is made, and removed at the end); items
+are removed at the end, also after a failure, an interrupt or a --timeout.
+pvfs2:DIR (ROMIO, no kernel module) runs the file phases only (-F): MPI-IO makes no directories.")]
+pub struct MetaArgs {
+    /// The test directory: empty or new; `pvfs2:/…` through ROMIO (with -F).
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub dir: Option<String>,
+    /// Items (directories, files) per rank and phase (mdtest -n).
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=crate::bounds::MAX_META_ITEMS))]
+    pub items: u64,
+    /// Run all phases this many times (mdtest -i).
+    #[arg(short = 'i', long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=crate::bounds::MAX_ITERATIONS as i64))]
+    pub iterations: u32,
+    /// Each rank works in its own directory (mdtest -u); default: all ranks in DIR.
+    #[arg(short = 'u', long)]
+    pub unique_dir: bool,
+    /// Directory phases only (mdtest -D).
+    #[arg(short = 'D', long, conflicts_with = "files_only")]
+    pub dirs_only: bool,
+    /// File phases only (mdtest -F).
+    #[arg(short = 'F', long)]
+    pub files_only: bool,
+    /// Bytes written into each file at its creation (mdtest -w).
+    #[arg(short = 'w', long, value_name = "SIZE", default_value = "0", value_parser = parse_size_or_zero)]
+    pub write_bytes: u64,
+    /// Bytes read from each file in the read phase (mdtest -e); at most --write-bytes.
+    #[arg(short = 'e', long, value_name = "SIZE", default_value = "0", value_parser = parse_size_or_zero)]
+    pub read_bytes: u64,
+    /// End the whole job if the run takes longer than this (20s, 10m): one line names the
+    /// phase, iteration and item; what was made is removed (local paths); exit code 124.
+    #[arg(long, value_name = "TIME")]
+    pub timeout: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -350,13 +396,15 @@ pub enum ImportFormat {
     Fio,
     /// iperf3 -J, TCP or UDP (several tests appended to one file are one document each).
     Iperf3,
+    /// mdtest's text output: its SUMMARY rate table (one document per `N tasks` block).
+    Mdtest,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Each file becomes one document (one per run of a netperf or mpi-io-test file with several, one
 per test of an IOR file), of the kind compare reads: iozone and fio -> fs, netperf and iperf3 -> net,
-mpi-io-test and IOR -> mpiio.
+mpi-io-test and IOR -> mpiio, mdtest -> meta.
 Each says where it came from (imported_from: format, file, SHA-256, the tool's version and
 command line where printed); its environment is only what --host and --role state.
 Example: pvbench import netperf node7-to-node6.txt --host node7 --role dom0 --label 2008 --out imported/")]
@@ -472,7 +520,7 @@ pub struct MpiioArgs {
     pub seed: Option<u64>,
     /// Bytes before the first block (fio's offset): `--offset 1` puts every transfer off the
     /// file system's block boundaries. 0 by default.
-    #[arg(long, value_name = "SIZE", value_parser = parse_offset)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_or_zero)]
     pub offset: Option<u64>,
     /// Collective I/O, MPI_File_write_at_all / read_at_all (the default).
     #[arg(long, overrides_with = "independent")]
@@ -561,6 +609,11 @@ pub fn parse_time(flag: &str, text: &str) -> Result<std::time::Duration, crate::
     crate::bounds::duration(&format!("{flag} {text:?}"), duration).map_err(crate::error::UsageError)
 }
 
+/// A size as [`parse_size`] takes it, or 0 (an offset, bytes written into each file).
+pub fn parse_size_or_zero(text: &str) -> Result<u64, String> {
+    if text.trim() == "0" { Ok(0) } else { parse_size(text) }
+}
+
 /// Parses a byte size: plain bytes, units as bytesize reads them (`100MiB`, `1.5GB`), or a
 /// single-letter suffix `k`/`m`/`g`/`t` meaning powers of 1024 (IOR's and fio's reading).
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -590,11 +643,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         return Err(format!("size {text:?} must be greater than zero"));
     }
     Ok(bytes)
-}
-
-/// A byte offset: 0, or a size as [`parse_size`] reads it.
-pub fn parse_offset(text: &str) -> Result<u64, String> {
-    if text.trim() == "0" { Ok(0) } else { parse_size(text) }
 }
 
 fn parse_order(text: &str) -> Result<Order, String> {
@@ -658,10 +706,10 @@ mod tests {
 
     #[test]
     fn offsets_take_zero_and_orders_their_names() {
-        assert_eq!(parse_offset("0"), Ok(0));
-        assert_eq!(parse_offset(" 1 "), Ok(1));
-        assert_eq!(parse_offset("4k"), Ok(4096));
-        assert!(parse_offset("-1").is_err() && parse_offset("").is_err());
+        assert_eq!(parse_size_or_zero("0"), Ok(0));
+        assert_eq!(parse_size_or_zero(" 1 "), Ok(1));
+        assert_eq!(parse_size_or_zero("4k"), Ok(4096));
+        assert!(parse_size_or_zero("-1").is_err() && parse_size_or_zero("").is_err());
         assert_eq!(parse_order("random"), Ok(Order::Random));
         assert_eq!(parse_order("sequential"), Ok(Order::Sequential));
         assert_eq!(

@@ -39,6 +39,6 @@ pub fn document(data: &[u8]) {
 pub fn values(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = crate::cli::parse_size(&text);
-    let _ = crate::cli::parse_offset(&text);
+    let _ = crate::cli::parse_size_or_zero(&text);
     let _ = crate::cli::parse_time("--fuzz", &text);
 }

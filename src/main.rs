@@ -104,6 +104,7 @@ fn check_benchmark_args(kind: &str, args: &[String]) -> Result<(), String> {
         Command::Partdiff(args) => bench::partdiff::Options::from_args(args).map(drop),
         Command::Net(args) => bench::net::Options::from_args(args).map(drop),
         Command::Fs(args) => bench::fs::Options::from_args(args).map(drop),
+        Command::Meta(args) => bench::meta::Options::from_args(args).map(drop),
         _ => Ok(()),
     };
     checked.map_err(|e| e.to_string())
@@ -165,6 +166,12 @@ fn run() -> anyhow::Result<()> {
             let session = mpi::Session::init()?;
             interrupt::install(interrupt::Policy::Agree, mpi::abort_job)?;
             reported(bench::fs::run(&session, options, command_line))
+        }
+        Command::Meta(args) => {
+            let options = bench::meta::Options::from_args(args)?;
+            let session = mpi::Session::init()?;
+            interrupt::install(interrupt::Policy::Agree, mpi::abort_job)?;
+            reported(bench::meta::run(&session, options, command_line))
         }
         Command::Campaign(command) => {
             campaign::run(campaign::Options::from_command(command, check_benchmark_args))

@@ -50,6 +50,7 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
         "mpiexec -f hostfiles/all -n 3 pvbench fs --dir /scratch --json fs.json --csv fs.csv",
         CLUSTER,
     ),
+    ("docs/meta.md", "mpiexec -n 2 pvbench meta -d pvfs2:/pvfs2/meta -F -n 1000 --timeout 5m", PVFS2),
     ("docs/mpiio.md", "mpiexec -n 2 pvbench mpiio -b 100MiB -i 5 -f pvfs2:/pvfs2/testfile", PVFS2),
     (
         "docs/net.md",

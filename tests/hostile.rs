@@ -123,6 +123,15 @@ fn every_file_argument_refuses_hostile_files_in_one_line() {
         assert_one_clear_line(&["campaign", "check", f]);
         assert_one_clear_line(&["campaign", "run", f, "--results", s(&results)]);
         assert_one_clear_line(&["campaign", "status", f]);
+        // meta's test directory is a hostile file, or holds one: refused, nothing touched.
+        let (dir, refusal) = if file.is_dir() {
+            (s(file.parent().unwrap()), "pvbench meta did not make")
+        } else {
+            (f, "not a directory")
+        };
+        let meta = ["meta", "-d", dir, "-n", "1"];
+        assert_one_clear_line(&meta);
+        assert!(stderr(&answer(&meta, Stdio::piped()).0).contains(refusal), "{meta:?}");
         assert_one_clear_line(&["compare", f]);
         for format in ["auto", "iozone", "netperf", "iperf3", "mpi-io-test", "ior", "fio"] {
             assert_one_clear_line(&["import", format, f, "--host", "h", "--role", "dom0", "--out", s(&out)]);
@@ -180,6 +189,12 @@ fn counts_and_durations_past_their_bounds_are_refused_in_one_line() {
         vec!["net", "--duration", "1e300"],
         vec!["net", "--timeout", "18446744073709551616"],
         vec!["fs", "--hook-timeout", "999999999999999999999"],
+        vec!["meta", "-n", "18446744073709551616"],
+        vec!["meta", "-n", "100000001"],
+        vec!["meta", "-i", "4294967295"],
+        vec!["meta", "-w", "99999999999999999999"],
+        vec!["meta", "-w", "3GiB"],
+        vec!["meta", "--timeout", "500000000000years"],
         vec!["campaign", "check", "testbed/study.toml", "--reps", "4294967295"],
     ] {
         assert_one_clear_line(&args);

@@ -47,6 +47,8 @@ fn every_format_round_trips_into_compare_with_the_figures_it_printed() {
         ("ior", "ior.json", "write_ior_mib_per_s", 70.0),
         ("ior", "ior.json", "read_ior_mib_per_s", 98.0),
         ("fio", "fio.json", "random_read_1048576k_64k_mib_per_s", 1024.0),
+        ("mdtest", "mdtest-two-iterations.txt", "file_create_ops_per_s", 2338.5),
+        ("auto", "mdtest-4.1-real.txt", "file_create_ops_per_s", 9260.114),
     ];
     for (format, file, metric, expected) in cases {
         let out_dir = format!("out-{format}");

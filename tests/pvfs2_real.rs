@@ -67,16 +67,21 @@ impl Stack {
 
     /// `mpiexec -n RANKS pvbench mpiio ARGS` with the stack's MPICH.
     fn mpiio(&self, ranks: u32, args: &[&str]) -> Output {
+        self.run("mpiio", ranks, args)
+    }
+
+    /// `mpiexec -n RANKS pvbench COMMAND ARGS` with the stack's MPICH.
+    fn run(&self, command: &str, ranks: u32, args: &[&str]) -> Output {
         let out = assert_cmd::Command::new(self.prefix.join("mpich/bin/mpiexec"))
             .args(["-n", &ranks.to_string()])
             .arg(self.pvbench())
-            .arg("mpiio")
+            .arg(command)
             .args(args)
             .env("PVFS2TAB_FILE", self.tab())
             .timeout(Duration::from_secs(300))
             .output()
             .unwrap();
-        println!("mpiio {args:?}: {:?}\n{}{}", out.status, stdout(&out), stderr(&out));
+        println!("{command} {args:?}: {:?}\n{}{}", out.status, stdout(&out), stderr(&out));
         out
     }
 
@@ -209,6 +214,34 @@ fn pvbench_on_a_real_orangefs_server() {
     let out = stack.mpiio(2, &["-b", "1MiB", "-i", "2", "-f", &stack.file("flipped"), "--phases", "read"]);
     common::assert_fails_with(&out, 3, "verification failed");
     assert!(stderr(&out).contains("iteration 1, block of rank 1"), "{}", stderr(&out));
+
+    // meta's file phases through ROMIO, beside files it did not make (it cannot list a
+    // directory there): every item it made is removed, the others stay.
+    let json = stack.dir.path().join("meta.json");
+    let dir = stack.file("");
+    let args = [
+        "-F",
+        "-n",
+        "25",
+        "-i",
+        "2",
+        "-w",
+        "4KiB",
+        "-e",
+        "1KiB",
+        "-d",
+        &dir,
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    assert_exit(&stack.run("meta", 2, &args), 0);
+    let doc = common::read_json(&json);
+    assert_eq!(doc["parameters"]["interface"], "mpi-io");
+    let phases = doc["results"]["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 4);
+    assert!(phases.iter().all(|p| p["items"] == 50 && p["latency"]["samples"] == 100), "{phases:?}");
+    let listed = stack.orangefs_tool("pvfs2-ls", &[&stack.mount()]);
+    assert!(!listed.contains("file.") && listed.contains("kept"), "{listed}");
 
     // A campaign: reset before every run, 2 groups x 2 repetitions, server stopped at the end.
     let results = stack.dir.path().join("results");

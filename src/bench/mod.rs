@@ -3,6 +3,7 @@
 
 pub mod env;
 pub mod fs;
+pub mod meta;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;

@@ -34,6 +34,7 @@ pub const KINDS: &[Kind] = &[
     Kind { name: "partdiff", incidental_parameters: &[], metrics: partdiff },
     Kind { name: "net", incidental_parameters: &["timeout_s", "keep_going"], metrics: net },
     Kind { name: "fs", incidental_parameters: &["target", "between_tests"], metrics: fs },
+    Kind { name: "meta", incidental_parameters: &["dir"], metrics: meta },
     // The environment alone has nothing to compare; such documents are counted and left out.
     Kind { name: "env", incidental_parameters: &[], metrics: |_, _| Vec::new() },
 ];
@@ -281,6 +282,21 @@ fn fs(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
         .collect()
 }
 
+/// Per phase: the mean aggregate rate over the iterations (mdtest's SUMMARY mean). Only rates:
+/// every figure here is higher-is-better.
+fn meta(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
+    let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
+    phases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, phase)| {
+            let name = phase["phase"].as_str()?;
+            let value = number(&phase["mean_ops_per_s"], || format!("phases[{i}].mean_ops_per_s"), found);
+            metric(format!("{name}_ops_per_s"), format!("{} rate", name.replace('_', " ")), "ops/s", value)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,6 +478,21 @@ mod tests {
         let results = serde_json::json!({"ranks": [{"cells": [group]}, {"cells": [cell(200.0)]}]});
         let got = (kind("fs").unwrap().metrics)(&results, &mut Findings::default());
         assert_eq!(got[0].value, 120.0, "(4 × 100 + 200) / 5");
+    }
+
+    #[test]
+    fn meta_gives_each_phase_s_mean_rate() {
+        let results = serde_json::json!({"phases": [
+            {"phase": "file_create", "mean_ops_per_s": 2500.0},
+            {"phase": "file_stat", "mean_ops_per_s": null}
+        ]});
+        let got = (kind("meta").unwrap().metrics)(&results, &mut Findings::default());
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].id.as_str(), got[0].unit, got[0].value),
+            ("file_create_ops_per_s", "ops/s", 2500.0)
+        );
+        assert_eq!(got[0].title, "file create rate");
     }
 
     #[test]

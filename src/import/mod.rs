@@ -8,6 +8,7 @@ mod fio;
 mod ior;
 mod iozone;
 mod iperf3;
+mod mdtest;
 mod mpi_io_test;
 mod netperf;
 mod text;
@@ -96,6 +97,12 @@ const FORMATS: &[Format] = &[
         name: "netperf",
         parse: netperf::parse,
         recognise: netperf::recognise,
+    },
+    Format {
+        format: ImportFormat::Mdtest,
+        name: "mdtest",
+        parse: mdtest::parse,
+        recognise: mdtest::recognise,
     },
     Format {
         format: ImportFormat::MpiIoTest,

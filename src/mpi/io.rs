@@ -247,6 +247,8 @@ impl Drop for Info {
 pub enum Access {
     /// Create if missing, write only.
     CreateWrite,
+    /// Create, failing if the file exists (`MPI_MODE_EXCL`), write only.
+    CreateNew,
     ReadOnly,
 }
 
@@ -254,6 +256,7 @@ impl Access {
     fn amode(self) -> c_int {
         (match self {
             Access::CreateWrite => ffi::MPI_MODE_CREATE | ffi::MPI_MODE_WRONLY,
+            Access::CreateNew => ffi::MPI_MODE_CREATE | ffi::MPI_MODE_EXCL | ffi::MPI_MODE_WRONLY,
             Access::ReadOnly => ffi::MPI_MODE_RDONLY,
         }) as c_int
     }
@@ -321,6 +324,14 @@ impl File {
                 status,
             )
         })
+    }
+
+    /// `MPI_File_get_size`: the file's length in bytes (for a `pvfs2:` path, a getattr).
+    pub fn size(&self) -> Result<u64, MpiIoError> {
+        let mut size: ffi::MPI_Offset = 0;
+        // SAFETY: `self.raw` is an open file; `size` is valid for one write.
+        check("MPI_File_get_size", unsafe { ffi::MPI_File_get_size(self.raw, &mut size) })?;
+        Ok(size.max(0) as u64)
     }
 
     /// `MPI_File_sync` (collective): flush to the storage device.

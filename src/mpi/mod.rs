@@ -291,8 +291,9 @@ where
     received
 }
 
-/// `MPI_Gather` to rank 0, waiting by yielding: on rank 0 every rank's `send` (all of one
-/// length) concatenated in rank order, elsewhere nothing.
+/// `MPI_Gather` to rank 0, waiting by yielding: every rank's `send` (all of one length)
+/// concatenated in rank order on rank 0; empty on the others. Where only rank 0 needs the
+/// data (every operation's time), so the other ranks hold none of it.
 pub fn gather_to_root<T>(comm: &SimpleCommunicator, send: &[T]) -> Vec<T>
 where
     T: Clone + Default,

@@ -25,17 +25,22 @@ pub struct Stage {
     pub iteration: Option<(u32, u32)>,
     /// The call it is in, e.g. "MPI_File_write_at_all".
     pub call: Option<&'static str>,
+    /// The item (from 1) and how many there are, inside a phase of `meta`.
+    pub item: Option<(u64, u64)>,
 }
 
 impl Stage {
     pub const fn part(part: &'static str) -> Self {
-        Stage { part: Cow::Borrowed(part), iteration: None, call: None }
+        Stage { part: Cow::Borrowed(part), iteration: None, call: None, item: None }
     }
 
     fn describe(&self) -> String {
         let mut text = self.part.to_string();
         if let Some((iteration, of)) = self.iteration {
             text.push_str(&format!(", iteration {iteration} of {of}"));
+        }
+        if let Some((item, of)) = self.item {
+            text.push_str(&format!(", item {item} of {of}"));
         }
         if let Some(call) = self.call {
             text.push_str(&format!(", in {call}"));
@@ -48,16 +53,33 @@ impl Stage {
 /// stops at its next step, so that it cannot make a file again that the watchdog removed.
 static STAGE: Mutex<(Stage, bool)> = Mutex::new((Stage::part("setup"), false));
 
-/// Local files this rank made that nobody would remove once the job is ended.
-static FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// What this rank removes when the limit passes: local files and directories it made that
+/// nobody would remove once the job is ended.
+type Cleanup = Box<dyn Fn() + Send>;
+static CLEANUP: Mutex<Option<Cleanup>> = Mutex::new(None);
 
 /// Names the local files this rank removes when the limit passes (a test file of several GiB
 /// in /tmp must not outlive the run). Files behind a server are left: it may be the one that
 /// does not answer, and a campaign resets it anyway.
 pub fn remove_on_timeout(files: Vec<PathBuf>) {
-    if let Ok(mut current) = FILES.lock() {
-        *current = files;
+    clean_up_on_timeout(move || {
+        for file in &files {
+            let _ = std::fs::remove_file(file);
+        }
+    });
+}
+
+/// What this rank does when the limit passes, before the job ends: remove what it made (the
+/// benchmark's thread is stopped at its next step by then, so it makes nothing more).
+pub fn clean_up_on_timeout(cleanup: impl Fn() + Send + 'static) {
+    if let Ok(mut current) = CLEANUP.lock() {
+        *current = Some(Box::new(cleanup));
     }
+}
+
+/// Records the item this rank is about to work on, within its current part and iteration.
+pub fn at_item(item: u64, of: u64) {
+    update(|current| current.item = Some((item, of)));
 }
 
 /// Records where this rank is now.
@@ -80,9 +102,33 @@ fn update(change: impl FnOnce(&mut Stage)) {
     };
     // The watchdog ends the process; this thread does nothing more until then.
     if fired {
+        PARKED.store(true, std::sync::atomic::Ordering::SeqCst);
         loop {
             std::thread::park();
         }
+    }
+}
+
+/// Set once the benchmark's thread has stopped for good after the limit passed.
+static PARKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How long the watchdog waits for the benchmark's thread to stop before it removes files: its
+/// call in flight (one small file operation) ends; a call that hangs (a stopped server) does not.
+const WAIT_FOR_PARKING: Duration = Duration::from_secs(1);
+
+fn wait_until_parked() {
+    let deadline = Instant::now() + WAIT_FOR_PARKING;
+    while !PARKED.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs what the benchmark asked to be done when the limit passes.
+fn clean_up() {
+    if let Ok(cleanup) = CLEANUP.lock()
+        && let Some(cleanup) = cleanup.as_ref()
+    {
+        cleanup();
     }
 }
 
@@ -164,11 +210,16 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
     }
     std::thread::Builder::new().name("pvbench-watchdog".into()).spawn(move || {
         wait_for_deadline();
-        // Every rank's whole-run limit passes at once: rank 0 says where the run was.
-        if rank != 0 && limit.kind == Kind::WholeRun {
+        // Every rank stops at once, so that none makes a file while files are removed.
+        let stage = fire();
+        wait_until_parked();
+        // Every rank's whole-run limit passes at once: rank 0 says where the run was, and ends
+        // the job; the others clean up before they wait for that.
+        let waits_for_rank_0 = rank != 0 && limit.kind == Kind::WholeRun;
+        if waits_for_rank_0 {
+            clean_up();
             std::thread::sleep(GRACE_FOR_RANK_0);
         }
-        let stage = fire();
         let what = match limit.kind {
             Kind::WholeRun => format!("the time limit (--timeout {}) passed", limit.given),
             Kind::Progress => format!("nothing moved within --timeout {}", limit.given),
@@ -179,8 +230,8 @@ pub fn start(limit: Limit, rank: i32) -> std::io::Result<()> {
             limit.target
         );
         crate::console::to_stderr(&line);
-        for file in FILES.lock().map(|files| files.clone()).unwrap_or_default() {
-            let _ = std::fs::remove_file(file);
+        if !waits_for_rank_0 {
+            clean_up();
         }
         let _ = std::thread::Builder::new().spawn(|| {
             std::thread::sleep(GRACE_FOR_ABORT);
@@ -212,9 +263,20 @@ mod tests {
     #[test]
     fn a_stage_names_part_iteration_and_call() {
         assert_eq!(Stage::part("setup").describe(), "setup");
-        let stage =
-            Stage { part: "read phase".into(), iteration: Some((3, 5)), call: Some("MPI_File_read_at_all") };
+        let stage = Stage {
+            part: "read phase".into(),
+            iteration: Some((3, 5)),
+            call: Some("MPI_File_read_at_all"),
+            item: None,
+        };
         assert_eq!(stage.describe(), "read phase, iteration 3 of 5, in MPI_File_read_at_all");
+        let stage = Stage {
+            part: "file create phase".into(),
+            iteration: Some((1, 1)),
+            call: None,
+            item: Some((7, 9)),
+        };
+        assert_eq!(stage.describe(), "file create phase, iteration 1 of 1, item 7 of 9");
     }
 
     /// One test for the process-wide clock: progress arms and moves a progress limit, disarm
@@ -245,12 +307,17 @@ mod tests {
 
     #[test]
     fn calling_keeps_part_and_iteration() {
-        enter(Stage { part: "write phase".into(), iteration: Some((1, 2)), call: None });
+        enter(Stage { part: "write phase".into(), iteration: Some((1, 2)), call: None, item: None });
         calling("MPI_File_open");
         let now = STAGE.lock().unwrap().0.clone();
         assert_eq!(
             now,
-            Stage { part: "write phase".into(), iteration: Some((1, 2)), call: Some("MPI_File_open") }
+            Stage {
+                part: "write phase".into(),
+                iteration: Some((1, 2)),
+                call: Some("MPI_File_open"),
+                item: None
+            }
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod env;
 pub mod fs;
 pub mod html;
+pub mod meta;
 pub mod mpiio;
 pub mod net;
 pub mod partdiff;

@@ -9,6 +9,7 @@ pub mod comparison;
 pub mod env;
 pub mod fs;
 pub mod imported;
+pub mod meta;
 pub mod mpiio;
 pub mod net;
 pub mod outputs;

@@ -115,6 +115,7 @@ impl Runner<'_> {
             part: part.into(),
             iteration: Some((iteration + 1, opts.iterations)),
             call: None,
+            item: None,
         });
         self.prepare_batch(phase, &pass, &offsets[..batch.min(offsets.len())]);
         let access = if phase == Phase::Write { Access::CreateWrite } else { Access::ReadOnly };

@@ -53,6 +53,7 @@ pub fn run(
                 .into(),
                 iteration: None,
                 call: Some("the MPI ping-pong"),
+                item: None,
             });
             watchdog::progress();
             let mut halves = Recorder::default();

@@ -141,6 +141,7 @@ pub fn run(
                         part: part.into(),
                         iteration: None,
                         call: Some("the MPI stream"),
+                        item: None,
                     });
                 }
                 mpi_repetition(session, pair, buffers, options, stop, started)
