@@ -622,3 +622,46 @@ fn a_benchmark_without_a_figure_is_named_not_dropped() {
         "{row}"
     );
 }
+
+/// The metadata family and net's round trip in a real campaign: meta's phases are figures of
+/// the overhead, and a round trip is a time, which the sentence says as times the host's.
+#[test]
+fn meta_and_round_trips_are_figures_of_the_overhead() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    let scratch = dir.path().join("meta-dir");
+    std::fs::write(
+        &plan,
+        format!(
+            "name = \"families\"\npvbench = {:?}\nlauncher = \"env\"\nreps = 2\n\
+             [[group]]\nname = \"a\"\nhosts = [\"localhost\"]\n[[group]]\nname = \"b\"\nhosts = [\"localhost\"]\n\
+             [[benchmark]]\nkind = \"meta\"\nargs = [\"-d\", {:?}, \"-n\", \"20\"]\n\
+             [[benchmark]]\nkind = \"net\"\nargs = [\"--test\", \"rr\", \"--duration\", \"0.2s\"]\n\
+             [[overhead]]\nguest = \"b\"\nhost = \"a\"\n",
+            common::pvbench(),
+            scratch.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let results = dir.path().join("results");
+    let out = run(&plan, &results, &[]);
+    assert_exit(&out, 0);
+    let sentence = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(sentence.starts_with("b keeps ") && sentence.contains(" of a's meta dir create"), "{sentence}");
+    assert!(sentence.contains(" file create"), "{sentence}");
+    let overhead = read_json(&results.join("overhead.json"));
+    let figures = overhead["pairs"][0]["figures"].as_array().unwrap().clone();
+    let metrics: Vec<(&str, &str, bool)> = figures
+        .iter()
+        .map(|f| {
+            (f["benchmark"].as_str().unwrap(), f["metric"].as_str().unwrap(), f["lower_is_better"] == true)
+        })
+        .collect();
+    assert!(metrics.contains(&("meta", "file create", false)), "{metrics:?}");
+    // One host: net's figures are the pairs with it (its one rank has none; the note names it).
+    let net_named =
+        overhead["pairs"][0]["not_in_index"].as_array().unwrap().iter().any(|n| n["benchmark"] == "net");
+    let round_trip = metrics.contains(&("net", "round trip", true));
+    assert!(net_named || round_trip, "{overhead}");
+    assert!(!scratch.exists() || std::fs::read_dir(&scratch).unwrap().next().is_none(), "meta cleaned up");
+}
