@@ -38,7 +38,7 @@ pub enum Command {
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
-    /// Another tool's output (iozone, netperf, iperf3, mpi-io-test, IOR, fio) as pvbench result
+    /// Another tool's output (iozone, netperf, iperf3, mpi-io-test, IOR, fio, mdtest) as pvbench result
     /// documents, so that compare sets it beside today's runs.
     Import(ImportArgs),
     /// The whole study as one plan (TOML): client groups, benchmarks, resets, repetitions until
