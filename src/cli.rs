@@ -10,7 +10,7 @@ use crate::result::mpiio::Phase;
     name = "pvbench",
     version,
     about = "How much do I lose when I run this inside a VM, and where? MPI-IO, solver, network and file system benchmarks for hosts and guests.",
-    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed, 124 a --timeout passed (mpiio: the run; net over MPI: a wait for progress), 128+N stopped by signal N."
+    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed, 124 a --timeout passed (mpiio, meta: the run; net over MPI: a wait for progress), 128+N stopped by signal N."
 )]
 pub struct Cli {
     #[command(subcommand)]
