@@ -10,7 +10,7 @@ use crate::result::mpiio::{Order, Phase};
     name = "pvbench",
     version,
     about = "How much do I lose when I run this inside a VM, and where? MPI-IO, solver, network and file system benchmarks for hosts and guests.",
-    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed, 124 a --timeout passed (mpiio: the run; net over MPI: a wait for progress), 128+N stopped by signal N."
+    after_help = "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 verification failed, 124 a --timeout passed (mpiio, meta: the run; net over MPI: a wait for progress), 128+N stopped by signal N."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,7 +38,7 @@ pub enum Command {
     /// Groups of result documents side by side (guest next to host): statistics, ratios to a
     /// baseline with their uncertainty, tables, CSV, Markdown, JSON and SVG plots.
     Compare(CompareArgs),
-    /// Another tool's output (iozone, netperf, iperf3, mpi-io-test, IOR, fio) as pvbench result
+    /// Another tool's output (iozone, netperf, iperf3, mpi-io-test, IOR, fio, mdtest) as pvbench result
     /// documents, so that compare sets it beside today's runs.
     Import(ImportArgs),
     /// The whole study as one plan (TOML): client groups, benchmarks, resets, repetitions until

@@ -243,6 +243,33 @@ fn pvbench_on_a_real_orangefs_server() {
     let listed = stack.orangefs_tool("pvfs2-ls", &[&stack.mount()]);
     assert!(!listed.contains("file.") && listed.contains("kept"), "{listed}");
 
+    // The server stopped in the middle of the create phase: the job ends within --timeout (the
+    // pvfs2 driver would wait 300 s per try) and says where it was.
+    let meta = std::process::Command::new(stack.prefix.join("mpich/bin/mpiexec"))
+        .args(["-n", "2"])
+        .arg(stack.pvbench())
+        .args(["meta", "-F", "-n", "1000000", "--timeout", "40s", "-d", &dir])
+        .env("PVFS2TAB_FILE", stack.tab())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let creating = std::time::Instant::now();
+    while !stack.orangefs_tool("pvfs2-ls", &[&stack.mount()]).contains("file.1.") {
+        assert!(creating.elapsed() < Duration::from_secs(120), "no item made on the server");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_exit(&stack.reset(&["--stop"]), 0);
+    let out = meta.wait_with_output().unwrap();
+    println!("meta with the server stopped: {:?}\n{}", out.status, stderr(&out));
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("was in the file creation phase, iteration 1 of 1, item "),
+        "{}",
+        stderr(&out)
+    );
+    assert_exit(&stack.reset(&[]), 0);
+
     // A campaign: reset before every run, 2 groups x 2 repetitions, server stopped at the end.
     let results = stack.dir.path().join("results");
     let reset = format!("{} {}", repo().join("scripts/pvfs2-reset").display(), stack.reset_args().join(" "));

@@ -117,6 +117,9 @@ static PARKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::ne
 const WAIT_FOR_PARKING: Duration = Duration::from_secs(1);
 
 fn wait_until_parked() {
+    if CLEANUP.lock().map(|cleanup| cleanup.is_none()).unwrap_or(true) {
+        return; // nothing to remove: the line need not wait
+    }
     let deadline = Instant::now() + WAIT_FOR_PARKING;
     while !PARKED.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
