@@ -19,7 +19,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Collective, striped MPI-IO write/read bandwidth through ROMIO (successor of mpi-io-test).
+    /// Collective, striped MPI-IO write/read bandwidth through ROMIO (successor of mpi-io-test),
+    /// and small, unaligned or random transfers as IOR-hard makes them: IOPS and latencies.
     Mpiio(MpiioArgs),
     /// The partdiff PDE solver (Jacobi / Gauss-Seidel), MPI-parallel, with partdiff's output.
     Partdiff(PartdiffArgs),
@@ -27,7 +28,8 @@ pub enum Command {
     /// network path to the other ranks' hosts, the MPI launcher and ROMIO drivers.
     Env(EnvArgs),
     /// The sender × receiver bandwidth matrix of every pair of ranks (netperf TCP_STREAM's
-    /// successor, with CPU utilisation and service demand), over TCP or MPI.
+    /// successor, with CPU utilisation and service demand), over TCP or MPI; with --test rr and
+    /// latency, TCP_RR's round trips and osu_latency's MPI latency per pair.
     Net(NetArgs),
     /// The iozone-style file system sweep: every file size × record size, write/rewrite,
     /// read/reread, random read/write, pwrite, pread, on every rank's own file at once.
