@@ -431,7 +431,7 @@ fn the_shipped_plans_check() {
     let prefix = format!("prefix={}", stack.path().display());
     for (plan, sets, runs) in [
         ("testbed/study.toml", vec![], "12 runs per round"),
-        ("examples/cluster.toml", vec!["--set", &prefix], "12 runs per round"),
+        ("examples/cluster.toml", vec!["--set", &prefix], "15 runs per round"),
     ] {
         let out = assert_cmd::Command::new(common::pvbench())
             .current_dir(repo)
