@@ -95,12 +95,12 @@ impl Latency {
         }
         samples.sort_by(f64::total_cmp);
         let n = samples.len();
-        let rank = |p: f64| samples[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let rank = |percent: f64| super::nearest_rank(&samples, percent);
         Some(Latency {
             samples: n as u64,
             mean_s: samples.iter().sum::<f64>() / n as f64,
-            p50_s: rank(0.50),
-            p99_s: rank(0.99),
+            p50_s: rank(50.0),
+            p99_s: rank(99.0),
             max_s: samples[n - 1],
         })
     }

@@ -211,7 +211,7 @@ impl Operations {
         let iops: Vec<f64> = iterations.iter().map(|i| per_iteration / i.elapsed_s).collect();
         let mean_iops = mean(&iops);
         latencies_s.sort_unstable_by(f64::total_cmp);
-        let us = |p: f64| nearest_rank(&latencies_s, p) * 1e6;
+        let us = |p: f64| super::nearest_rank(&latencies_s, p) * 1e6;
         Operations {
             count: latencies_s.len() as u64,
             transfer_size_bytes,
@@ -224,16 +224,6 @@ impl Operations {
             latency_max_us: us(100.0),
         }
     }
-}
-
-/// The `p`-th percentile of `sorted` by the nearest-rank method: the smallest sample with at
-/// least p % of the samples at or below it (always a sample, so p50 <= p99 <= max holds).
-fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -369,9 +359,9 @@ mod tests {
         assert!(close(ops.latency_p50_us, 100.0), "{}", ops.latency_p50_us);
         assert!(close(ops.latency_p99_us, 198.0), "{}", ops.latency_p99_us);
         assert!(close(ops.latency_max_us, 200.0), "{}", ops.latency_max_us);
-        assert_eq!(nearest_rank(&[7.0], 50.0), 7.0);
-        assert_eq!(nearest_rank(&[1.0, 2.0], 50.0), 1.0);
-        assert_eq!(nearest_rank(&[1.0, 2.0], 99.0), 2.0);
+        assert_eq!(super::super::nearest_rank(&[7.0], 50.0), 7.0);
+        assert_eq!(super::super::nearest_rank(&[1.0, 2.0], 50.0), 1.0);
+        assert_eq!(super::super::nearest_rank(&[1.0, 2.0], 99.0), 2.0);
     }
 
     #[test]
