@@ -142,6 +142,10 @@ fn pvbench_on_a_real_orangefs_server() {
     let out = stack.mpiio(2, &["-b", "1MiB", "-i", "1", "-f", &stack.file("down")]);
     common::assert_fails_with(&out, 1, "does not answer");
     assert!(!stderr(&out).contains("Segmentation"), "{}", stderr(&out));
+    // So is meta on a pvfs2: directory, before its first MPI-IO call.
+    let out = stack.run("meta", 2, &["-F", "-n", "10", "-d", &stack.file("meta-down")]);
+    common::assert_fails_with(&out, 1, "does not answer");
+    assert!(!stderr(&out).contains("Segmentation"), "{}", stderr(&out));
 
     assert_exit(&stack.reset(&[]), 0);
     let json = stack.dir.path().join("collective.json");
