@@ -139,6 +139,13 @@ pub fn server_note(path: &str) -> String {
     }
 }
 
+/// Whether a path may be touched after a failure: any path but a `pvfs2:` one whose server does
+/// not take a connection (libpvfs2 would spend its retries, ~12 s with OrangeFS's defaults, on
+/// each request, and the run would end at its --timeout instead of saying why it failed).
+pub fn reachable(path: &str) -> bool {
+    path.strip_prefix("pvfs2:").is_none_or(|p| check(p).is_ok())
+}
+
 /// Refuses a `pvfs2:` path (given without its prefix) that no mount of the tab in effect holds,
 /// or whose config servers all fail to answer.
 pub fn check(path: &str) -> anyhow::Result<()> {
