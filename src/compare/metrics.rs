@@ -327,6 +327,31 @@ fn meta(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
 mod tests {
     use super::*;
 
+    /// Real runs of every family with times in them: each time (`…_us`, `…_s`) is
+    /// lower-is-better, each rate (`…_per_s`, IOPS) is not.
+    #[test]
+    fn every_time_is_lower_is_better_and_every_rate_is_not() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/documents");
+        for file in ["meta.json", "net-stream-rr-latency.json", "mpiio-small-random.json"] {
+            let doc: Value =
+                serde_json::from_str(&std::fs::read_to_string(data.join(file)).unwrap()).unwrap();
+            let kind = kind(doc["kind"].as_str().unwrap()).unwrap();
+            let metrics = (kind.metrics)(&doc["results"], &mut Findings::default());
+            assert!(metrics.iter().any(|m| m.lower_is_better), "{file}: no time");
+            assert!(metrics.iter().any(|m| !m.lower_is_better), "{file}: no rate");
+            for m in metrics {
+                let time = !m.id.ends_with("_per_s") && (m.id.ends_with("_us") || m.id.ends_with("_s"));
+                assert_eq!(m.lower_is_better, time, "{file}: {} in {}", m.id, m.unit);
+            }
+        }
+        let results = serde_json::json!({"calculation_time_s": 2.0, "mlup_per_s": 50.0});
+        let got: Vec<(String, bool)> = partdiff(&results, &mut Findings::default())
+            .into_iter()
+            .map(|m| (m.id, m.lower_is_better))
+            .collect();
+        assert_eq!(got, [("calculation_time_s".into(), true), ("mlup_per_s".into(), false)]);
+    }
+
     #[test]
     fn mpiio_gives_both_conventions_per_phase() {
         let results = serde_json::json!({"phases": [
