@@ -353,6 +353,25 @@ mod tests {
     }
 
     #[test]
+    fn meta_gives_the_rate_and_latency_in_microseconds() {
+        let results = serde_json::json!({"phases": [{"phase": "file_stat", "mean_ops_per_s": 5000.0,
+            "latency": {"samples": 10, "mean_s": 2e-4, "p50_s": 1.5e-4, "p99_s": 0.002, "max_s": 0.004}}]});
+        let got: Vec<(String, f64)> =
+            meta(&results, &mut Findings::default()).into_iter().map(|m| (m.id, m.value)).collect();
+        let want = [
+            ("ops_per_s", 5000.0),
+            ("p50_latency_us", 150.0),
+            ("p99_latency_us", 2000.0),
+            ("max_latency_us", 4000.0),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for ((id, value), (suffix, expected)) in got.iter().zip(want) {
+            assert_eq!(id, &format!("file_stat_{suffix}"));
+            assert!((value - expected).abs() < 1e-9, "{id}: {value}");
+        }
+    }
+
+    #[test]
     fn mpiio_gives_both_conventions_per_phase() {
         let results = serde_json::json!({"phases": [
             {"phase": "write", "ior": {"mean_mib_per_s": 100.0}, "mpi_io_test": {"bandwidth_mb_per_s": 110.0}},

@@ -203,6 +203,12 @@ mod tests {
     }
 
     #[test]
+    fn only_a_pvfs2_path_may_be_unreachable() {
+        assert!(reachable("/tmp/pvbench-file"));
+        assert!(reachable("ufs:/tmp/pvbench-file"));
+    }
+
+    #[test]
     fn tcp_endpoints() {
         assert_eq!(tcp_endpoint("tcp://node6:3334/pvfs2-fs"), Some("node6:3334"));
         assert_eq!(tcp_endpoint("ib://node6:3335/pvfs2-fs"), None);
