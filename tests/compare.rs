@@ -633,3 +633,52 @@ fn an_interval_below_0_has_a_word_and_no_interval_says_why() {
     assert_eq!(row(&json, "write_ior_mib_per_s", "single")["ratio"]["no_interval"], "one_run", "{json}");
     assert!(row(&json, "write_ior_mib_per_s", "wild")["ratio"].get("no_interval").is_none());
 }
+
+/// A latency is lower-is-better: a guest whose operations take longer is shown as worse, in
+/// words and in the page's colours, and one whose operations are quicker as better; a rate the
+/// other way round.
+#[test]
+fn a_higher_latency_is_worse_and_a_lower_one_better() {
+    let f = Fixture::new();
+    let dir = f.path("meta-dir");
+    let json = f.path("meta.json");
+    let meta = ["meta", "-F", "-n", "20", "-d", dir.to_str().unwrap(), "--json", json.to_str().unwrap()];
+    assert_exit(&mpiexec(1, &meta), 0);
+    let doc = read_json(&json);
+    std::fs::remove_file(&json).unwrap();
+    // Per group: the rate, p50 and p99 of every phase (the guest: slower rate, slower median,
+    // quicker tail).
+    for (label, rate, p50, p99) in [("host", 1000.0, 100e-6, 900e-6), ("guest", 500.0, 200e-6, 300e-6)] {
+        for rep in 1..=5 {
+            let jitter = 1.0 + 0.01 * rep as f64;
+            let mut doc = doc.clone();
+            doc["label"] = label.into();
+            doc["started_at"] = format!("2026-11-26T10:{rep:02}:00Z").into();
+            for phase in doc["results"]["phases"].as_array_mut().unwrap() {
+                phase["mean_ops_per_s"] = (rate * jitter).into();
+                phase["latency"]["p50_s"] = (p50 * jitter).into();
+                phase["latency"]["p99_s"] = (p99 * jitter).into();
+            }
+            f.write(&format!("latency/{label}/rep-{rep}.json"), &doc);
+        }
+    }
+    let out = f.compare(&["latency", "--baseline", "host", "--format", "markdown", "--html", "page.html"]);
+    assert_exit(&out, 0);
+    let markdown = stdout(&out);
+    let line = |metric: &str| {
+        markdown
+            .lines()
+            .find(|l| l.starts_with(&format!("| {metric} |")) && l.contains("| guest |"))
+            .unwrap_or_else(|| panic!("no guest row of {metric} in {markdown}"))
+            .to_string()
+    };
+    assert!(line("file_create_p50_latency_us").ends_with("| higher (worse) |"), "{markdown}");
+    assert!(line("file_create_p99_latency_us").ends_with("| lower (better) |"), "{markdown}");
+    assert!(line("file_create_ops_per_s").ends_with("| lower (worse) |"), "{markdown}");
+
+    let page = std::fs::read_to_string(f.path("page.html")).unwrap();
+    for (needle, class) in [("higher (worse)", "worse"), ("lower (better)", "better")] {
+        assert!(page.contains(&format!("<td class=\"{class}\">{needle}</td>")), "{needle}: {page}");
+    }
+    assert!(!page.contains("higher (better)"), "no latency is better for being higher: {page}");
+}

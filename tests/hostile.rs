@@ -133,7 +133,7 @@ fn every_file_argument_refuses_hostile_files_in_one_line() {
         assert_one_clear_line(&meta);
         assert!(stderr(&answer(&meta, Stdio::piped()).0).contains(refusal), "{meta:?}");
         assert_one_clear_line(&["compare", f]);
-        for format in ["auto", "iozone", "netperf", "iperf3", "mpi-io-test", "ior", "fio"] {
+        for format in ["auto", "iozone", "netperf", "iperf3", "mpi-io-test", "ior", "fio", "mdtest"] {
             assert_one_clear_line(&["import", format, f, "--host", "h", "--role", "dom0", "--out", s(&out)]);
         }
         assert_one_clear_line(&[
@@ -188,6 +188,10 @@ fn counts_and_durations_past_their_bounds_are_refused_in_one_line() {
         vec!["mpiio", "-t", "47008", "-b", "47009"],
         vec!["net", "--duration", "1e300"],
         vec!["net", "--timeout", "18446744073709551616"],
+        vec!["net", "--test", "bogus"],
+        vec!["net", "--test", "rr,,latency"],
+        vec!["net", "--test", "latency", "--iterations", "0"],
+        vec!["net", "--test", "latency", "--iterations", "99999999999999999999"],
         vec!["fs", "--hook-timeout", "999999999999999999999"],
         vec!["meta", "-n", "18446744073709551616"],
         vec!["meta", "-n", "100000001"],
@@ -195,6 +199,15 @@ fn counts_and_durations_past_their_bounds_are_refused_in_one_line() {
         vec!["meta", "-w", "99999999999999999999"],
         vec!["meta", "-w", "3GiB"],
         vec!["meta", "--timeout", "500000000000years"],
+        vec!["meta", "--timeout", "0"],
+        vec!["meta", "-n", "0"],
+        vec!["meta", "-i", "0"],
+        vec!["meta", "-D", "-F"],
+        vec!["meta", "-e", "2k", "-w", "1k"],
+        vec!["meta", "-e", "99999999999999999999"],
+        vec!["meta", "-d", ""],
+        vec!["meta", "-d", "pvfs2:/pvfs2/meta"],
+        vec!["meta", "-u", "-F", "-d", "pvfs2:/pvfs2/meta"],
         vec!["campaign", "check", "testbed/study.toml", "--reps", "4294967295"],
     ] {
         assert_one_clear_line(&args);

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::compare::load::Run;
+use crate::compare::metrics::MetricValue;
 use crate::compare::stats;
 use crate::result::campaign::{FamilyFigure, Figure, NotInIndex, Overhead, RunRecord};
 use crate::result::comparison::{AxisKey, NoInterval, Ratio, Summary};
@@ -38,14 +39,14 @@ fn host_of(key: &AxisKey) -> Option<&str> {
     }
 }
 
-/// A net table that is a primary figure: its name there, and whether lower is better. TCP_RR's
-/// rate is left out beside its round trip (one is the other's inverse: counted twice, it
-/// would weigh double), and of the MPI latencies the smallest message's, osu_latency's headline.
-fn net_figure(table: &str) -> Option<(&'static str, bool)> {
+/// A net table that is a primary figure: its name there. TCP_RR's rate is left out beside its
+/// round trip (one is the other's inverse: counted twice, it would weigh double), and of the
+/// MPI latencies the smallest message's, osu_latency's headline.
+fn net_figure(table: &str) -> Option<&'static str> {
     match table {
-        "throughput" => Some(("throughput", false)),
-        "TCP_RR round trip p50" => Some(("round trip", true)),
-        "MPI latency 0 B" => Some(("MPI latency", true)),
+        "throughput" => Some("throughput"),
+        "TCP_RR round trip p50" => Some("round trip"),
+        "MPI latency 0 B" => Some("MPI latency"),
         _ => None,
     }
 }
@@ -61,25 +62,23 @@ fn small_io(run: &Run) -> bool {
 
 /// The primary figures of a run of `family` from a group on `hosts`.
 pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) -> Vec<Value> {
-    // Per figure: unit, sum, count, lower-is-better (several cells or pairs give one figure's mean).
+    // Per figure: unit, sum, count, lower-is-better (several cells or pairs give one figure's
+    // mean); the direction is the metric's own (compare's definition of it).
     let mut sums: Vec<(String, &'static str, f64, u32, bool)> = Vec::new();
     let has_ior = run.metrics.iter().any(|m| m.id.ends_with("_ior_mib_per_s"));
     let small = family == Family::Mpiio && small_io(run);
-    let mut mean_into = |metric: &str, unit: &'static str, value: f64, lower: bool| match sums
-        .iter_mut()
-        .find(|s| s.0 == metric)
-    {
+    let mut mean_into = |figure: &str, m: &MetricValue| match sums.iter_mut().find(|s| s.0 == figure) {
         Some(s) => {
-            s.2 += value;
+            s.2 += m.value;
             s.3 += 1;
         }
-        None => sums.push((metric.to_string(), unit, value, 1, lower)),
+        None => sums.push((figure.to_string(), m.unit, m.value, 1, m.lower_is_better)),
     };
     for m in &run.metrics {
         match family {
             Family::Mpiio if small => {
                 if let Some(phase) = m.id.strip_suffix("_iops") {
-                    mean_into(&format!("{phase} IOPS"), m.unit, m.value, false);
+                    mean_into(&format!("{phase} IOPS"), m);
                 }
             }
             Family::Mpiio => {
@@ -87,27 +86,27 @@ pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) 
                 let own = m.id.strip_suffix("_ior_mib_per_s");
                 let imported = m.id.strip_suffix("_mpi_io_test_mb_per_s").filter(|_| !has_ior);
                 if let Some(phase) = own.or(imported) {
-                    mean_into(phase, m.unit, m.value, false);
+                    mean_into(phase, m);
                 }
             }
             Family::Partdiff => {
                 if m.id == "mlup_per_s" {
-                    mean_into("rate", m.unit, m.value, false);
+                    mean_into("rate", m);
                 }
             }
             Family::Fs => {
                 if let Some(cell) = &m.cell {
-                    mean_into(&cell.table, m.unit, m.value, false);
+                    mean_into(&cell.table, m);
                 }
             }
             Family::Meta => {
                 if let Some(phase) = m.id.strip_suffix("_ops_per_s") {
-                    mean_into(&phase.replace('_', " "), m.unit, m.value, false);
+                    mean_into(&phase.replace('_', " "), m);
                 }
             }
             Family::Net => {
                 let Some(cell) = &m.cell else { continue };
-                let Some((figure, lower)) = net_figure(&cell.table) else { continue };
+                let Some(figure) = net_figure(&cell.table) else { continue };
                 let (Some(from), Some(to)) = (host_of(&cell.row), host_of(&cell.column)) else { continue };
                 let is = |list: &[String], h: &str| list.iter().any(|x| x == h);
                 let between = if peers.is_empty() {
@@ -116,7 +115,7 @@ pub fn primaries(family: Family, hosts: &[String], peers: &[String], run: &Run) 
                     (is(hosts, from) && is(peers, to)) || (is(peers, from) && is(hosts, to))
                 };
                 if between {
-                    mean_into(figure, m.unit, m.value, lower);
+                    mean_into(figure, m);
                 }
             }
         }

@@ -14,6 +14,9 @@ pub struct MetricValue {
     pub title: String,
     pub unit: &'static str,
     pub value: f64,
+    /// A time (a latency, a round trip, a run time): less is better. Every renderer and the
+    /// campaign's figures read the direction here.
+    pub lower_is_better: bool,
     /// Where the value sits when the metric is a cell of a grid (net's matrix, fs's sweep).
     pub cell: Option<GridCell>,
 }
@@ -43,8 +46,20 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.name == name)
 }
 
+/// The units of a time. A metric in one is lower-is-better; every other figure compared is a
+/// rate (MiB/s, IOPS, ops/s, trans/s, MLUP/s), higher-is-better.
+const TIME_UNITS: &[&str] = &["s", "ms", "µs", "ns"];
+
 fn metric(id: String, title: String, unit: &'static str, value: Option<f64>) -> Option<MetricValue> {
-    value.filter(|v| v.is_finite()).map(|value| MetricValue { id, title, unit, value, cell: None })
+    let lower_is_better = TIME_UNITS.contains(&unit);
+    value.filter(|v| v.is_finite()).map(|value| MetricValue {
+        id,
+        title,
+        unit,
+        value,
+        lower_is_better,
+        cell: None,
+    })
 }
 
 /// What reading a document's figures found besides them.
@@ -78,8 +93,7 @@ fn number(value: &Value, path: impl FnOnce() -> String, found: &mut Findings) ->
 }
 
 /// Per phase: the mean bandwidth in IOR's convention and mpi-io-test's; for small transfers
-/// also the mean IOPS (higher is better) and the latency percentiles of one transfer call
-/// (lower is better: their ids say `latency`).
+/// also the mean IOPS and the latency percentiles of one transfer call (µs).
 fn mpiio(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut metrics = Vec::new();
@@ -120,7 +134,7 @@ fn mpiio(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
             let value = number(&operations[&key], || format!("phases[{i}].operations.{key}"), found);
             metrics.extend(metric(
                 format!("{name}_{percentile}_latency_us"),
-                format!("{name} latency of one transfer, {percentile} (lower is better)"),
+                format!("{name} latency of one transfer, {percentile}"),
                 "µs",
                 value,
             ));
@@ -151,8 +165,7 @@ fn partdiff(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
 
 /// Every measured cell of the matrices: the median MiB/s of the pair; where they ran, its
 /// TCP_RR transactions per second and round-trip p50 and p99 (`…_rr_p50_us`), and its MPI
-/// latency per message size (`…_latency_8b_us`, osu_latency's figure). Times are lower-is-better
-/// and say so by their unit, µs. Cells are named by host, so that the study's node6 → vm2
+/// latency per message size (`…_latency_8b_us`, osu_latency's figure), both in µs. Cells are named by host, so that the study's node6 → vm2
 /// meets today's node6 → vm2 whatever the ranks were; a host with several ranks in one
 /// document names its cells `host:rank`.
 fn net(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
@@ -282,24 +295,81 @@ fn fs(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
         .collect()
 }
 
-/// Per phase: the mean aggregate rate over the iterations (mdtest's SUMMARY mean). Only rates:
-/// every figure here is higher-is-better.
+/// Per phase: the mean aggregate rate over the iterations (mdtest's SUMMARY mean), and where
+/// measured (not in mdtest's summary) the latency percentiles of one operation, in µs.
 fn meta(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let phases = results["phases"].as_array().map(Vec::as_slice).unwrap_or_default();
-    phases
-        .iter()
-        .enumerate()
-        .filter_map(|(i, phase)| {
-            let name = phase["phase"].as_str()?;
-            let value = number(&phase["mean_ops_per_s"], || format!("phases[{i}].mean_ops_per_s"), found);
-            metric(format!("{name}_ops_per_s"), format!("{} rate", name.replace('_', " ")), "ops/s", value)
-        })
-        .collect()
+    let mut metrics = Vec::new();
+    for (i, phase) in phases.iter().enumerate() {
+        let Some(name) = phase["phase"].as_str() else { continue };
+        let what = name.replace('_', " ");
+        let value = number(&phase["mean_ops_per_s"], || format!("phases[{i}].mean_ops_per_s"), found);
+        metrics.extend(metric(format!("{name}_ops_per_s"), format!("{what} rate"), "ops/s", value));
+        let latency = &phase["latency"];
+        if latency.is_null() {
+            continue;
+        }
+        for percentile in ["p50", "p99", "max"] {
+            let key = format!("{percentile}_s");
+            let seconds = number(&latency[&key], || format!("phases[{i}].latency.{key}"), found);
+            metrics.extend(metric(
+                format!("{name}_{percentile}_latency_us"),
+                format!("{what} latency of one operation, {percentile}"),
+                "µs",
+                seconds.map(|s| s * 1e6),
+            ));
+        }
+    }
+    metrics
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Real runs of every family with times in them: each time (`…_us`, `…_s`) is
+    /// lower-is-better, each rate (`…_per_s`, IOPS) is not.
+    #[test]
+    fn every_time_is_lower_is_better_and_every_rate_is_not() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/documents");
+        for file in ["meta.json", "net-stream-rr-latency.json", "mpiio-small-random.json"] {
+            let doc: Value =
+                serde_json::from_str(&std::fs::read_to_string(data.join(file)).unwrap()).unwrap();
+            let kind = kind(doc["kind"].as_str().unwrap()).unwrap();
+            let metrics = (kind.metrics)(&doc["results"], &mut Findings::default());
+            assert!(metrics.iter().any(|m| m.lower_is_better), "{file}: no time");
+            assert!(metrics.iter().any(|m| !m.lower_is_better), "{file}: no rate");
+            for m in metrics {
+                let time = !m.id.ends_with("_per_s") && (m.id.ends_with("_us") || m.id.ends_with("_s"));
+                assert_eq!(m.lower_is_better, time, "{file}: {} in {}", m.id, m.unit);
+            }
+        }
+        let results = serde_json::json!({"calculation_time_s": 2.0, "mlup_per_s": 50.0});
+        let got: Vec<(String, bool)> = partdiff(&results, &mut Findings::default())
+            .into_iter()
+            .map(|m| (m.id, m.lower_is_better))
+            .collect();
+        assert_eq!(got, [("calculation_time_s".into(), true), ("mlup_per_s".into(), false)]);
+    }
+
+    #[test]
+    fn meta_gives_the_rate_and_latency_in_microseconds() {
+        let results = serde_json::json!({"phases": [{"phase": "file_stat", "mean_ops_per_s": 5000.0,
+            "latency": {"samples": 10, "mean_s": 2e-4, "p50_s": 1.5e-4, "p99_s": 0.002, "max_s": 0.004}}]});
+        let got: Vec<(String, f64)> =
+            meta(&results, &mut Findings::default()).into_iter().map(|m| (m.id, m.value)).collect();
+        let want = [
+            ("ops_per_s", 5000.0),
+            ("p50_latency_us", 150.0),
+            ("p99_latency_us", 2000.0),
+            ("max_latency_us", 4000.0),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for ((id, value), (suffix, expected)) in got.iter().zip(want) {
+            assert_eq!(id, &format!("file_stat_{suffix}"));
+            assert!((value - expected).abs() < 1e-9, "{id}: {value}");
+        }
+    }
 
     #[test]
     fn mpiio_gives_both_conventions_per_phase() {

@@ -67,6 +67,7 @@ pub fn build(
                     metric: metric.clone(),
                     title: first.title.clone(),
                     unit: first.unit,
+                    lower_is_better: first.lower_is_better,
                     cell: first.cell.clone(),
                     group: name.clone(),
                     summary: Summary::of(&values)?,

@@ -429,6 +429,19 @@ mod tests {
         }
     }
 
+    /// scripts/fuzz seeds the import target under first bytes 0..formats_seeded: every parser
+    /// must have one of them (the target takes the byte modulo the number of parsers).
+    #[test]
+    fn the_fuzz_corpus_is_seeded_under_every_format() {
+        let script = include_str!("../../scripts/fuzz");
+        let seeded: usize = script
+            .lines()
+            .find_map(|l| l.strip_prefix("formats_seeded="))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("scripts/fuzz sets formats_seeded=N");
+        assert!(seeded >= FORMATS.len(), "scripts/fuzz seeds {seeded} formats of {}", FORMATS.len());
+    }
+
     #[test]
     fn roles_in_the_studys_words_and_envs() {
         assert_eq!(stated_role("dom0").unwrap().role, "xen-dom0");

@@ -10,6 +10,7 @@ pub mod io;
 mod launch;
 pub mod p2p;
 pub mod pingpong;
+pub mod pvfs2tab;
 mod romio;
 pub mod stream;
 pub mod watchdog;

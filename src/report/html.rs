@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::compare::{Grid, Style, below_zero_note, summary_grid};
 use crate::result::campaign::Overhead;
-use crate::result::comparison::{Comparison, LeftOut};
+use crate::result::comparison::{Comparison, LeftOut, Ratio};
 
 /// One benchmark: its comparison and charts (file name, SVG text).
 pub struct Section {
@@ -41,7 +41,7 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-c
 td,th{border:1px solid #ccc;padding:.25em .6em}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 th{background:#f2f2f2}p.lead{font-size:1.15em;background:#eef5ff;padding:.6em 1em;border-left:4px solid #36c}\
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}.charts svg{display:block;max-width:100%;height:auto;margin:.5em 0}\
-.lower{color:#b00}.higher{color:#070}\
+.worse{color:#b00}.better{color:#070}\
 .charts{display:flex;flex-wrap:wrap;gap:0 1em;align-items:flex-start}figure{margin:0;max-width:100%}\
 figcaption{font-size:.8em;color:#666}";
 
@@ -70,10 +70,15 @@ fn table(out: &mut String, grid: &Grid) {
     for row in &grid.rows {
         out.push_str("<tr>");
         for (i, cell) in row.iter().enumerate() {
-            let class = match cell.as_str() {
-                "lower" | "higher" => format!(" class=\"{cell}\""),
-                _ if grid.numeric.get(i).copied().unwrap_or(false) => " class=\"n\"".into(),
-                _ => String::new(),
+            // A verdict in words (`lower (better)`): coloured by whether it is for the better.
+            let class = if cell.ends_with(" (better)") {
+                " class=\"better\"".into()
+            } else if cell.ends_with(" (worse)") {
+                " class=\"worse\"".into()
+            } else if grid.numeric.get(i).copied().unwrap_or(false) {
+                " class=\"n\"".to_string()
+            } else {
+                String::new()
             };
             let _ = write!(out, "<td{class}>{}</td>", escape(cell));
         }
@@ -128,7 +133,7 @@ fn overhead_grid(overheads: &[Overhead]) -> Grid {
                 f.unit.to_string(),
                 format!("{} / {}", f.guest_runs, f.host_runs),
                 super::campaign::ratio(&f.ratio),
-                f.ratio.verdict.clone(),
+                keeps_verdict(&f.ratio),
             ]);
         }
         let families = o.families.iter().map(|f| (format!("{} (all figures)", f.title), &f.ratio));
@@ -137,12 +142,18 @@ fn overhead_grid(overheads: &[Overhead]) -> Grid {
             let mut row =
                 vec![o.guest.clone(), o.host.clone(), o.source.clone(), name, "geometric mean".into()];
             row.extend(["", "", "", ""].map(String::from));
-            row.extend([super::campaign::ratio(ratio), ratio.verdict.clone()]);
+            row.extend([super::campaign::ratio(ratio), keeps_verdict(ratio)]);
             rows.push(row);
         }
     }
     let numeric = header.iter().map(|h| h.contains("mean") || *h == "runs").collect();
     Grid { header: header.map(String::from).to_vec(), rows, numeric }
+}
+
+/// The verdict of what a guest keeps: oriented already (a time's is the host's over the
+/// guest's), so more is better whatever the figure.
+fn keeps_verdict(ratio: &Ratio) -> String {
+    super::compare::verdict_words(&ratio.verdict, false)
 }
 
 /// Per pair, every benchmark and figure that is not in its index, and why.

@@ -53,6 +53,8 @@ pub struct Row {
     pub metric: String,
     pub title: String,
     pub unit: &'static str,
+    /// A time: a ratio below 1 (verdict `lower`) is the better one.
+    pub lower_is_better: bool,
     /// Where the metric sits when it is a cell of a grid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<GridCell>,
@@ -92,7 +94,8 @@ pub struct Ratio {
     /// told apart from zero) or a group has a single run.
     pub low: Option<f64>,
     pub high: Option<f64>,
-    /// `same` (the interval holds 1.0), `lower`, `higher`, or `n too small`.
+    /// `same` (the interval holds 1.0), `lower`, `higher`, or `n too small`: which way, not
+    /// whether for the better (the row's `lower_is_better` says that).
     pub verdict: String,
     /// Why `low` and `high` are absent (when they are).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use crate::cli::{MetaArgs, parse_time};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::io::Info;
+use crate::mpi::pvfs2tab;
 use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
@@ -177,6 +178,10 @@ fn prepare(session: &Session, options: &Options, layout: &Layout) -> anyhow::Res
         }
         Ok(())
     })?;
+    if let Some(pvfs2_path) = options.dir.strip_prefix("pvfs2:") {
+        // Every rank: each host reads its own tab, and libpvfs2 crashes the rank whose server is gone.
+        mpi_util::agree(world, pvfs2tab::check(pvfs2_path))?;
+    }
     if !options.is_local() {
         let info = Info::new().map_err(|e| anyhow::anyhow!("building the MPI-IO info: {e}"));
         return Ok((Interface::MpiIo(mpi_util::agree(world, info)?), false));
@@ -233,8 +238,8 @@ fn clean_up_on_timeout(session: &Session, layout: &Layout, made_dir: bool) {
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     if let Some((given, after)) = options.timeout.clone() {
-        let limit =
-            watchdog::Limit { given, after, target: options.dir.clone(), kind: watchdog::Kind::WholeRun };
+        let target = format!("{}{}", options.dir, pvfs2tab::server_note(&options.dir));
+        let limit = watchdog::Limit { given, after, target, kind: watchdog::Kind::WholeRun };
         watchdog::start(limit, session.rank()).context("starting the --timeout watchdog")?;
     }
     let started_at = result::now_rfc3339();
@@ -247,7 +252,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let mut runner = Runner::new(session, &options, &layout, &interface);
     let measured = runner.run_all();
     watchdog::enter(Stage::part("removal of the test directory"));
-    let cleaned = runner.clean_up();
+    // After a failure, items on a server that no longer answers are left to the campaign's reset.
+    let cleaned =
+        if measured.is_ok() || pvfs2tab::reachable(&options.dir) { runner.clean_up() } else { Ok(()) };
     finish(session, &layout, made_dir);
     let measured = measured?;
     mpi_util::agree(world, cleaned).context("removing the items")?;

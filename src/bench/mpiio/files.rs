@@ -159,7 +159,7 @@ pub(super) fn delete_if_present(path: &str) -> anyhow::Result<()> {
 pub(super) fn remove_after_failure(path: &str) {
     if let Some(local) = local_path(path) {
         drop(std::fs::remove_file(local));
-    } else if path.strip_prefix("pvfs2:").is_none_or(|p| super::pvfs2tab::check(p).is_ok()) {
+    } else if crate::mpi::pvfs2tab::reachable(path) {
         drop(io::delete(path));
     }
 }

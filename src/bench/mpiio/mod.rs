@@ -4,7 +4,6 @@
 
 mod files;
 mod pattern;
-mod pvfs2tab;
 mod runner;
 
 use std::collections::BTreeMap;
@@ -21,6 +20,7 @@ use crate::cli::{MpiioArgs, TextFormat, parse_time};
 use crate::error::UsageError;
 use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::io::Info;
+use crate::mpi::pvfs2tab;
 use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
@@ -324,18 +324,10 @@ fn start_watchdog(session: &Session, options: &Options, note: &str) -> anyhow::R
         .context("starting the --timeout watchdog")
 }
 
-/// " (PVFS2 server tcp://…)" for a `pvfs2:` path whose tab names its servers, else "".
-fn server_note(file: &str) -> String {
-    match file.strip_prefix("pvfs2:").and_then(pvfs2tab::servers) {
-        Some(servers) => format!(" (PVFS2 server {})", servers.join(", ")),
-        None => String::new(),
-    }
-}
-
 pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> anyhow::Result<()> {
     let world = session.world();
     // The tab is read once: the watchdog's line and a failed call's message both name the server.
-    let server_note = options.file.as_deref().map(server_note).unwrap_or_default();
+    let server_note = options.file.as_deref().map(pvfs2tab::server_note).unwrap_or_default();
     start_watchdog(session, &options, &server_note)?;
     let started_at = result::now_rfc3339();
     let (layout, info, free_space_bytes) = prepare(session, &options)?;

@@ -156,9 +156,23 @@ fn summary_row(c: &Comparison, row: &Row, style: Style) -> Vec<String> {
             Style::Machine => cells
                 .extend([cell(ratio.and_then(|r| r.low), style), cell(ratio.and_then(|r| r.high), style)]),
         }
-        cells.push(ratio.map(|r| r.verdict.clone()).unwrap_or_default());
+        cells.push(match (ratio, style) {
+            (Some(r), Style::Human) => verdict_words(&r.verdict, row.lower_is_better),
+            (Some(r), Style::Machine) => r.verdict.clone(),
+            (None, _) => String::new(),
+        });
     }
     cells
+}
+
+/// A verdict for people: which way and whether for the better (`higher (worse)` for a latency);
+/// `same` and `n too small` as they are.
+pub fn verdict_words(verdict: &str, lower_is_better: bool) -> String {
+    match (verdict, lower_is_better) {
+        ("lower", false) | ("higher", true) => format!("{verdict} (worse)"),
+        ("lower", true) | ("higher", false) => format!("{verdict} (better)"),
+        _ => verdict.to_string(),
+    }
 }
 
 /// Rows: repetition 1, 2, ...; columns: group and metric, as the study's Table 3.3.
@@ -187,6 +201,8 @@ pub struct Matrix {
     /// Per cell (rows of the grid less its label column): a ratio whose interval excludes 1.0
     /// (verdict `lower` or `higher`); all false for means.
     pub excludes_one: Vec<Vec<bool>>,
+    /// The table's cells are times: a ratio below 1 is the better one.
+    pub lower_is_better: bool,
 }
 
 /// Every group's grids, each cell the mean over the group's runs; with `ratios`, each cell the
@@ -257,6 +273,7 @@ pub fn matrices(c: &Comparison, style: Style, ratios: bool) -> Vec<Matrix> {
                 unit: if ratios { "ratio to the baseline" } else { first.unit },
                 grid: Grid { header, rows, numeric: vec![true; column_keys.len() + 1] },
                 excludes_one,
+                lower_is_better: first.lower_is_better,
             });
         }
     }
@@ -329,6 +346,7 @@ mod tests {
             metric: format!("{sender}_to_{receiver}_mib_per_s"),
             title: String::new(),
             unit: "MiB/s",
+            lower_is_better: false,
             cell: Some(GridCell {
                 table: "throughput".into(),
                 rows: "sender",
@@ -395,6 +413,16 @@ mod tests {
         assert_eq!(ratios.len(), 1, "the baseline has no ratio map");
         assert_eq!(ratios[0].grid.rows, [["a", "0.1", "0.2"], ["b", "0.3", "0.4"]]);
         assert_eq!(ratios[0].excludes_one, [[true, false], [true, false]]);
+    }
+
+    #[test]
+    fn verdicts_say_whether_for_the_better() {
+        assert_eq!(verdict_words("higher", false), "higher (better)");
+        assert_eq!(verdict_words("lower", false), "lower (worse)");
+        assert_eq!(verdict_words("higher", true), "higher (worse)");
+        assert_eq!(verdict_words("lower", true), "lower (better)");
+        assert_eq!(verdict_words("same", true), "same");
+        assert_eq!(verdict_words("n too small", false), "n too small");
     }
 
     #[test]

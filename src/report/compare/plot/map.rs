@@ -1,6 +1,7 @@
 //! Grids drawn as maps: a group's means (a light-to-dark scale from 0), or its ratios to the
-//! baseline (a diverging scale centred on 1.0, red for less, blue for more, symmetric on a
-//! log scale so that 0.5 and 2 are equally strong), each with a legend in numbers.
+//! baseline (a diverging scale centred on 1.0, red for worse, blue for better: for less and
+//! more, but the other way round for a time; symmetric on a log scale so that 0.5 and 2 are
+//! equally strong), each with a legend in numbers.
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -9,8 +10,8 @@ use super::super::{Matrix, number};
 use super::{Area, BAR, Header, MAX_WIDTH, MIN_WIDTH, PlotArea, Slots, TEXT_PX, font, slot_name, widest};
 
 const LEGEND_WIDTH: u32 = 120;
-const LESS: RGBColor = RGBColor(190, 40, 40);
-const MORE: RGBColor = RGBColor(40, 90, 180);
+const WORSE: RGBColor = RGBColor(190, 40, 40);
+const BETTER: RGBColor = RGBColor(40, 90, 180);
 const EMPTY: RGBColor = RGBColor(220, 220, 220);
 /// The legend's labelled values.
 const TICKS: i32 = 5;
@@ -20,8 +21,9 @@ const TICKS: i32 = 5;
 pub enum Scale {
     /// 0 (lightest) to the largest mean (darkest).
     Means { top: f64 },
-    /// Ratios: 1.0 white; 2^-span full red, 2^span full blue (clamped beyond).
-    Ratios { span: f64 },
+    /// Ratios: 1.0 white; 2^-span full red, 2^span full blue (clamped beyond); the other way
+    /// round when lower is better.
+    Ratios { span: f64, lower_is_better: bool },
 }
 
 impl Scale {
@@ -34,14 +36,14 @@ impl Scale {
     /// stays pale instead of stretching noise to full colour.
     pub fn ratios(m: &Matrix) -> Scale {
         let farthest = values(m).flatten().filter(|v| *v > 0.0).map(|v| v.log2().abs()).fold(1.0, f64::max);
-        Scale::Ratios { span: farthest }
+        Scale::Ratios { span: farthest, lower_is_better: m.lower_is_better }
     }
 
     /// Where `value` sits, -1..1 for ratios (0 at 1.0), 0..1 for means.
     fn position(&self, value: f64) -> f64 {
         match *self {
             Scale::Means { top } => (value / top).clamp(0.0, 1.0),
-            Scale::Ratios { span } if value > 0.0 => (value.log2() / span).clamp(-1.0, 1.0),
+            Scale::Ratios { span, .. } if value > 0.0 => (value.log2() / span).clamp(-1.0, 1.0),
             Scale::Ratios { .. } => -1.0,
         }
     }
@@ -50,8 +52,10 @@ impl Scale {
         let t = self.position(value);
         match self {
             Scale::Means { .. } => blend(RGBColor(240, 245, 250), BAR, 0.1 + 0.9 * t),
-            Scale::Ratios { .. } if t < 0.0 => blend(WHITE, LESS, -t),
-            Scale::Ratios { .. } => blend(WHITE, MORE, t),
+            Scale::Ratios { lower_is_better, .. } => {
+                let better = if *lower_is_better { -t } else { t };
+                if better < 0.0 { blend(WHITE, WORSE, -better) } else { blend(WHITE, BETTER, better) }
+            }
         }
     }
 
@@ -59,7 +63,9 @@ impl Scale {
     fn ticks(&self) -> Vec<f64> {
         match *self {
             Scale::Means { top } => vec![top, top * 0.75, top * 0.5, top * 0.25, 0.0],
-            Scale::Ratios { span } => [1.0, 0.5, 0.0, -0.5, -1.0].iter().map(|k| (k * span).exp2()).collect(),
+            Scale::Ratios { span, .. } => {
+                [1.0, 0.5, 0.0, -0.5, -1.0].iter().map(|k| (k * span).exp2()).collect()
+            }
         }
     }
 
@@ -67,7 +73,7 @@ impl Scale {
     fn at(&self, fraction: f64) -> f64 {
         match *self {
             Scale::Means { top } => fraction * top,
-            Scale::Ratios { span } => ((2.0 * fraction - 1.0) * span).exp2(),
+            Scale::Ratios { span, .. } => ((2.0 * fraction - 1.0) * span).exp2(),
         }
     }
 }
@@ -110,7 +116,12 @@ impl<'m> Map<'m> {
         let scale = if ratios { Scale::ratios(m) } else { Scale::means(m) };
         let header = match (scale, baseline) {
             (Scale::Ratios { .. }, Some(base)) => Header::new(
-                format!("{}: {}, ratio to {base}", m.group, m.table),
+                format!(
+                    "{}: {}, ratio to {base}{}",
+                    m.group,
+                    m.table,
+                    if m.lower_is_better { " (lower is better)" } else { "" }
+                ),
                 "* and a frame: its 95% interval excludes 1",
             ),
             _ => Header::new(format!("{}: {}, {}", m.group, m.table, m.unit), ""),
@@ -278,20 +289,22 @@ mod tests {
         let title = svg.find("\nratio\n").expect("the legend's title");
         let x_at = svg[..title].rfind("x=\"").unwrap() + 3;
         let x: f64 = svg[x_at..].split('"').next().unwrap().parse().unwrap();
-        assert_eq!((legible_on(BAR), legible_on(LESS), legible_on(EMPTY)), (WHITE, WHITE, BLACK));
+        assert_eq!((legible_on(BAR), legible_on(WORSE), legible_on(EMPTY)), (WHITE, WHITE, BLACK));
         let width = f64::from(map.size().0);
         assert!((width - f64::from(LEGEND_WIDTH)..width).contains(&x), "legend at x = {x} of {width}");
     }
 
     #[test]
     fn ratios_diverge_from_white_at_one_symmetric_on_a_log_scale() {
-        let scale = Scale::Ratios { span: 2.0 };
+        let scale = Scale::Ratios { span: 2.0, lower_is_better: false };
         assert_eq!(scale.color(1.0), WHITE);
-        assert_eq!(scale.color(0.25), LESS);
-        assert_eq!(scale.color(4.0), MORE);
-        assert_eq!(scale.color(0.01), LESS, "clamped");
-        assert_eq!(scale.color(0.0), LESS, "nothing is the least");
-        assert_eq!(scale.color(-0.5), LESS, "below nothing too");
+        assert_eq!(scale.color(0.25), WORSE);
+        assert_eq!(scale.color(4.0), BETTER);
+        assert_eq!(scale.color(0.01), WORSE, "clamped");
+        assert_eq!(scale.color(0.0), WORSE, "nothing is the least");
+        assert_eq!(scale.color(-0.5), WORSE, "below nothing too");
+        let times = Scale::Ratios { span: 2.0, lower_is_better: true };
+        assert_eq!((times.color(0.25), times.color(4.0)), (BETTER, WORSE), "a quicker time is better");
         assert_eq!(scale.position(2.0), 0.5);
         assert_eq!(scale.position(1.0 / 16.0), -1.0);
         assert_eq!(scale.position(0.5), -scale.position(2.0));
@@ -315,13 +328,20 @@ mod tests {
                 numeric: vec![true; 3],
             },
             excludes_one: vec![vec![true, false]],
+            lower_is_better: false,
         }
     }
 
     #[test]
     fn the_span_reaches_the_farthest_ratio_and_at_least_two() {
-        assert_eq!(Scale::ratios(&matrix(&["1.1", "0.9"])), Scale::Ratios { span: 1.0 });
-        assert_eq!(Scale::ratios(&matrix(&["0.125", ""])), Scale::Ratios { span: 3.0 });
+        assert_eq!(
+            Scale::ratios(&matrix(&["1.1", "0.9"])),
+            Scale::Ratios { span: 1.0, lower_is_better: false }
+        );
+        assert_eq!(
+            Scale::ratios(&matrix(&["0.125", ""])),
+            Scale::Ratios { span: 3.0, lower_is_better: false }
+        );
         assert_eq!(Scale::means(&matrix(&["3", "12"])), Scale::Means { top: 12.0 });
         assert_eq!(Scale::means(&matrix(&["0", ""])), Scale::Means { top: 1.0 });
         let means = Scale::Means { top: 10.0 };
@@ -332,6 +352,9 @@ mod tests {
         assert_eq!(means.at(0.5), 5.0);
         assert_eq!(means.color(5.0), blend(RGBColor(240, 245, 250), BAR, 0.55));
         // A ratio of 0 (a group that moved nothing) does not stretch the scale to infinity.
-        assert_eq!(Scale::ratios(&matrix(&["0", "1.5"])), Scale::Ratios { span: 1.0 });
+        assert_eq!(
+            Scale::ratios(&matrix(&["0", "1.5"])),
+            Scale::Ratios { span: 1.0, lower_is_better: false }
+        );
     }
 }

@@ -157,6 +157,7 @@ fn comparison(groups: usize, runs: usize, grid: Option<(u64, u64)>) -> Compariso
                 metric: format!("write_{k}_mib_per_s"),
                 title: "write".into(),
                 unit: "MiB/s",
+                lower_is_better: false,
                 cell: cell.clone(),
                 group: name.clone(),
                 summary,

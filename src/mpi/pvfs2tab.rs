@@ -1,4 +1,5 @@
-//! The pvfs2tab check made before any MPI-IO call on a `pvfs2:` path.
+//! The pvfs2tab check every benchmark makes before its first MPI-IO call on a `pvfs2:` path
+//! (`mpiio`'s file, `meta`'s directory).
 //!
 //! libpvfs2 dies of a segmentation fault, taking every rank with it, when ROMIO's pvfs2 driver
 //! opens a path whose server does not answer. So pvbench first reads the tab the library will
@@ -58,7 +59,10 @@ fn find_tab() -> anyhow::Result<(PathBuf, Vec<Mount>)> {
         }
     }
     let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-    bail!("no pvfs2tab with a pvfs2 entry (tried {}): give one with --pvfs2tab", tried.join(", "))
+    bail!(
+        "no pvfs2tab with a pvfs2 entry (tried {}): set PVFS2TAB_FILE to one (mpiio: --pvfs2tab)",
+        tried.join(", ")
+    )
 }
 
 /// `path` made absolute against the working directory, with `.`, `..` and repeated slashes
@@ -122,8 +126,24 @@ fn find_mount(path: &str) -> anyhow::Result<(PathBuf, Mount)> {
 }
 
 /// The config servers of the mount that holds `path`, as the tab names them (for messages).
-pub fn servers(path: &str) -> Option<Vec<String>> {
+fn servers(path: &str) -> Option<Vec<String>> {
     find_mount(path).ok().map(|(_, mount)| mount.servers)
+}
+
+/// " (PVFS2 server tcp://…)" for a `pvfs2:` path whose tab names its servers, else "": for
+/// the lines that say where a run stopped.
+pub fn server_note(path: &str) -> String {
+    match path.strip_prefix("pvfs2:").and_then(servers) {
+        Some(servers) => format!(" (PVFS2 server {})", servers.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Whether a path may be touched after a failure: any path but a `pvfs2:` one whose server does
+/// not take a connection (libpvfs2 would spend its retries, ~12 s with OrangeFS's defaults, on
+/// each request, and the run would end at its --timeout instead of saying why it failed).
+pub fn reachable(path: &str) -> bool {
+    path.strip_prefix("pvfs2:").is_none_or(|p| check(p).is_ok())
 }
 
 /// Refuses a `pvfs2:` path (given without its prefix) that no mount of the tab in effect holds,
@@ -180,6 +200,12 @@ mod tests {
         assert_eq!(server("/pvfs2/inner/../f"), Some("tcp://a:1/fs"));
         assert_eq!(server("/pvfs2x/f"), None);
         assert_eq!(server("/tmp/f"), None);
+    }
+
+    #[test]
+    fn only_a_pvfs2_path_may_be_unreachable() {
+        assert!(reachable("/tmp/pvbench-file"));
+        assert!(reachable("ufs:/tmp/pvbench-file"));
     }
 
     #[test]
