@@ -192,12 +192,15 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     }
     let hosts = session.hosts();
     let rows = grid::rows_of(problem.interior_rows(), ranks, rank);
-    let blocks = match options.method {
-        Method::Jacobi => jacobi::BLOCKS,
-        Method::GaussSeidel => gauss_seidel::blocks(ranks, options.termination),
+    let (blocks, block_rows) = match options.method {
+        Method::Jacobi => {
+            let depth = jacobi::depth(&problem, ranks, options.termination);
+            (jacobi::BLOCKS, jacobi::stored_rows(&problem, &rows, depth).len())
+        }
+        Method::GaussSeidel => (gauss_seidel::blocks(ranks, options.termination), rows.len()),
     };
-    // Each block is this rank's rows with a halo row above and below, all columns.
-    let need = blocks as u64 * (problem.n as u64 + 1) * (rows.len() as u64 + 2) * 8;
+    // Each block is the rows a rank stores with a row above and below, all columns.
+    let need = blocks as u64 * (problem.n as u64 + 1) * (block_rows as u64 + 2) * 8;
     mpi_util::check_memory_per_host(session, need, "partdiff's matrices")?;
 
     mpi_util::barrier(world);
