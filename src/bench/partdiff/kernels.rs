@@ -22,18 +22,18 @@ macro_rules! variants {
     };
 }
 
-/// Runs the widest build of a kernel the CPU can run: AVX-512, AVX2, else the portable one.
+/// Calls the widest build of a kernel the CPU can run (AVX-512, AVX2), else `$portable`.
 macro_rules! with_widest_simd {
-    ($name:ident, $kernel:ident, $function:expr, $residuum:expr, ($($arg:expr),*)) => {{
+    ($name:ident($($arg:expr),*), $portable:expr) => {{
         #[cfg(target_arch = "x86_64")]
         match simd() {
             // SAFETY: the CPU has AVX-512F (checked at run time).
-            Simd::Avx512 => return unsafe { avx512::$name($($arg,)* $residuum) },
+            Simd::Avx512 => return unsafe { avx512::$name($($arg),*) },
             // SAFETY: the CPU has AVX2 (checked at run time).
-            Simd::Avx2 => return unsafe { avx2::$name($($arg,)* $residuum) },
+            Simd::Avx2 => return unsafe { avx2::$name($($arg),*) },
             Simd::Portable => {}
         }
-        variants!($kernel, $function, $residuum, ($($arg),*))
+        $portable
     }};
 }
 
@@ -108,7 +108,10 @@ pub fn jacobi_rows(
     rows: Range<usize>,
     residuum: bool,
 ) -> f64 {
-    with_widest_simd!(jacobi, jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
+    with_widest_simd!(
+        jacobi(problem, old, new, rows, residuum),
+        variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
+    )
 }
 
 /// Where a Gauss-Seidel sweep finds the values of the previous iteration (the right and lower
@@ -130,11 +133,8 @@ pub fn gauss_seidel_rows(
     residuum: bool,
 ) -> f64 {
     with_widest_simd!(
-        gauss_seidel,
-        gauss_seidel_rows_generic,
-        problem.function,
-        residuum,
-        (problem, previous, block, rows)
+        gauss_seidel(problem, previous, block, rows, residuum),
+        variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, previous, block, rows))
     )
 }
 
@@ -248,6 +248,20 @@ fn gauss_seidel_band_dyn<const FPISIN: bool, const RESIDUUM: bool>(
     bands!(1 2 3 4 5 6 7)
 }
 
+/// The roofline probe's pass: every value read once and written once, as a sweep moves them
+/// (Jacobi: `from` into `to`; Gauss-Seidel: `to` in place when there is no `from`).
+pub fn stream(from: Option<&[f64]>, to: &mut [f64]) {
+    with_widest_simd!(stream(from, to), stream_generic(from, to))
+}
+
+#[inline(always)]
+fn stream_generic(from: Option<&[f64]>, to: &mut [f64]) {
+    match from {
+        Some(from) => to.iter_mut().zip(from).for_each(|(t, f)| *t = 0.25 * f + 1.0),
+        None => to.iter_mut().for_each(|t| *t = 0.25 * *t + 1.0),
+    }
+}
+
 /// The instruction sets the kernels have builds for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Simd {
@@ -303,6 +317,11 @@ macro_rules! simd_build {
                     residuum,
                     (problem, previous, block, rows)
                 )
+            }
+
+            #[target_feature(enable = $feature)]
+            pub fn stream(from: Option<&[f64]>, to: &mut [f64]) {
+                stream_generic(from, to)
             }
         }
     };
