@@ -3,8 +3,9 @@
 //! and the residuum `|old - star|` with partdiff's compare-and-select maximum: the same
 //! operations as partdiff, so the same bits. Speed comes from vectorising Jacobi rows and from
 //! interleaving several Gauss-Seidel rows (a skewed wavefront, each row one column behind the
-//! row above), which hides the latency of Gauss-Seidel's dependency chain without reordering
-//! a single operation. AVX2 code is chosen at run time where the CPU has it.
+//! row above, each row's last value kept in a register), which hides the latency of
+//! Gauss-Seidel's dependency chain without reordering a single operation. AVX-512 or AVX2 code
+//! is chosen at run time from what the CPU has.
 
 use std::ops::Range;
 
