@@ -594,6 +594,10 @@ pub struct PartdiffArgs {
     /// TERM 1: the accuracy, 1e-20..1e-4; TERM 2: the iterations, 1..200000.
     #[arg(value_name = "ACC_OR_ITER", allow_negative_numbers = true)]
     pub accuracy_or_iterations: String,
+    /// After the solve, measure the bandwidth of the memory level the matrices fit in and print
+    /// how far the run is from the limit it sets (scripts/bench-partdiff).
+    #[arg(long, hide = true)]
+    pub roofline: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -222,3 +222,22 @@ fn a_terminated_solve_exits_cleanly() {
     assert!(!ours.is_empty() && ours.iter().all(|l| *l == "pvbench: interrupted by SIGTERM"), "{err}");
     assert!(!err.contains("backtrace"), "{err}");
 }
+
+/// The hidden `--roofline` (scripts/bench-partdiff) adds one line after partdiff's output and
+/// changes nothing else; the line names the level and a limit on every rank count.
+#[test]
+fn roofline_adds_one_line_after_partdiffs_output() {
+    let args = ["1", "2", "5", "1", "2", "37"];
+    let plain = without_time(&partdiff(1, &args));
+    for ranks in [1, 2] {
+        let mut with = args.to_vec();
+        with.push("--roofline");
+        let text = without_time(&partdiff(ranks, &with));
+        let (before, line) = text.trim_end().rsplit_once('\n').unwrap();
+        assert_eq!(format!("{before}\n"), plain);
+        assert!(
+            line.starts_with("Roofline:") && line.contains(" per rank in ") && line.contains("MLUP/s ("),
+            "{line}"
+        );
+    }
+}

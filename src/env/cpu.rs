@@ -61,6 +61,61 @@ impl CpuTimes {
     }
 }
 
+/// A data (or unified) cache level of CPU 0, as `/sys/devices/system/cpu/cpu0/cache` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheLevel {
+    pub level: u8,
+    pub bytes: u64,
+    /// How many CPUs share one instance of it.
+    pub shared_by: u32,
+}
+
+/// CPU 0's data caches, innermost first; empty where the kernel does not say.
+pub fn data_caches(probe: &dyn Probe) -> Vec<CacheLevel> {
+    let mut levels: Vec<CacheLevel> = (0..16)
+        .map_while(|index| {
+            let read =
+                |file: &str| probe.read(&format!("sys/devices/system/cpu/cpu0/cache/index{index}/{file}"));
+            let level = read("level")?;
+            Some((level, read("type"), read("size"), read("shared_cpu_list")))
+        })
+        .filter_map(|(level, kind, size, shared)| {
+            if kind.as_deref() == Some("Instruction") {
+                return None;
+            }
+            Some(CacheLevel {
+                level: level.parse().ok()?,
+                bytes: parse_cache_size(&size?)?,
+                shared_by: shared.as_deref().map_or(1, count_cpus),
+            })
+        })
+        .collect();
+    levels.sort_by_key(|c| c.level);
+    levels
+}
+
+/// `48K`, `1024K`, `32M` (sysfs's units are powers of 1024).
+fn parse_cache_size(text: &str) -> Option<u64> {
+    let (number, shift) = match text.as_bytes().last()? {
+        b'K' => (&text[..text.len() - 1], 10),
+        b'M' => (&text[..text.len() - 1], 20),
+        b'G' => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    number.parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// The CPUs in a list like `0-3,8,10-11`.
+fn count_cpus(list: &str) -> u32 {
+    list.split(',')
+        .filter_map(|part| match part.split_once('-') {
+            Some((a, b)) => Some(b.parse::<u32>().ok()?.saturating_sub(a.parse().ok()?) + 1),
+            None => part.parse::<u32>().ok().map(|_| 1),
+        })
+        .sum::<u32>()
+        .max(1)
+}
+
 /// CPU time the hypervisor gave to others while this machine's CPUs wanted it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Steal {
@@ -109,5 +164,20 @@ mod tests {
         assert!((steal.share_percent - 20.0).abs() < 1e-9);
         assert!((steal.seconds - 2.0).abs() < 1e-9, "200 ticks of USER_HZ = 100: {steal:?}");
         assert_eq!(parse_stat("cpu  1 2 3\n"), None, "a kernel without a steal field");
+    }
+
+    #[test]
+    fn data_caches_skip_instruction_caches_and_count_sharing_cpus() {
+        // The fixture's CPU 0 has L1d, L1i, L2 and an L3 shared by four CPUs.
+        let probe = crate::env::fixture::Fixture::load("kvm-guest");
+        let levels = data_caches(&probe);
+        assert_eq!(
+            levels,
+            [
+                CacheLevel { level: 1, bytes: 48 << 10, shared_by: 1 },
+                CacheLevel { level: 2, bytes: 1 << 20, shared_by: 1 },
+                CacheLevel { level: 3, bytes: 32 << 20, shared_by: 4 },
+            ]
+        );
     }
 }

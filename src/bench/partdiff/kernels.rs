@@ -3,8 +3,9 @@
 //! and the residuum `|old - star|` with partdiff's compare-and-select maximum: the same
 //! operations as partdiff, so the same bits. Speed comes from vectorising Jacobi rows and from
 //! interleaving several Gauss-Seidel rows (a skewed wavefront, each row one column behind the
-//! row above), which hides the latency of Gauss-Seidel's dependency chain without reordering
-//! a single operation. AVX2 code is chosen at run time where the CPU has it.
+//! row above, each row's last value kept in a register), which hides the latency of
+//! Gauss-Seidel's dependency chain without reordering a single operation. AVX-512 or AVX2 code
+//! is chosen at run time from what the CPU has.
 
 use std::ops::Range;
 
@@ -22,15 +23,18 @@ macro_rules! variants {
     };
 }
 
-/// Runs the AVX2 build of a kernel where the CPU has AVX2, else the portable variant.
-macro_rules! with_avx2_if_present {
-    ($avx2:path, $kernel:ident, $function:expr, $residuum:expr, ($($arg:expr),*)) => {{
+/// Calls the widest build of a kernel the CPU can run (AVX-512, AVX2), else `$portable`.
+macro_rules! with_widest_simd {
+    ($name:ident($($arg:expr),*), $portable:expr) => {{
         #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
+        match simd() {
+            // SAFETY: the CPU has AVX-512F (checked at run time).
+            Simd::Avx512 => return unsafe { avx512::$name($($arg),*) },
             // SAFETY: the CPU has AVX2 (checked at run time).
-            return unsafe { $avx2($($arg,)* $residuum) };
+            Simd::Avx2 => return unsafe { avx2::$name($($arg),*) },
+            Simd::Portable => {}
         }
-        variants!($kernel, $function, $residuum, ($($arg),*))
+        $portable
     }};
 }
 
@@ -105,12 +109,9 @@ pub fn jacobi_rows(
     rows: Range<usize>,
     residuum: bool,
 ) -> f64 {
-    with_avx2_if_present!(
-        avx2::jacobi,
-        jacobi_rows_generic,
-        problem.function,
-        residuum,
-        (problem, old, new, rows)
+    with_widest_simd!(
+        jacobi(problem, old, new, rows, residuum),
+        variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
     )
 }
 
@@ -132,12 +133,9 @@ pub fn gauss_seidel_rows(
     rows: Range<usize>,
     residuum: bool,
 ) -> f64 {
-    with_avx2_if_present!(
-        avx2::gauss_seidel,
-        gauss_seidel_rows_generic,
-        problem.function,
-        residuum,
-        (problem, previous, block, rows)
+    with_widest_simd!(
+        gauss_seidel(problem, previous, block, rows, residuum),
+        variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, previous, block, rows))
     )
 }
 
@@ -196,29 +194,35 @@ fn gauss_seidel_band<const K: usize, const FPISIN: bool, const RESIDUUM: bool>(
     // 0..=n; the asserts above keep those rows inside both blocks' data. `block.data` is not
     // otherwise borrowed while `new` is in use; `old` is either the same pointer (in place) or
     // a different block borrowed shared for the whole call. `sin` has n+1 entries.
-    let point = |m: usize, j: usize, lanes: &mut [f64; K]| unsafe {
-        let at = (first + m) * width + j;
-        let centre = *old.add(at);
-        let mut star =
-            0.25 * (*new.add(at - width) + *new.add(at - 1) + *old.add(at + 1) + *old.add(at + width));
+    let at = |m: usize, j: usize| (first + m) * width + j;
+    // What each row computed last (its left neighbour for the next point, and the new value
+    // above the row below it): kept in registers, so the dependency chain does not go through
+    // a store and a load. It starts at the boundary column 0.
+    let mut last: [f64; K] = std::array::from_fn(|m| unsafe { *new.add(at(m, 0)) });
+    // Row m reads `last[m - 1]` as written one step earlier: rows go from the bottom up.
+    let mut point = |m: usize, j: usize, last: &mut [f64; K]| unsafe {
+        let here = at(m, j);
+        let up = if m == 0 { *new.add(here - width) } else { last[m - 1] };
+        let mut star = 0.25 * (up + last[m] + *old.add(here + 1) + *old.add(here + width));
         if FPISIN {
             star += fpisin[m] * *sin.get_unchecked(j);
         }
         if RESIDUUM {
-            lanes[m] = fold_residuum(lanes[m], centre, star);
+            lanes[m] = fold_residuum(lanes[m], *old.add(here), star);
         }
-        *new.add(at) = star;
+        last[m] = star;
+        *new.add(here) = star;
     };
     // Steps 1..K-1 fill the wavefront, steps n..n+K-2 drain it; in between all K rows work.
     for s in 1..(n - 1 + K) {
         if (K..n).contains(&s) {
-            for m in 0..K {
-                point(m, s - m, &mut lanes);
+            for m in (0..K).rev() {
+                point(m, s - m, &mut last);
             }
         } else {
-            for m in 0..K {
+            for m in (0..K).rev() {
                 if s > m && s - m < n {
-                    point(m, s - m, &mut lanes);
+                    point(m, s - m, &mut last);
                 }
             }
         }
@@ -245,46 +249,87 @@ fn gauss_seidel_band_dyn<const FPISIN: bool, const RESIDUUM: bool>(
     bands!(1 2 3 4 5 6 7)
 }
 
-/// True when the AVX2 variants may run (checked once; the std macro caches it).
-fn has_avx2() -> bool {
+/// The roofline probe's pass: every value read once and written once, as a sweep moves them
+/// (Jacobi: `from` into `to`; Gauss-Seidel: `to` in place when there is no `from`).
+pub fn stream(from: Option<&[f64]>, to: &mut [f64]) {
+    with_widest_simd!(stream(from, to), stream_generic(from, to))
+}
+
+#[inline(always)]
+fn stream_generic(from: Option<&[f64]>, to: &mut [f64]) {
+    match from {
+        Some(from) => to.iter_mut().zip(from).for_each(|(t, f)| *t = 0.25 * f + 1.0),
+        None => to.iter_mut().for_each(|t| *t = 0.25 * *t + 1.0),
+    }
+}
+
+/// The instruction sets the kernels have builds for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Simd {
+    Portable,
+    Avx2,
+    Avx512,
+}
+
+/// The widest build this CPU can run (the std macro caches what the CPU has).
+fn simd() -> Simd {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("avx2")
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return Simd::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Simd::Avx2;
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    Simd::Portable
 }
 
-/// The same kernels compiled for AVX2: wider registers, the same operations in the same order
-/// (no FMA: Rust never contracts a multiply and an add), so the same bits.
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::*;
+/// The same kernels compiled for wider registers: the same operations in the same order (no
+/// FMA: Rust never contracts a multiply and an add), so the same bits.
+macro_rules! simd_build {
+    ($module:ident, $feature:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        mod $module {
+            use super::*;
 
-    #[target_feature(enable = "avx2")]
-    pub fn jacobi(
-        problem: &Problem,
-        old: &Block,
-        new: &mut Block,
-        rows: Range<usize>,
-        residuum: bool,
-    ) -> f64 {
-        variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
-    }
+            #[target_feature(enable = $feature)]
+            pub fn jacobi(
+                problem: &Problem,
+                old: &Block,
+                new: &mut Block,
+                rows: Range<usize>,
+                residuum: bool,
+            ) -> f64 {
+                variants!(jacobi_rows_generic, problem.function, residuum, (problem, old, new, rows))
+            }
 
-    #[target_feature(enable = "avx2")]
-    pub fn gauss_seidel(
-        problem: &Problem,
-        previous: Previous,
-        block: &mut Block,
-        rows: Range<usize>,
-        residuum: bool,
-    ) -> f64 {
-        variants!(gauss_seidel_rows_generic, problem.function, residuum, (problem, previous, block, rows))
-    }
+            #[target_feature(enable = $feature)]
+            pub fn gauss_seidel(
+                problem: &Problem,
+                previous: Previous,
+                block: &mut Block,
+                rows: Range<usize>,
+                residuum: bool,
+            ) -> f64 {
+                variants!(
+                    gauss_seidel_rows_generic,
+                    problem.function,
+                    residuum,
+                    (problem, previous, block, rows)
+                )
+            }
+
+            #[target_feature(enable = $feature)]
+            pub fn stream(from: Option<&[f64]>, to: &mut [f64]) {
+                stream_generic(from, to)
+            }
+        }
+    };
 }
+
+simd_build!(avx2, "avx2");
+simd_build!(avx512, "avx512f");
 
 #[cfg(test)]
 mod tests {
@@ -313,49 +358,48 @@ mod tests {
         Block::initial(problem, 1..problem.n)
     }
 
-    /// The variants this machine can run, each called directly: the public entry points pick
-    /// AVX2 where it exists, so the portable code would otherwise never be tested here.
-    #[derive(Debug, Clone, Copy)]
-    enum Variant {
-        Portable,
-        #[cfg(target_arch = "x86_64")]
-        Avx2,
+    /// The builds this machine can run, each called directly: the public entry points pick
+    /// the widest, so the others would otherwise never be tested here.
+    fn variants_here() -> Vec<Simd> {
+        let widest = simd();
+        [Simd::Portable, Simd::Avx2, Simd::Avx512].into_iter().filter(|&v| v <= widest).collect()
     }
 
-    fn variants_here() -> Vec<Variant> {
-        let mut here = vec![Variant::Portable];
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            here.push(Variant::Avx2);
-        }
-        here
-    }
-
-    fn jacobi_with(v: Variant, problem: &Problem, old: &Block, new: &mut Block, rows: Range<usize>) -> f64 {
+    fn jacobi_with(v: Simd, problem: &Problem, old: &Block, new: &mut Block, rows: Range<usize>) -> f64 {
         match v {
-            Variant::Portable => {
+            Simd::Portable => {
                 variants!(jacobi_rows_generic, problem.function, true, (problem, old, new, rows))
             }
             // SAFETY: only listed by `variants_here` when the CPU has AVX2.
             #[cfg(target_arch = "x86_64")]
-            Variant::Avx2 => unsafe { avx2::jacobi(problem, old, new, rows, true) },
+            Simd::Avx2 => unsafe { avx2::jacobi(problem, old, new, rows, true) },
+            // SAFETY: only listed by `variants_here` when the CPU has AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { avx512::jacobi(problem, old, new, rows, true) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("only the portable build here"),
         }
     }
 
     fn gauss_seidel_with(
-        v: Variant,
+        v: Simd,
         problem: &Problem,
         previous: Previous,
         block: &mut Block,
         rows: Range<usize>,
     ) -> f64 {
         match v {
-            Variant::Portable => {
+            Simd::Portable => {
                 variants!(gauss_seidel_rows_generic, problem.function, true, (problem, previous, block, rows))
             }
             // SAFETY: only listed by `variants_here` when the CPU has AVX2.
             #[cfg(target_arch = "x86_64")]
-            Variant::Avx2 => unsafe { avx2::gauss_seidel(problem, previous, block, rows, true) },
+            Simd::Avx2 => unsafe { avx2::gauss_seidel(problem, previous, block, rows, true) },
+            // SAFETY: only listed by `variants_here` when the CPU has AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Simd::Avx512 => unsafe { avx512::gauss_seidel(problem, previous, block, rows, true) },
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("only the portable build here"),
         }
     }
 
@@ -366,7 +410,7 @@ mod tests {
         }
     }
 
-    fn each_kernel_equals_the_plain_loop(variant: Variant) {
+    fn each_kernel_equals_the_plain_loop(variant: Simd) {
         for function in [Function::Zero, Function::FpiSin] {
             for interlines in [0, 1, 2] {
                 let problem = Problem::new(interlines, function);

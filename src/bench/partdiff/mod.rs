@@ -5,6 +5,7 @@ mod gauss_seidel;
 mod grid;
 mod jacobi;
 mod kernels;
+mod roofline;
 
 use anyhow::Context;
 use mpi::topology::{Communicator, SimpleCommunicator};
@@ -44,6 +45,8 @@ pub struct Options {
     /// Replace an existing output file (`--force`).
     force: bool,
     label: Option<String>,
+    /// Measure and print the roofline after the solve (hidden `--roofline`).
+    roofline: bool,
 }
 
 impl Options {
@@ -77,6 +80,7 @@ impl Options {
             json: args.output.json.as_deref().map(JsonTarget::parse),
             force: args.output.force,
             label: args.output.label,
+            roofline: args.roofline,
         })
     }
 
@@ -192,12 +196,15 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     }
     let hosts = session.hosts();
     let rows = grid::rows_of(problem.interior_rows(), ranks, rank);
-    let blocks = match options.method {
-        Method::Jacobi => jacobi::BLOCKS,
-        Method::GaussSeidel => gauss_seidel::blocks(ranks, options.termination),
+    let (blocks, block_rows) = match options.method {
+        Method::Jacobi => {
+            let depth = jacobi::depth(&problem, ranks, options.termination);
+            (jacobi::BLOCKS, jacobi::stored_rows(&problem, &rows, depth).len())
+        }
+        Method::GaussSeidel => (gauss_seidel::blocks(ranks, options.termination), rows.len()),
     };
-    // Each block is this rank's rows with a halo row above and below, all columns.
-    let need = blocks as u64 * (problem.n as u64 + 1) * (rows.len() as u64 + 2) * 8;
+    // Each block is the rows a rank stores with a row above and below, all columns.
+    let need = blocks as u64 * (problem.n as u64 + 1) * (block_rows as u64 + 2) * 8;
     mpi_util::check_memory_per_host(session, need, "partdiff's matrices")?;
 
     mpi_util::barrier(world);
@@ -216,6 +223,11 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         .fold(0u64, u64::wrapping_add);
     let memory = mpi_util::all_gather(world, &[solution.memory_bytes]);
     let rows_per_rank = mpi_util::all_gather(world, &[solution.block.len as u64]);
+    let roofline = options.roofline.then(|| {
+        let ranks_on_host = hosts.iter().filter(|h| **h == hosts[rank]).count() as u32;
+        let matrix_bytes = solution.memory_bytes / blocks as u64;
+        roofline::measure(world, options.method, matrix_bytes, ranks_on_host)
+    });
     let Some(environment) = environment::gather(session, Some(&steal), Extent::Result)? else {
         return Ok(());
     };
@@ -250,5 +262,9 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         },
         imported_from: None,
     };
-    report::publish(&report::partdiff::text(&document), options.json.as_ref(), &document)
+    let mut text = report::partdiff::text(&document);
+    if let Some(roofline) = roofline {
+        text.push_str(&roofline.line(document.results.mlup_per_s));
+    }
+    report::publish(&text, options.json.as_ref(), &document)
 }
