@@ -165,9 +165,9 @@ fn partdiff(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
 
 /// Every measured cell of the matrices: the median MiB/s of the pair; where they ran, its
 /// TCP_RR transactions per second and round-trip p50 and p99 (`…_rr_p50_us`), and its MPI
-/// latency per message size (`…_latency_8b_us`, osu_latency's figure), both in µs. Cells are named by host, so that the study's node6 → vm2
-/// meets today's node6 → vm2 whatever the ranks were; a host with several ranks in one
-/// document names its cells `host:rank`.
+/// latency per message size (`…_latency_8b_us`, osu_latency's figure), both in µs. Cells are
+/// named by host, so that the study's node6 → vm2 meets today's node6 → vm2 whatever the ranks
+/// were; a host with several ranks in one document names its cells `host:rank`.
 fn net(results: &Value, found: &mut Findings) -> Vec<MetricValue> {
     let pairs = results["pairs"].as_array().map(Vec::as_slice).unwrap_or_default();
     let mut ranks_of_host: Vec<(&str, u64)> = Vec::new();
