@@ -430,7 +430,7 @@ fn the_shipped_plans_check() {
     std::os::unix::fs::symlink(mpiexec, stack.path().join("mpich/bin/mpiexec")).unwrap();
     let prefix = format!("prefix={}", stack.path().display());
     for (plan, sets, runs) in [
-        ("testbed/study.toml", vec![], "12 runs per round"),
+        ("testbed/study.toml", vec![], "15 runs per round"),
         ("examples/cluster.toml", vec!["--set", &prefix], "15 runs per round"),
     ] {
         let out = assert_cmd::Command::new(common::pvbench())

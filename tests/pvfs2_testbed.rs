@@ -39,30 +39,32 @@ impl Testbed {
         Some(testbed)
     }
 
-    /// `mpiexec … pvbench mpiio ARGS` with the ranks of `hostfile` (hostfiles/testbed/NAME),
+    /// `mpiexec … pvbench BENCHMARK ARGS` with the ranks of `hostfile` (hostfiles/testbed/NAME),
     /// through the stack's MPICH and the testbed's launcher, with the testbed's pvfs2tab.
-    fn mpiio(&self, hostfile: &str, ranks: u32, args: &[&str]) -> Command {
+    fn pvbench(&self, hostfile: &str, ranks: u32, benchmark: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(self.prefix.join("mpich/bin/mpiexec"));
-        cmd.args(["-launcher", "ssh", "-launcher-exec"])
+        cmd.args(["-genv", "PVFS2TAB_FILE", &format!("{PVFS2_DIR}/pvfs2tab")])
+            .args(["-launcher", "ssh", "-launcher-exec"])
             .arg(repo().join("scripts/testbed-launch"))
             .args(["-iface", "pvtb0", "-f"])
             .arg(repo().join("hostfiles/testbed").join(hostfile))
             .args(["-n", &ranks.to_string()])
             .arg(common::stack::pvbench(&self.prefix))
-            .arg("mpiio")
-            .args(args)
-            .args(["--pvfs2tab", &format!("{PVFS2_DIR}/pvfs2tab")]);
+            .arg(benchmark)
+            .args(args);
+        cmd
+    }
+
+    /// `pvbench mpiio ARGS --pvfs2tab TAB`, as [`Testbed::pvbench`].
+    fn mpiio(&self, hostfile: &str, ranks: u32, args: &[&str]) -> Command {
+        let mut cmd = self.pvbench(hostfile, ranks, "mpiio", args);
+        cmd.args(["--pvfs2tab", &format!("{PVFS2_DIR}/pvfs2tab")]);
         cmd
     }
 
     /// Runs it to the end (10 minutes at most) and prints what it said.
     fn run(&self, hostfile: &str, ranks: u32, args: &[&str]) -> Output {
-        let out = assert_cmd::Command::from_std(self.mpiio(hostfile, ranks, args))
-            .timeout(Duration::from_secs(600))
-            .output()
-            .unwrap();
-        println!("mpiio from {hostfile} {args:?}: {:?}\n{}{}", out.status, stdout(&out), stderr(&out));
-        out
+        finish(self.mpiio(hostfile, ranks, args), &format!("mpiio from {hostfile} {args:?}"))
     }
 
     /// One of OrangeFS's tools (pvfs2-viewdist, pvfs2-ls), run in `node`.
@@ -110,6 +112,13 @@ impl Drop for Testbed {
     fn drop(&mut self) {
         let _ = testbed(&["down"]);
     }
+}
+
+/// Runs `cmd` to the end (10 minutes at most) and prints what it said.
+fn finish(cmd: Command, what: &str) -> Output {
+    let out = assert_cmd::Command::from_std(cmd).timeout(Duration::from_secs(600)).output().unwrap();
+    println!("{what}: {:?}\n{}{}", out.status, stdout(&out), stderr(&out));
+    out
 }
 
 fn testbed(args: &[&str]) -> Output {
@@ -323,9 +332,10 @@ fn the_study_over_the_network_and_a_real_servers_faults() {
 
 /// The study's domU measurement from a real guest: vm3 a QEMU virtual machine behind node7's
 /// bridge, pvbench (the stack's, read from the host over virtiofs) writing and reading through
-/// ROMIO's pvfs2 driver to the real server in node6, with its document saying it ran in a guest.
+/// ROMIO's pvfs2 driver to the real server in node6, with its document saying it ran in a guest;
+/// then mdtest's file phases from the guest on that server, every item made and removed.
 #[test]
-fn mpiio_from_a_real_guest_through_pvfs2() {
+fn mpiio_and_meta_from_a_real_guest_through_pvfs2() {
     let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
     if !Command::new("sh").args(["-c", "command -v qemu-system-x86_64"]).output().unwrap().status.success() {
         println!("skipped: no qemu-system-x86_64 (apt-get install qemu-system-x86)");
@@ -348,11 +358,31 @@ fn mpiio_from_a_real_guest_through_pvfs2() {
     let stored = Command::new("du").args(["-sb", &format!("{PVFS2_DIR}/storage/node6")]).output().unwrap();
     let bytes: u64 = stdout(&stored).split_whitespace().next().unwrap().parse().unwrap();
     assert!(bytes > 4 << 20, "node6 stores {bytes} bytes");
+
+    // Metadata from the guest (few items: its CPU is emulated): each file phase's requests
+    // cross the guest's NIC to node6's server, and nothing of the run stays there.
+    let started = Instant::now();
+    let args = ["-d", "pvfs2:/pvfs2", "-F", "-n", "20", "-w", "3901", "-e", "3901", "--json", "-"];
+    let out = finish(bed.pvbench("domU", 1, "meta", &args), "meta from vm3");
+    assert_exit(&out, 0);
+    println!("meta from vm3 through pvfs2: {:?}", started.elapsed());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ranks"]["hosts"][0], "vm3");
+    assert_eq!(doc["parameters"]["interface"], "mpi-io");
+    let phases = doc["results"]["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 4, "{phases:?}");
+    for phase in phases {
+        assert_eq!((phase["items"].as_u64(), phase["latency"]["samples"].as_u64()), (Some(20), Some(20)), "{phase}");
+        assert!(phase["mean_ops_per_s"].as_f64().unwrap() > 0.0, "{phase}");
+    }
+    let listed = bed.tool("node7", "pvfs2-ls", &["/pvfs2"]);
+    assert!(!listed.contains("file.0.") && listed.contains("from-vm3"), "{listed}");
 }
 
-/// testbed/study.toml with real servers: the PVFS2 family against node6's OrangeFS (its
-/// storage reset before every run, pvbench and mpiexec of the stack), the stand-in left out and
-/// said so, every family from the three groups, interleaved, the overhead and the report.
+/// testbed/study.toml with real servers: the PVFS2 families (bandwidth, IOR-hard's small I/O,
+/// mdtest's file phases) against node6's OrangeFS (its storage reset before every run, pvbench
+/// and mpiexec of the stack), the stand-in left out and said so, every family from the three
+/// groups, interleaved, the overhead and the report.
 #[test]
 fn the_study_plan_against_the_real_server() {
     let _turn = TESTBED.lock().unwrap_or_else(|e| e.into_inner());
@@ -368,13 +398,16 @@ fn the_study_plan_against_the_real_server() {
             && text.contains("of dom0-bridge's PVFS2 (the OrangeFS server in node6) write"),
         "{text}"
     );
+    // Beyond bandwidth, from the same server: IOR-hard's IOPS and mdtest's file phases.
+    assert!(text.contains("PVFS2 small I/O (IOR-hard) ") && text.contains(" write IOPS"), "{text}");
+    assert!(text.contains("PVFS2 metadata (mdtest-hard's files) ") && text.contains(" file create"), "{text}");
     assert!(
         stderr(&out).contains("benchmark mpiio-standin left out: its only_if failed"),
         "{}",
         stderr(&out)
     );
     let order = common::campaign_order(&results);
-    assert_eq!(order.len(), 24, "{order:?}");
+    assert_eq!(order.len(), 42, "{order:?}");
     assert_eq!(&order[..3], ["pvfs2/dom0-bridge/rep-01", "pvfs2/dom0-nobridge/rep-01", "pvfs2/domU/rep-01"]);
     let log = std::fs::read_to_string(results.join("pvfs2/domU/rep-02.log")).unwrap();
     assert!(
@@ -385,5 +418,20 @@ fn the_study_plan_against_the_real_server() {
         serde_json::from_str(&std::fs::read_to_string(results.join("pvfs2/domU/rep-01.json")).unwrap())
             .unwrap();
     assert_eq!(doc["parameters"]["file"], "pvfs2:/pvfs2/testfile", "through the server");
+    // The guest's metadata and small transfers through ROMIO to node6, the server reset before
+    // each run (the files of the run before are gone: every create is exclusive).
+    let meta = common::read_json(&results.join("pvfs2-meta/domU/rep-02.json"));
+    assert_eq!((meta["ranks"]["hosts"][0].as_str(), meta["parameters"]["dir"].as_str()), (Some("vm3"), Some("pvfs2:/pvfs2")));
+    assert_eq!(meta["parameters"]["interface"], "mpi-io");
+    for phase in meta["results"]["phases"].as_array().unwrap() {
+        assert_eq!(phase["items"], 50, "{phase}");
+    }
+    let log = std::fs::read_to_string(results.join("pvfs2-meta/domU/rep-02.log")).unwrap();
+    assert!(log.contains("pvfs2-reset[node6]"), "the server was reset before the run: {log}");
+    let small = common::read_json(&results.join("pvfs2-small/domU/rep-01.json"));
+    for phase in small["results"]["phases"].as_array().unwrap() {
+        let ops = &phase["operations"];
+        assert_eq!((ops["count"].as_u64(), ops["transfer_size_bytes"].as_u64()), (Some(40), Some(47008)), "{ops}");
+    }
     assert!(results.join("report.html").is_file() && results.join("overhead+domU+dom0-bridge.svg").is_file());
 }

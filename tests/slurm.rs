@@ -1,5 +1,6 @@
 //! A real Slurm in the testbed (`scripts/testbed up --slurm`): its nodes idle in sinfo, ranks
-//! started by srun (MPICH's PMI-1 served by Slurm's pmi2) with the job in every result, a
+//! started by srun (MPICH's PMI-1 served by Slurm's pmi2) with the job in every result (net's
+//! throughput, round trips and MPI latency; meta's phases; IOR-hard's small transfers), a
 //! campaign as a batch job cut by its time limit and finished by the next job with every run
 //! once, and down leaving no daemon, spool file or port.
 
@@ -114,10 +115,14 @@ fn campaigns_as_slurm_jobs() {
             "node6,node7",
             pvbench(),
             "net",
+            "--test",
+            "stream,rr,latency",
             "--duration",
             "500ms",
             "--warmup",
             "200ms",
+            "--iterations",
+            "100",
             "--json",
             "-",
         ],
@@ -140,6 +145,11 @@ fn campaigns_as_slurm_jobs() {
     assert_eq!(hosts, ["node6", "node7"]);
     for pair in doc["results"]["pairs"].as_array().unwrap() {
         assert!(pair["median_mbit_per_s"].as_f64().unwrap() > 500.0, "{pair}");
+        // TCP_RR's round trips and osu_latency's sizes, 0 B to 64 KiB, per pair.
+        assert!(pair["rr"]["round_trip"]["p50_us"].as_f64().unwrap() > 0.0, "{pair}");
+        let sizes = pair["latency"].as_array().unwrap();
+        assert_eq!(sizes.len(), 18, "{pair}");
+        assert!(sizes.iter().all(|s| s["latency_us"].as_f64().unwrap() > 0.0), "{pair}");
     }
     // Without a PMI between them every task is an MPI job of its own: refused, not measured.
     let singletons = slurm(
@@ -150,6 +160,7 @@ fn campaigns_as_slurm_jobs() {
     assert!(!singletons.status.success());
     assert!(stderr(&singletons).contains("use srun --mpi=pmi2"), "{}", stderr(&singletons));
 
+    small_operations_through_srun();
     campaign_cut_by_the_time_limit();
 
     let out = testbed(&["down"]);
@@ -159,6 +170,44 @@ fn campaigns_as_slurm_jobs() {
     assert_eq!(slurm_ports(), "", "a Slurm port still listening");
     let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap();
     assert!(!cgroups.contains("pvbench-testbed"), "slurmd's named cgroup hierarchy left:\n{cgroups}");
+}
+
+/// meta's phases and IOR-hard's small transfers from a host and the guest at once through
+/// srun, each rank on its own node: every item and transfer counted, the job in the document.
+fn small_operations_through_srun() {
+    let dir = tempfile::tempdir().unwrap();
+    let srun = |args: &[&str]| {
+        let mut all = vec!["-N", "2", "-w", "node7,vm3", pvbench()];
+        all.extend(args);
+        let out = slurm("srun", &all, Duration::from_secs(120));
+        assert_exit(&out, 0);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        assert_eq!(doc["environment"]["launcher"]["name"], "slurm", "{}", doc["environment"]["launcher"]);
+        let hosts: Vec<&str> =
+            doc["environment"]["hosts"].as_array().unwrap().iter().map(|h| h["hostname"].as_str().unwrap()).collect();
+        assert_eq!(hosts, ["node7", "vm3"]);
+        doc
+    };
+
+    let meta_dir = dir.path().join("meta");
+    let meta = srun(&["meta", "-d", meta_dir.to_str().unwrap(), "-n", "20", "-u", "-w", "100", "-e", "100", "--json", "-"]);
+    let phases = meta["results"]["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 7, "{phases:?}");
+    for phase in phases {
+        assert_eq!((phase["items"].as_u64(), phase["latency"]["samples"].as_u64()), (Some(40), Some(40)), "{phase}");
+        assert!(phase["mean_ops_per_s"].as_f64().unwrap() > 0.0, "{phase}");
+    }
+    assert!(!meta_dir.exists(), "meta removes the directory it made");
+
+    let file = dir.path().join("ior-hard");
+    let file = file.to_str().unwrap();
+    let small = srun(&["mpiio", "-t", "47008", "-b", "47008", "-s", "10", "-i", "1", "--independent", "-f", file, "--json", "-"]);
+    for phase in small["results"]["phases"].as_array().unwrap() {
+        let ops = &phase["operations"];
+        assert_eq!((ops["count"].as_u64(), ops["transfer_size_bytes"].as_u64()), (Some(20), Some(47008)), "{ops}");
+        assert!(ops["mean_iops"].as_f64().unwrap() > 0.0, "{ops}");
+    }
+    assert!(!Path::new(file).exists(), "mpiio removes its file");
 }
 
 /// Two groups × two repetitions of mpiio through srun, the reset (30 s, as a PVFS2 restart may

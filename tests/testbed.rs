@@ -111,7 +111,8 @@ fn the_study_on_one_machine() {
     assert_exit(&reset(&["--stop"]), 0);
 
     // The study as one campaign (testbed/study.toml): every family from node7, node7-direct
-    // and vm3, interleaved; no servers here, so the MPI-IO stand-in, said so.
+    // and vm3, interleaved; no servers here, so the MPI-IO stand-in, said so, and the PVFS2
+    // small I/O and metadata left out.
     let results = scratch.path().join("study");
     let out = study_campaign(&results, &["--reference", "study-2008"]);
     assert_exit(&out, 0);
@@ -121,9 +122,15 @@ fn the_study_on_one_machine() {
         "{text}"
     );
     assert!(text.contains("study-2008: domU kept "), "{text}");
-    assert!(stderr(&out).contains("benchmark pvfs2 left out: its only_if failed"), "{}", stderr(&out));
+    for left_out in ["pvfs2", "pvfs2-small", "pvfs2-meta"] {
+        let line = format!("benchmark {left_out} left out: its only_if failed");
+        assert!(stderr(&out).contains(&line), "{}", stderr(&out));
+    }
+    // Beyond bandwidth: round trips and MPI latency as times the host's, each phase of mdtest.
+    assert!(text.contains(" round trip (") && text.contains(" MPI latency ("), "{text}");
+    assert!(text.contains("metadata (mdtest's phases, local) ") && text.contains(" file create"), "{text}");
     let order = campaign_order(&results);
-    assert_eq!(order.len(), 24, "{order:?}");
+    assert_eq!(order.len(), 30, "{order:?}");
     assert_eq!(
         &order[..4],
         [
@@ -133,9 +140,11 @@ fn the_study_on_one_machine() {
             "net/dom0-bridge/rep-01"
         ]
     );
-    assert_eq!(order[12], "mpiio-standin/dom0-bridge/rep-02", "the second round after the first");
+    assert_eq!(order[15], "mpiio-standin/dom0-bridge/rep-02", "the second round after the first");
     for (run, hosts) in [
         ("net/domU/rep-01", vec!["node6", "vm3"]),
+        ("meta/domU/rep-02", vec!["vm3"]),
+        ("meta/dom0-bridge/rep-01", vec!["node7"]),
         ("fs/dom0-nobridge/rep-02", vec!["node7-direct"]),
         ("partdiff/domU/rep-02", vec!["vm3"]),
         ("mpiio-standin/dom0-bridge/rep-01", vec!["node7", "node7"]),
@@ -145,8 +154,8 @@ fn the_study_on_one_machine() {
     }
     // The guest's 200 Mbit/s against the host's link: the network figure says so.
     let overhead = read_json(&results.join("overhead.json"));
-    let net =
-        overhead["pairs"][0]["figures"].as_array().unwrap().iter().find(|f| f["benchmark"] == "net").unwrap();
+    let figures = overhead["pairs"][0]["figures"].as_array().unwrap();
+    let net = figures.iter().find(|f| f["benchmark"] == "net" && f["metric"] == "throughput").unwrap();
     let as_mbit = |field: &str| net[field].as_f64().unwrap() * 1048576.0 * 8.0 / 1e6;
     assert!(as_mbit("guest_mean") <= GUEST_CAP_MBIT, "{net}");
     assert!(as_mbit("host_mean") > 2.0 * GUEST_CAP_MBIT, "{net}");
