@@ -29,6 +29,12 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
     ("README.md", "pvbench fs --dir /partition --max-file 5g -i 0 -i 1 -i 2", PARTITION),
     ("README.md", "mpiexec -f hostfiles/domU pvbench env", CLUSTER),
     ("README.md", "pvbench campaign run examples/cluster.toml --results results/cluster", CLUSTER),
+    ("README.md", "pvbench campaign run testbed/study.toml --results r --reps 5", TESTBED),
+    (
+        "README.md",
+        "pvbench campaign run testbed/study.toml --results r --reps 3 --set meta_items=50",
+        TESTBED,
+    ),
     (
         "docs/campaign.md",
         "pvbench campaign run testbed/study.toml --results results/study --reference study-2008",

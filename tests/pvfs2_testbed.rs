@@ -372,7 +372,11 @@ fn mpiio_and_meta_from_a_real_guest_through_pvfs2() {
     let phases = doc["results"]["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 4, "{phases:?}");
     for phase in phases {
-        assert_eq!((phase["items"].as_u64(), phase["latency"]["samples"].as_u64()), (Some(20), Some(20)), "{phase}");
+        assert_eq!(
+            (phase["items"].as_u64(), phase["latency"]["samples"].as_u64()),
+            (Some(20), Some(20)),
+            "{phase}"
+        );
         assert!(phase["mean_ops_per_s"].as_f64().unwrap() > 0.0, "{phase}");
     }
     let listed = bed.tool("node7", "pvfs2-ls", &["/pvfs2"]);
@@ -400,7 +404,10 @@ fn the_study_plan_against_the_real_server() {
     );
     // Beyond bandwidth, from the same server: IOR-hard's IOPS and mdtest's file phases.
     assert!(text.contains("PVFS2 small I/O (IOR-hard) ") && text.contains(" write IOPS"), "{text}");
-    assert!(text.contains("PVFS2 metadata (mdtest-hard's files) ") && text.contains(" file create"), "{text}");
+    assert!(
+        text.contains("PVFS2 metadata (mdtest-hard's files) ") && text.contains(" file create"),
+        "{text}"
+    );
     assert!(
         stderr(&out).contains("benchmark mpiio-standin left out: its only_if failed"),
         "{}",
@@ -421,7 +428,10 @@ fn the_study_plan_against_the_real_server() {
     // The guest's metadata and small transfers through ROMIO to node6, the server reset before
     // each run (the files of the run before are gone: every create is exclusive).
     let meta = common::read_json(&results.join("pvfs2-meta/domU/rep-02.json"));
-    assert_eq!((meta["ranks"]["hosts"][0].as_str(), meta["parameters"]["dir"].as_str()), (Some("vm3"), Some("pvfs2:/pvfs2")));
+    assert_eq!(
+        (meta["ranks"]["hosts"][0].as_str(), meta["parameters"]["dir"].as_str()),
+        (Some("vm3"), Some("pvfs2:/pvfs2"))
+    );
     assert_eq!(meta["parameters"]["interface"], "mpi-io");
     for phase in meta["results"]["phases"].as_array().unwrap() {
         assert_eq!(phase["items"], 50, "{phase}");
@@ -431,7 +441,11 @@ fn the_study_plan_against_the_real_server() {
     let small = common::read_json(&results.join("pvfs2-small/domU/rep-01.json"));
     for phase in small["results"]["phases"].as_array().unwrap() {
         let ops = &phase["operations"];
-        assert_eq!((ops["count"].as_u64(), ops["transfer_size_bytes"].as_u64()), (Some(40), Some(47008)), "{ops}");
+        assert_eq!(
+            (ops["count"].as_u64(), ops["transfer_size_bytes"].as_u64()),
+            (Some(40), Some(47008)),
+            "{ops}"
+        );
     }
     assert!(results.join("report.html").is_file() && results.join("overhead+domU+dom0-bridge.svg").is_file());
 }

@@ -181,30 +181,71 @@ fn small_operations_through_srun() {
         all.extend(args);
         let out = slurm("srun", &all, Duration::from_secs(120));
         assert_exit(&out, 0);
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+        let doc: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
         assert_eq!(doc["environment"]["launcher"]["name"], "slurm", "{}", doc["environment"]["launcher"]);
-        let hosts: Vec<&str> =
-            doc["environment"]["hosts"].as_array().unwrap().iter().map(|h| h["hostname"].as_str().unwrap()).collect();
+        let hosts: Vec<&str> = doc["environment"]["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["hostname"].as_str().unwrap())
+            .collect();
         assert_eq!(hosts, ["node7", "vm3"]);
         doc
     };
 
     let meta_dir = dir.path().join("meta");
-    let meta = srun(&["meta", "-d", meta_dir.to_str().unwrap(), "-n", "20", "-u", "-w", "100", "-e", "100", "--json", "-"]);
+    let meta = srun(&[
+        "meta",
+        "-d",
+        meta_dir.to_str().unwrap(),
+        "-n",
+        "20",
+        "-u",
+        "-w",
+        "100",
+        "-e",
+        "100",
+        "--json",
+        "-",
+    ]);
     let phases = meta["results"]["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 7, "{phases:?}");
     for phase in phases {
-        assert_eq!((phase["items"].as_u64(), phase["latency"]["samples"].as_u64()), (Some(40), Some(40)), "{phase}");
+        assert_eq!(
+            (phase["items"].as_u64(), phase["latency"]["samples"].as_u64()),
+            (Some(40), Some(40)),
+            "{phase}"
+        );
         assert!(phase["mean_ops_per_s"].as_f64().unwrap() > 0.0, "{phase}");
     }
     assert!(!meta_dir.exists(), "meta removes the directory it made");
 
     let file = dir.path().join("ior-hard");
     let file = file.to_str().unwrap();
-    let small = srun(&["mpiio", "-t", "47008", "-b", "47008", "-s", "10", "-i", "1", "--independent", "-f", file, "--json", "-"]);
+    let small = srun(&[
+        "mpiio",
+        "-t",
+        "47008",
+        "-b",
+        "47008",
+        "-s",
+        "10",
+        "-i",
+        "1",
+        "--independent",
+        "-f",
+        file,
+        "--json",
+        "-",
+    ]);
     for phase in small["results"]["phases"].as_array().unwrap() {
         let ops = &phase["operations"];
-        assert_eq!((ops["count"].as_u64(), ops["transfer_size_bytes"].as_u64()), (Some(20), Some(47008)), "{ops}");
+        assert_eq!(
+            (ops["count"].as_u64(), ops["transfer_size_bytes"].as_u64()),
+            (Some(20), Some(47008)),
+            "{ops}"
+        );
         assert!(ops["mean_iops"].as_f64().unwrap() > 0.0, "{ops}");
     }
     assert!(!Path::new(file).exists(), "mpiio removes its file");
