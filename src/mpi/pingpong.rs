@@ -12,13 +12,14 @@ const PING: i32 = 51;
 const PONG: i32 = 52;
 
 /// `skip` untimed then `iterations` timed round trips of `message.len()` bytes between
-/// `pinger` and `ponger`; ranks outside the pair return at once. On the pinger
+/// `pinger` and `ponger`, replies arriving in `reply` (as long as `message`; the same rank
+/// needs two buffers); ranks outside the pair return at once. On the pinger
 /// `round_trip(ns)` gets each timed round trip; returns the timed loop's seconds (0 elsewhere).
 pub fn ping_pong(
     comm: &SimpleCommunicator,
-    pinger: Rank,
-    ponger: Rank,
+    (pinger, ponger): (Rank, Rank),
     message: &mut [u8],
+    reply: &mut [u8],
     skip: u32,
     iterations: u32,
     mut round_trip: impl FnMut(u64),
@@ -27,7 +28,6 @@ pub fn ping_pong(
     if me != pinger && me != ponger {
         return 0.0;
     }
-    let mut reply = vec![0u8; message.len()];
     let mut started = std::time::Instant::now();
     let mut last = started;
     for i in 0..skip + iterations {
@@ -35,10 +35,9 @@ pub fn ping_pong(
             started = std::time::Instant::now();
             last = started;
         }
-        // The reply comes back from the ponger's buffer into the pinger's message (the same
-        // rank needs two buffers).
-        hop(comm, me, pinger, ponger, message, &mut reply, PING);
-        hop(comm, me, ponger, pinger, &reply, message, PONG);
+        // The reply comes back from the ponger's buffer into the pinger's message.
+        hop(comm, me, pinger, ponger, message, reply, PING);
+        hop(comm, me, ponger, pinger, reply, message, PONG);
         if me == pinger && i >= skip {
             let now = std::time::Instant::now();
             round_trip(now.duration_since(last).as_nanos() as u64);

@@ -7,6 +7,7 @@ use mpi::topology::Communicator;
 
 use super::histogram::Recorder;
 use super::schedule::Pair;
+use crate::buffer::AlignedBuffer;
 use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::result::net::LatencyPoint;
@@ -35,7 +36,13 @@ pub fn run(
     let world = session.world();
     let me = world.rank() as u32;
     let hosts = session.hosts();
-    let mut message = vec![0u8; LARGEST];
+    // Page-aligned as osu_latency's: a heap Vec starts 16 bytes past a page, and copies
+    // between such buffers run slower on this EPYC (see crate::buffer).
+    let (Some(mut message), Some(mut reply)) =
+        (AlignedBuffer::zeroed(LARGEST), AlignedBuffer::zeroed(LARGEST))
+    else {
+        anyhow::bail!("out of memory for two ping-pong buffers of {LARGEST} bytes");
+    };
     let mut all = Vec::new();
     for &(s, r) in pairs {
         let mut points = Vec::new();
@@ -59,9 +66,9 @@ pub fn run(
             let mut halves = Recorder::default();
             let elapsed_s = crate::mpi::pingpong::ping_pong(
                 world,
-                s as i32,
-                r as i32,
+                (s as i32, r as i32),
                 &mut message[..size],
+                &mut reply[..size],
                 skip,
                 timed,
                 |ns| halves.record(ns),
