@@ -136,13 +136,7 @@ fn campaigns_as_slurm_jobs() {
     assert_eq!(launcher["slurm"]["cluster"], "pvbench-testbed", "{launcher}");
     assert_eq!(launcher["slurm"]["mpi_plugin"], "pmi2", "{launcher}");
     assert!(launcher["slurm"]["job_id"].as_str().is_some_and(|j| j.parse::<u32>().is_ok()), "{launcher}");
-    let hosts: Vec<&str> = doc["environment"]["hosts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["hostname"].as_str().unwrap())
-        .collect();
-    assert_eq!(hosts, ["node6", "node7"]);
+    assert_eq!(hostnames(&doc), ["node6", "node7"]);
     for pair in doc["results"]["pairs"].as_array().unwrap() {
         assert!(pair["median_mbit_per_s"].as_f64().unwrap() > 500.0, "{pair}");
         // TCP_RR's round trips and osu_latency's sizes, 0 B to 64 KiB, per pair.
@@ -172,6 +166,11 @@ fn campaigns_as_slurm_jobs() {
     assert!(!cgroups.contains("pvbench-testbed"), "slurmd's named cgroup hierarchy left:\n{cgroups}");
 }
 
+/// The hosts a result document's environment names, in rank order.
+fn hostnames(doc: &Value) -> Vec<&str> {
+    doc["environment"]["hosts"].as_array().unwrap().iter().map(|h| h["hostname"].as_str().unwrap()).collect()
+}
+
 /// meta's phases and IOR-hard's small transfers from a host and the guest at once through
 /// srun, each rank on its own node: every item and transfer counted, the job in the document.
 fn small_operations_through_srun() {
@@ -184,13 +183,7 @@ fn small_operations_through_srun() {
         let doc: Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
         assert_eq!(doc["environment"]["launcher"]["name"], "slurm", "{}", doc["environment"]["launcher"]);
-        let hosts: Vec<&str> = doc["environment"]["hosts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["hostname"].as_str().unwrap())
-            .collect();
-        assert_eq!(hosts, ["node7", "vm3"]);
+        assert_eq!(hostnames(&doc), ["node7", "vm3"]);
         doc
     };
 
