@@ -115,6 +115,16 @@ fn random_small_cases_are_identical_on_one_two_and_three_ranks() {
     }
 }
 
+/// Jacobi on 4 ranks (more than cores): the inner ranks have two neighbours and run their
+/// wavefronts in opposite directions (rank 1 down, rank 2 up), and with TERM 2 the last round
+/// is shorter than the others (31 interior rows: rounds of 7, 37 = 5 x 7 + 2).
+#[test]
+fn four_ranks_jacobi() {
+    for args in [["1", "2", "3", "1", "2", "37"], ["1", "2", "3", "2", "1", "1e-6"]] {
+        assert_eq!(solve(4, &args), solve(1, &args), "partdiff {} on 4 ranks", args.join(" "));
+    }
+}
+
 /// Gauss-Seidel with TERM 1 on more ranks than cores (4 on 2): the pipeline's rollback gives
 /// one rank's answer, and waiting by yielding keeps it fast.
 #[test]
