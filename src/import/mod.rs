@@ -24,7 +24,7 @@ use crate::cli::{ImportArgs, ImportFormat};
 use crate::console::note;
 use crate::error::UsageError;
 use crate::result::imported::{ImportedFrom, StatedEnvironment, StatedHost, StatedRole};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget, Ranks};
 use crate::{interrupt, report};
 use text::ParseError;
 
@@ -237,19 +237,11 @@ pub fn run(options: Options) -> anyhow::Result<()> {
                 run.summary
             );
             let document = Document {
-                schema_version: result::SCHEMA_VERSION,
-                tool: Tool::this(),
-                kind: run.kind.into(),
                 label: options.label.clone(),
                 started_at: run.started_at,
                 command_line: command_line.clone(),
-                parameters: run.parameters,
-                ranks: run.ranks,
-                mpi_library_version: None,
-                mpi_library_path: None,
-                environment: environment.clone(),
-                results: run.results,
                 imported_from: Some(imported_from),
+                ..Document::new(run.kind, run.ranks, run.parameters, environment.clone(), run.results)
             };
             check_figures(file, &run.lines, &document)?;
             outputs.push(Output { name, summary, document });

@@ -25,7 +25,9 @@ use mpi::environment::Universe;
 use mpi::request::{Request, Scope};
 use mpi::topology::{Communicator, Rank, SimpleCommunicator};
 
+use crate::env::Environment;
 use crate::error::{EXIT_USAGE, EXIT_VERIFICATION, Interrupted, UsageError, VerificationError, exit_code};
+use crate::result::{Document, Ranks};
 
 static MPI_RUNNING: AtomicBool = AtomicBool::new(false);
 
@@ -86,6 +88,25 @@ impl Session {
     pub fn hosts(&self) -> Vec<String> {
         let name = mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into());
         all_gather_strings(&self.world, &name)
+    }
+
+    /// The result document of a run of `kind` on these ranks (`hosts`: each rank's host, as
+    /// `hosts()` gave them), with the MPI library it ran on; label, start and command line are
+    /// the caller's to fill in.
+    pub fn document<P, R>(
+        &self,
+        kind: &str,
+        hosts: Vec<String>,
+        parameters: P,
+        environment: Environment,
+        results: R,
+    ) -> Document<P, R> {
+        let ranks = Ranks { count: hosts.len() as u32, hosts };
+        Document {
+            mpi_library_version: Some(self.library_version()),
+            mpi_library_path: crate::env::mpi_library_path(),
+            ..Document::new(kind, ranks, parameters, environment, results)
+        }
     }
 
     /// `MPI_Wtime`: seconds on this rank's clock.

@@ -53,6 +53,28 @@ pub struct Document<P, R, E = Environment> {
     pub imported_from: Option<imported::ImportedFrom>,
 }
 
+impl<P, R, E> Document<P, R, E> {
+    /// A document of this pvbench for a run of `kind`: what the caller knows of the run itself
+    /// (label, start, command line, MPI library, import) is left empty for it to fill in.
+    pub fn new(kind: &str, ranks: Ranks, parameters: P, environment: E, results: R) -> Self {
+        Document {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::this(),
+            kind: kind.into(),
+            label: None,
+            started_at: None,
+            command_line: Vec::new(),
+            parameters,
+            ranks,
+            mpi_library_version: None,
+            mpi_library_path: None,
+            environment,
+            results,
+            imported_from: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     pub name: String,

@@ -8,7 +8,7 @@ use crate::mpi::environment::{self, Extent};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::env::{EnvParameters, EnvResults};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget};
 
 #[derive(Debug)]
 pub struct Options {
@@ -40,19 +40,16 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         return Ok(());
     };
     let document = Document {
-        schema_version: result::SCHEMA_VERSION,
-        tool: Tool::this(),
-        kind: "env".into(),
         label: options.label,
         started_at: Some(started_at),
         command_line,
-        parameters: EnvParameters {},
-        ranks: Ranks { count: hosts.len() as u32, hosts },
-        mpi_library_version: Some(session.library_version()),
-        mpi_library_path: crate::env::mpi_library_path(),
-        environment,
-        results: EnvResults { detection_s: started.elapsed().as_secs_f64() },
-        imported_from: None,
+        ..session.document(
+            "env",
+            hosts,
+            EnvParameters {},
+            environment,
+            EnvResults { detection_s: started.elapsed().as_secs_f64() },
+        )
     };
     report::publish(&report::env::text(&document), options.json.as_ref(), &document)
 }

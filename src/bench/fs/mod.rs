@@ -18,7 +18,7 @@ use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::fs::{Cell, FsParameters, FsResults, RankSweep};
 use crate::result::outputs::{self, Output};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget};
 use grid::Test;
 use io::Pass;
 
@@ -392,19 +392,10 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         })
         .collect::<anyhow::Result<_>>()?;
     let document = Document {
-        schema_version: result::SCHEMA_VERSION,
-        tool: Tool::this(),
-        kind: "fs".into(),
         label: options.label.clone(),
         started_at: Some(started_at),
         command_line,
-        parameters: options.parameters(),
-        ranks: Ranks { count: world.size() as u32, hosts },
-        mpi_library_version: Some(session.library_version()),
-        mpi_library_path: crate::env::mpi_library_path(),
-        environment,
-        results: FsResults { ranks },
-        imported_from: None,
+        ..session.document("fs", hosts, options.parameters(), environment, FsResults { ranks })
     };
     if let Some(csv) = &options.csv {
         result::write_atomically(csv, report::fs::csv(&document).as_bytes())?;

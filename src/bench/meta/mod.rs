@@ -21,7 +21,7 @@ use crate::mpi::watchdog::{self, Stage};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::meta::{MetaParameters, MetaResults, Phase, PhaseResult};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget};
 
 /// Validated options of one `pvbench meta` run.
 #[derive(Debug)]
@@ -278,19 +278,10 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         return Ok(());
     };
     let document = Document {
-        schema_version: result::SCHEMA_VERSION,
-        tool: Tool::this(),
-        kind: "meta".into(),
         label: options.label.clone(),
         started_at: Some(started_at),
         command_line,
-        parameters: options.parameters(&interface),
-        ranks: Ranks { count: ranks as u32, hosts },
-        mpi_library_version: Some(session.library_version()),
-        mpi_library_path: crate::env::mpi_library_path(),
-        environment,
-        results: MetaResults { phases },
-        imported_from: None,
+        ..session.document("meta", hosts, options.parameters(&interface), environment, MetaResults { phases })
     };
     report::publish(&report::meta::text(&document), options.json.as_ref(), &document)
 }

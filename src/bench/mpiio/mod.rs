@@ -28,7 +28,7 @@ use crate::result::mpiio::{
     Hint, MpiioParameters, MpiioResults, Operations, Order, Phase, PhaseResult, Verification,
 };
 use crate::result::outputs::{self, Output};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget};
 
 /// The most transfer memory filled or checked between two fences (see `Runner::fenced`):
 /// large enough that small transfers are not each fenced by barriers, which would be most of
@@ -376,32 +376,29 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         return Ok(());
     };
     let document = Document {
-        schema_version: result::SCHEMA_VERSION,
-        tool: Tool::this(),
-        kind: "mpiio".into(),
         label: options.label.clone(),
         started_at: Some(started_at),
         command_line,
-        parameters: options.parameters(&file),
-        ranks: Ranks { count: ranks as u32, hosts },
-        mpi_library_version: Some(session.library_version()),
-        mpi_library_path: crate::env::mpi_library_path(),
-        environment,
-        results: MpiioResults {
-            hints_in_effect: runner
-                .hints_in_effect
-                .take()
-                .unwrap_or_default()
-                .into_iter()
-                .collect::<BTreeMap<_, _>>(),
-            phases,
-            free_space_bytes,
-            verification: Verification {
-                performed: options.verify && options.phases.contains(&Phase::Read),
-                bytes_checked,
+        ..session.document(
+            "mpiio",
+            hosts,
+            options.parameters(&file),
+            environment,
+            MpiioResults {
+                hints_in_effect: runner
+                    .hints_in_effect
+                    .take()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect::<BTreeMap<_, _>>(),
+                phases,
+                free_space_bytes,
+                verification: Verification {
+                    performed: options.verify && options.phases.contains(&Phase::Read),
+                    bytes_checked,
+                },
             },
-        },
-        imported_from: None,
+        )
     };
     let text = match options.format {
         TextFormat::Table => report::mpiio::table(&document),

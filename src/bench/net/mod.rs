@@ -25,7 +25,7 @@ use crate::mpi::watchdog;
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::net::{LatencyPoint, NetParameters, NetResults, PairResult};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget};
 use round::Plan;
 pub use tcp::Stop;
 
@@ -254,19 +254,16 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
         matrix[pair.sender as usize][pair.receiver as usize] = pair.median_mib_per_s;
     }
     let document = Document {
-        schema_version: result::SCHEMA_VERSION,
-        tool: Tool::this(),
-        kind: "net".into(),
         label: options.label.clone(),
         started_at: Some(started_at),
         command_line,
-        parameters: options.parameters(&pairs),
-        ranks: Ranks { count: ranks, hosts },
-        mpi_library_version: Some(session.library_version()),
-        mpi_library_path: crate::env::mpi_library_path(),
-        environment,
-        results: NetResults { pairs: results, matrix_mib_per_s: matrix, cpu_note: CPU_NOTE.into() },
-        imported_from: None,
+        ..session.document(
+            "net",
+            hosts,
+            options.parameters(&pairs),
+            environment,
+            NetResults { pairs: results, matrix_mib_per_s: matrix, cpu_note: CPU_NOTE.into() },
+        )
     };
     report::publish(&report::net::text(&document), options.json.as_ref(), &document)
 }

@@ -16,7 +16,7 @@ use crate::mpi::environment::{self, Extent, StealClock};
 use crate::mpi::{self as mpi_util, Session};
 use crate::report;
 use crate::result::partdiff::{MethodName, PartdiffParameters, PartdiffResults};
-use crate::result::{self, Document, JsonTarget, Ranks, Tool};
+use crate::result::{self, Document, JsonTarget};
 
 use grid::{Block, Function, Method, Problem, Termination};
 
@@ -237,30 +237,27 @@ pub fn run(session: &Session, options: Options, command_line: Vec<String>) -> an
     let matrices = if options.method == Method::Jacobi { 2 } else { 1 };
     let interior = (problem.n as u64 - 1).pow(2);
     let document = Document {
-        schema_version: result::SCHEMA_VERSION,
-        tool: Tool::this(),
-        kind: "partdiff".into(),
         label: options.label.clone(),
         started_at: Some(started_at),
         command_line,
-        parameters: options.parameters(),
-        ranks: Ranks { count: ranks as u32, hosts },
-        mpi_library_version: Some(session.library_version()),
-        mpi_library_path: crate::env::mpi_library_path(),
-        environment,
-        results: PartdiffResults {
-            grid_points_per_side: side,
-            calculation_time_s,
-            iterations: solution.iterations,
-            residuum: Some(solution.residuum),
-            mlup_per_s: interior as f64 * solution.iterations as f64 / calculation_time_s / 1e6,
-            memory_usage_partdiff_bytes: side * side * 8 * matrices,
-            memory_per_rank_bytes: memory,
-            rows_per_rank,
-            matrix_excerpt,
-            matrix_checksum: Some(format!("{checksum:016x}")),
-        },
-        imported_from: None,
+        ..session.document(
+            "partdiff",
+            hosts,
+            options.parameters(),
+            environment,
+            PartdiffResults {
+                grid_points_per_side: side,
+                calculation_time_s,
+                iterations: solution.iterations,
+                residuum: Some(solution.residuum),
+                mlup_per_s: interior as f64 * solution.iterations as f64 / calculation_time_s / 1e6,
+                memory_usage_partdiff_bytes: side * side * 8 * matrices,
+                memory_per_rank_bytes: memory,
+                rows_per_rank,
+                matrix_excerpt,
+                matrix_checksum: Some(format!("{checksum:016x}")),
+            },
+        )
     };
     let mut text = report::partdiff::text(&document);
     if let Some(roofline) = roofline {
