@@ -115,13 +115,20 @@ fn random_small_cases_are_identical_on_one_two_and_three_ranks() {
     }
 }
 
-/// Jacobi on 4 ranks (more than cores): the inner ranks have two neighbours and run their
+/// Jacobi on more ranks than cores: on 4, the inner ranks have two neighbours and run their
 /// wavefronts in opposite directions (rank 1 down, rank 2 up), and with TERM 2 the last round
-/// is shorter than the others (31 interior rows: rounds of 7, 37 = 5 x 7 + 2).
+/// is shorter than the others (31 interior rows: rounds of 7, 37 = 5 x 7 + 2); on 7, every
+/// rank has one row (interlines 0) and rounds are one iteration deep.
 #[test]
-fn four_ranks_jacobi() {
-    for args in [["1", "2", "3", "1", "2", "37"], ["1", "2", "3", "2", "1", "1e-6"]] {
-        assert_eq!(solve(4, &args), solve(1, &args), "partdiff {} on 4 ranks", args.join(" "));
+fn jacobi_on_four_and_seven_ranks() {
+    let cases = [
+        (4, ["1", "2", "3", "1", "2", "37"]),
+        (4, ["1", "2", "3", "2", "1", "1e-6"]),
+        (7, ["1", "2", "0", "1", "2", "9"]),
+        (7, ["1", "2", "0", "2", "1", "1e-9"]),
+    ];
+    for (ranks, args) in cases {
+        assert_eq!(solve(ranks, &args), solve(1, &args), "partdiff {} on {ranks} ranks", args.join(" "));
     }
 }
 

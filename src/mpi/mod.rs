@@ -101,7 +101,8 @@ impl Session {
         environment: Environment,
         results: R,
     ) -> Document<P, R> {
-        let ranks = Ranks { count: hosts.len() as u32, hosts };
+        debug_assert_eq!(hosts.len(), self.world.size() as usize, "one host per rank");
+        let ranks = Ranks { count: self.world.size() as u32, hosts };
         Document {
             mpi_library_version: Some(self.library_version()),
             mpi_library_path: crate::env::mpi_library_path(),

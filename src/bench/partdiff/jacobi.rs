@@ -10,9 +10,9 @@
 //! Neighbours run their wavefronts in opposite directions (even ranks up, odd ranks down), and
 //! a rank sends its border rows the moment the round's last iteration has finished them and
 //! reads a halo only when its wavefront gets there. At every border both ranks then finish
-//! their rows early and read the halo early in the next round, or both late: a rank never
-//! waits for rows its neighbour finishes only at the end of the same round, and small delays
-//! of one rank (a timer interrupt, another process) do not stall the other.
+//! their rows early and read the halo early in the next round, or both late: rows a neighbour
+//! finishes at the end of a round are read only near the end of the next, so a rank waits
+//! only when its neighbour is slower over a whole round, not at every round.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -31,8 +31,9 @@ pub const BLOCKS: usize = 2;
 /// rows of each matrix live (16 rows of 6.5 KB each for the study's grid: well inside L2).
 const ROUND: usize = 16;
 
-/// Sends in flight per border before the oldest is waited for: a rank runs at most about a
-/// round ahead of its neighbour, so two suffice.
+/// Sends in flight per border before the oldest is waited for. The neighbour has taken the
+/// send of two rounds back before it sends the halo this round needs, so with two the wait is
+/// only for MPI to complete it, never for the neighbour to get there.
 const SENDS_IN_FLIGHT: usize = 2;
 
 /// The longest round on `ranks` ranks: a neighbour must hold every halo row a round needs.
@@ -62,7 +63,7 @@ struct Own {
 impl Own {
     /// The rows iteration `t` (1-based) of a round of `r` computes: the own rows and, towards
     /// each neighbour, `r - t` rows more (those the later iterations of the round still read).
-    fn rows(&self, r: usize, t: usize) -> Range<usize> {
+    fn computed_by(&self, r: usize, t: usize) -> Range<usize> {
         let extra = r - t;
         let start = if self.lower.is_some() { self.first - extra } else { self.first };
         let end = self.first + self.len + if self.higher.is_some() { extra } else { 0 };
@@ -97,16 +98,19 @@ struct Border {
     lower: bool,
     /// The halo of the current round (posted a round ahead, so MPI can deliver it early).
     incoming: Option<Incoming>,
-    sent: VecDeque<Outgoing>,
-    /// This round: whether the halo is in place, and how many border rows are final.
+    /// Sends not known to be complete, oldest first.
+    in_flight: VecDeque<Outgoing>,
+    /// Whether this round's halo is in the block.
     placed: bool,
+    /// How many of the rows to send for the next round this round has finished.
     finished: usize,
+    /// Whether the rows for the next round have gone out.
     sent_this_round: bool,
 }
 
 impl Border {
     /// The own rows this rank sends for a round of `r`.
-    fn own_rows(&self, own: Own, r: usize) -> Range<usize> {
+    fn sent_rows(&self, own: Own, r: usize) -> Range<usize> {
         if self.lower { own.first..own.first + r } else { own.first + own.len - r..own.first + own.len }
     }
 
@@ -135,6 +139,7 @@ struct Halos<'a> {
     /// Capacity of a halo message: the deepest round's rows.
     depth: usize,
     borders: Vec<Border>,
+    /// Buffers of completed sends, for the next ones (a receive reuses its own buffer).
     spare: Vec<Vec<f64>>,
 }
 
@@ -148,7 +153,7 @@ impl<'a> Halos<'a> {
                     neighbour,
                     lower,
                     incoming: None,
-                    sent: VecDeque::new(),
+                    in_flight: VecDeque::new(),
                     placed: false,
                     finished: 0,
                     sent_this_round: false,
@@ -189,7 +194,7 @@ impl<'a> Halos<'a> {
         let own = self.own;
         for index in 0..self.borders.len() {
             let border = &mut self.borders[index];
-            if border.sent_this_round || !border.own_rows(own, r_next).contains(&row) {
+            if border.sent_this_round || !border.sent_rows(own, r_next).contains(&row) {
                 continue;
             }
             border.finished += 1;
@@ -211,22 +216,22 @@ impl<'a> Halos<'a> {
     fn send(&mut self, index: usize, block: &Block, r: usize) {
         let (own, width) = (self.own, self.width);
         let border = &mut self.borders[index];
-        while border.sent.len() >= SENDS_IN_FLIGHT {
-            self.spare.push(border.sent.pop_front().expect("the queue is not empty").finish());
+        while border.in_flight.len() >= SENDS_IN_FLIGHT {
+            self.spare.push(border.in_flight.pop_front().expect("the queue is not empty").finish());
         }
-        let rows = border.own_rows(own, r);
+        let rows = border.sent_rows(own, r);
         let mut out = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(self.depth * width));
         out.clear();
         out.extend_from_slice(&block.data[rows.start * width..rows.end * width]);
         let tag = if border.lower { TO_LOWER } else { TO_HIGHER };
-        border.sent.push_back(Outgoing::start(self.world, border.neighbour, tag, out));
+        border.in_flight.push_back(Outgoing::start(self.world, border.neighbour, tag, out));
         border.sent_this_round = true;
     }
 
     /// Completes every send and withdraws the receive posted for a round that did not come.
     fn finish(self) {
         for border in self.borders {
-            border.sent.into_iter().for_each(|sent| drop(sent.finish()));
+            border.in_flight.into_iter().for_each(|sent| drop(sent.finish()));
             if let Some(incoming) = border.incoming {
                 incoming.cancel();
             }
@@ -240,7 +245,7 @@ struct Plan {
     r: usize,
     /// The next round's length when it is known to come (TERM 2): the border rows for it go
     /// out as soon as they are final.
-    send_ahead: Option<usize>,
+    next_round: Option<usize>,
     /// Whether another round may come, so its halos are to be received.
     more_rounds: bool,
     /// Whether the last iteration computes the residuum.
@@ -255,14 +260,14 @@ struct Plan {
 /// (0 unless `plan.residuum`); the result is in `b` when `r` is odd, else in `a`.
 fn round(problem: &Problem, a: &mut Block, b: &mut Block, halos: &mut Halos, plan: &Plan) -> f64 {
     let (own, r) = (halos.own, plan.r);
-    let widest = own.rows(r, 1);
+    let widest = own.computed_by(r, 1);
     halos.begin_round();
     let mut max = 0.0;
     for step in 0..widest.len() + r - 1 {
         for t in 1..=r {
             let Some(position) = step.checked_sub(t - 1) else { break };
             let Some(row) = own.direction.row(&widest, position) else { continue };
-            if !own.rows(r, t).contains(&row) {
+            if !own.computed_by(r, t).contains(&row) {
                 continue;
             }
             if t == 1 {
@@ -272,7 +277,7 @@ fn round(problem: &Problem, a: &mut Block, b: &mut Block, halos: &mut Halos, pla
             let res = kernels::jacobi_rows(problem, from, to, row..row + 1, plan.residuum && t == r);
             max = if res < max { max } else { res };
             if t == r
-                && let Some(r_next) = plan.send_ahead
+                && let Some(r_next) = plan.next_round
             {
                 halos.send_when_final(row, to, r_next);
             }
@@ -316,7 +321,7 @@ pub fn solve(
         let want_residuum = last || matches!(termination, Termination::Accuracy(_));
         let plan = Plan {
             r,
-            send_ahead: match termination {
+            next_round: match termination {
                 Termination::Iterations(_) => round_after(iteration),
                 Termination::Accuracy(_) => None,
             },
