@@ -104,8 +104,6 @@ struct Border {
     placed: bool,
     /// How many of the rows to send for the next round this round has finished.
     finished: usize,
-    /// Whether the rows for the next round have gone out.
-    sent_this_round: bool,
 }
 
 impl Border {
@@ -156,7 +154,6 @@ impl<'a> Halos<'a> {
                     in_flight: VecDeque::new(),
                     placed: false,
                     finished: 0,
-                    sent_this_round: false,
                 };
                 border.post_receive(world, vec![0.0; depth * width]);
                 Some(border)
@@ -169,7 +166,6 @@ impl<'a> Halos<'a> {
         for border in &mut self.borders {
             border.placed = false;
             border.finished = 0;
-            border.sent_this_round = false;
         }
     }
 
@@ -194,7 +190,7 @@ impl<'a> Halos<'a> {
         let own = self.own;
         for index in 0..self.borders.len() {
             let border = &mut self.borders[index];
-            if border.sent_this_round || !border.sent_rows(own, r_next).contains(&row) {
+            if !border.sent_rows(own, r_next).contains(&row) {
                 continue;
             }
             border.finished += 1;
@@ -204,12 +200,10 @@ impl<'a> Halos<'a> {
         }
     }
 
-    /// Sends every border's rows not sent yet this round, from `block`, for a round of `r`.
-    fn send_unsent(&mut self, block: &Block, r: usize) {
+    /// Sends every border's rows from `block` for a round of `r`.
+    fn send_all(&mut self, block: &Block, r: usize) {
         for index in 0..self.borders.len() {
-            if !self.borders[index].sent_this_round {
-                self.send(index, block, r);
-            }
+            self.send(index, block, r);
         }
     }
 
@@ -225,7 +219,6 @@ impl<'a> Halos<'a> {
         out.extend_from_slice(&block.data[rows.start * width..rows.end * width]);
         let tag = if border.lower { TO_LOWER } else { TO_HIGHER };
         border.in_flight.push_back(Outgoing::start(self.world, border.neighbour, tag, out));
-        border.sent_this_round = true;
     }
 
     /// Completes every send and withdraws the receive posted for a round that did not come.
@@ -313,7 +306,7 @@ pub fn solve(
 
     let mut iteration = 0u64;
     let mut r = round_after(0).expect("at least one iteration");
-    halos.send_unsent(&old, r);
+    halos.send_all(&old, r);
     let residuum = loop {
         crate::interrupt::exit_if_received();
         iteration += r as u64;
@@ -341,7 +334,10 @@ pub fn solve(
             }
         }
         r = round_after(iteration).expect("the loop ends after the last round");
-        halos.send_unsent(&old, r);
+        if let Termination::Accuracy(_) = termination {
+            // Only the residuum said another round comes, so its rows go out only now.
+            halos.send_all(&old, r);
+        }
     };
     halos.finish();
     let memory_bytes = (BLOCKS * old.data.len() * 8) as u64;
